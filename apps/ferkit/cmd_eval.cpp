@@ -1,0 +1,57 @@
+// `ferkit eval`: scores a trained model (a run folder or a model bundle) on a split of a data set.
+#include <filesystem>
+#include <iostream>
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "commands.h"
+#include "ferkit/eval/evaluator.h"
+#include "ferkit/models/bundle.h"
+#include "ferkit/util/error.h"
+#include "ferkit/util/fs.h"
+
+namespace ferkit::cli {
+namespace fs = std::filesystem;
+
+void add_eval_command(CLI::App& app, GlobalOptions& global) {
+  struct Args {
+    std::string model, data, split = "test";
+    bool json = false;
+    int64_t batch_size = 256;
+    LoadOptions load;
+  };
+  auto args = std::make_shared<Args>();
+  auto* cmd = app.add_subcommand("eval", "score a model on a split (majority labels, the FER+ protocol)");
+  cmd->add_option("--model", args->model, "run folder (uses RUN/model.ferkit) or model bundle")->required();
+  cmd->add_option("--data", args->data, "data folder")->required();
+  cmd->add_option("--split", args->split, "split to score: train, valid, test")->capture_default_str();
+  cmd->add_option("--batch-size", args->batch_size, "images per forward pass")->capture_default_str();
+  cmd->add_flag("--json", args->json, "print JSON");
+  add_load_flags(*cmd, args->load);
+  set_action(cmd, [args, &global]() {
+    const bool is_run = fs::is_directory(args->model);
+    const std::string bundle_path = is_run ? (fs::path(args->model) / "model.ferkit").string() : args->model;
+    LoadedBundle bundle = load_bundle(bundle_path);
+    std::vector<std::string> expected;
+    for (int k = 0; k < kNumEmotions; ++k) expected.push_back(emotion_name(k));
+    if (bundle.info.class_names != expected)
+      throw Error(bundle_path + ": the model's classes differ from the 8 FER+ emotions this data is labelled with");
+    args->load.threads = global.threads;
+    args->load.splits = {args->split};
+    const Dataset ds = load_dataset(args->data, args->load);
+    EvalOptions eo;
+    eo.batch_size = args->batch_size;
+    const Metrics m = evaluate_split(bundle.model, ds.split(args->split), bundle.info.preprocess, eo);
+    nlohmann::json out = {{"model", bundle_path}, {"data", args->data}, {"split", args->split},
+                          {"label_mode", "majority"}, {"metrics", to_json(m)}};
+    if (is_run) atomic_write_text((fs::path(args->model) / ("eval-" + args->split + ".json")).string(), out.dump(2) + "\n");
+    if (args->json) {
+      std::cout << out.dump(2) << "\n";
+    } else {
+      std::cout << args->data << " " << args->split << " with " << bundle_path << "\n" << format_metrics(m);
+    }
+  });
+}
+
+}  // namespace ferkit::cli

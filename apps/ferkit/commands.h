@@ -1,0 +1,31 @@
+// The subcommands of the ferkit CLI: each file adds one to the app; the work is in the library.
+#pragma once
+#include <functional>
+
+#include <CLI/CLI.hpp>
+
+#include "ferkit/data/dataset.h"
+
+namespace ferkit::cli {
+
+struct GlobalOptions {
+  int threads = 0;       // <= 0: all available cores
+  bool verbose = false;
+  bool quiet = false;
+};
+
+void add_synth_command(CLI::App& app, GlobalOptions& global);
+void add_data_command(CLI::App& app, GlobalOptions& global);
+void add_train_command(CLI::App& app, GlobalOptions& global);
+void add_eval_command(CLI::App& app, GlobalOptions& global);
+
+// Commands run after the whole command line has been parsed and checked (CLI11 callbacks
+// would run before leftover arguments are known). set_action attaches the work to a command.
+void set_action(CLI::App* cmd, std::function<void()> action);
+// Runs the action of the command that was given; false when there is none.
+bool run_action(CLI::App& app);
+
+// Data-loading flags shared by every command that reads a data folder.
+void add_load_flags(CLI::App& cmd, LoadOptions& options);
+
+}  // namespace ferkit::cli

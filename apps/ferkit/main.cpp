@@ -1,0 +1,78 @@
+// ferkit: command-line entry point. Parses the command, runs it, and turns exceptions into
+// messages and exit codes (1: bad input or option, 2: usage, 3: internal error).
+#include <map>
+
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include "commands.h"
+#include "ferkit/util/error.h"
+#include "ferkit/util/threads.h"
+
+namespace ferkit::cli {
+namespace {
+std::map<const CLI::App*, std::function<void()>>& actions() {
+  static std::map<const CLI::App*, std::function<void()>> a;
+  return a;
+}
+}  // namespace
+
+void set_action(CLI::App* cmd, std::function<void()> action) { actions()[cmd] = std::move(action); }
+
+bool run_action(CLI::App& app) {
+  const CLI::App* cmd = &app;
+  while (!cmd->get_subcommands().empty()) cmd = cmd->get_subcommands().front();
+  auto it = actions().find(cmd);
+  if (it == actions().end()) return false;
+  it->second();
+  return true;
+}
+}  // namespace ferkit::cli
+
+int main(int argc, char** argv) {
+  CLI::App app{"ferkit: facial-expression recognition by transfer learning (FER+), on LibTorch"};
+  app.require_subcommand(1);
+  app.fallthrough();
+  // Leftover arguments are collected and reported by main with ferkit's own message.
+  app.allow_extras();
+  ferkit::cli::GlobalOptions global;
+  app.add_option("--threads", global.threads, "compute threads (default: all available cores)");
+  app.add_flag("-v,--verbose", global.verbose, "more log output");
+  app.add_flag("-q,--quiet", global.quiet, "warnings and errors only");
+  app.set_version_flag("--version", "ferkit 0.1.0");
+
+  ferkit::cli::add_synth_command(app, global);
+  ferkit::cli::add_data_command(app, global);
+  ferkit::cli::add_train_command(app, global);
+  ferkit::cli::add_eval_command(app, global);
+
+  app.parse_complete_callback([&]() {
+    spdlog::set_pattern("[%H:%M:%S] %^%l%$ %v");
+    spdlog::set_level(global.quiet ? spdlog::level::warn : global.verbose ? spdlog::level::debug : spdlog::level::info);
+    ferkit::set_threads(global.threads);
+  });
+
+  try {
+    app.parse(argc, argv);
+    // Leftovers anywhere on the command line are an error, found before any work starts.
+    std::string extra, command = "ferkit";
+    for (auto* sub = &app; sub;) {
+      for (const auto& r : sub->remaining()) extra += " " + r;
+      if (sub != &app) command += " " + sub->get_name();
+      auto subs = sub->get_subcommands();
+      sub = subs.empty() ? nullptr : subs.front();
+    }
+    if (!extra.empty())
+      throw ferkit::Error("unknown option, config key or argument:" + extra + " (see `" + command + " --help`)");
+    ferkit::cli::run_action(app);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const ferkit::Error& e) {
+    spdlog::error("{}", e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    spdlog::error("internal error: {}", e.what());
+    return 3;
+  }
+  return 0;
+}

@@ -1,0 +1,62 @@
+// Augmentations, chosen by name from a registry. Geometric ones (flip, crop, affine) compose one
+// affine map, applied in a single warp that also resizes to the model input (one interpolation);
+// photometric ones (color, erase) then act on the warped image; mixup/cutmix act on batches.
+#pragma once
+#include <random>
+#include <string>
+#include <vector>
+
+#include <opencv2/core.hpp>
+#include <torch/types.h>
+
+#include "ferkit/data/preprocess.h"
+
+namespace ferkit {
+
+using Rng = std::mt19937_64;
+
+struct AugmentConfig {
+  std::string ops = "flip,affine,color";  // applied in order (geometric ones before the warp)
+  double flip_p = 0.5;                    // flip: probability of a horizontal flip
+  double crop_area_min = 0.75;            // crop: random resized crop, area fraction in [min, 1]
+  double crop_ratio_max = 4.0 / 3.0;      // crop: aspect ratio in [1/max, max] (log-uniform)
+  double shift = 0.08;                    // affine: translation, fraction of the side
+  double rotate_deg = 10.0;               // affine: rotation in [-deg, deg]
+  double scale = 0.1;                     // affine: zoom in [1 - scale, 1 + scale]
+  double brightness = 0.2;                // color: additive, in units of the full range
+  double contrast = 0.2;                  // color: factor in [1 - c, 1 + c] around the mean
+  double erase_p = 0.25;                  // erase: probability of erasing one rectangle
+  double erase_area_max = 0.2;            // erase: its area fraction in [0.02, max]
+  double mixup_alpha = 0.0;               // batch: mixup Beta(alpha, alpha); 0 = off
+  double cutmix_alpha = 0.0;              // batch: cutmix Beta(alpha, alpha); 0 = off
+  double mix_p = 1.0;                     // batch: probability that a batch is mixed
+};
+
+// The names in the registry, and a check that every name in `ops` is one.
+std::vector<std::string> augment_names();
+void validate_augment(const AugmentConfig& config);
+
+// The state a geometric augmentation edits: a 2x3 map from source to output pixels, in the
+// source image's pixel coordinates (pixel centres at integers).
+struct Geometry {
+  cv::Matx23d source_to_output = cv::Matx23d(1, 0, 0, 0, 1, 0);
+  int source_size = 48;
+  // Where the last random crop came from, for tests (x, y, w, h in source pixels).
+  cv::Rect2d last_crop;
+};
+
+// One image: uint8 S x S gray in; float C x H x W out (normalised) written to `out`.
+// With train = false no augmentation is applied: only the resize and normalisation.
+void augment_image(const cv::Mat& gray, const AugmentConfig& config, const Preprocess& pre, bool train, Rng& rng,
+                   float* out, Geometry* geometry_out = nullptr);
+
+// The geometric ops alone (exposed for tests): composes the map for `ops`.
+Geometry sample_geometry(int source_size, const AugmentConfig& config, Rng& rng);
+
+// Mixup or cutmix on a batch, in place: images (B, C, H, W), targets (B, 8).
+void mix_batch(torch::Tensor& images, torch::Tensor& targets, const AugmentConfig& config, Rng& rng);
+
+// A draw from Beta(a, a) (two gamma draws).
+double sample_beta(double a, Rng& rng);
+
+}  // namespace ferkit

@@ -1,0 +1,27 @@
+// Samplers: the order (and, for re-balancing ones, the choice) of the images of an epoch,
+// chosen by name. The order is a pure function of (seed, epoch), so a resumed run draws the
+// same epochs as an uninterrupted one.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <torch/types.h>
+
+namespace ferkit {
+
+class Sampler {
+ public:
+  virtual ~Sampler() = default;
+  // Indices into the labelled split, one epoch's worth.
+  virtual std::vector<int64_t> epoch_order(int64_t epoch, uint64_t seed) const = 0;
+};
+
+// "sequential" (evaluation), "uniform" (shuffled once per epoch), "class-balanced" (each class
+// equally likely), "sqrt" (class probability proportional to the square root of its count).
+// labels: (M) int64. Throws Error for an unknown name.
+std::unique_ptr<Sampler> make_sampler(const std::string& name, const torch::Tensor& labels);
+std::vector<std::string> sampler_names();
+
+}  // namespace ferkit

@@ -1,0 +1,35 @@
+// The backbone interface and registry. Every backbone maps an image batch to a feature map; the
+// classifier head is separate (model.h). Backbones are made by name: make_backbone("small_cnn").
+#pragma once
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <torch/nn/module.h>
+#include <torch/types.h>
+
+namespace ferkit {
+
+struct BackboneSpec {
+  std::string name = "small_cnn";
+  int in_channels = 1;   // 1 for gray input, 3 for RGB (pretrained ImageNet weights)
+  double width = 1.0;    // channel multiplier, where the architecture has one
+};
+
+class Backbone : public torch::nn::Module {
+ public:
+  // x: (B, in_channels, H, W) -> (B, num_features(), h, w)
+  virtual torch::Tensor forward_features(const torch::Tensor& x) = 0;
+  virtual int64_t num_features() const = 0;
+  // Names of the stages in order (the units of --cut-after and --freeze-until).
+  virtual std::vector<std::string> stage_names() const = 0;
+};
+
+using BackboneFactory = std::function<std::shared_ptr<Backbone>(const BackboneSpec&)>;
+
+// Throws Error listing the known names when `spec.name` is not registered.
+std::shared_ptr<Backbone> make_backbone(const BackboneSpec& spec);
+std::vector<std::string> backbone_names();
+
+}  // namespace ferkit

@@ -1,0 +1,67 @@
+#include "ferkit/models/bundle.h"
+
+#include <filesystem>
+
+#include <torch/torch.h>
+
+#include "ferkit/util/error.h"
+#include "ferkit/util/fs.h"
+
+namespace ferkit {
+
+void save_bundle(const std::string& path, FerModel& model, const BundleInfo& info) {
+  nlohmann::json header = {{"format", "ferkit-bundle"},
+                           {"version", kBundleFormatVersion},
+                           {"model", to_json(info.spec)},
+                           {"preprocess", to_json(info.preprocess)},
+                           {"classes", info.class_names},
+                           {"extra", info.extra}};
+  atomic_write(path, [&](const std::string& tmp) {
+    torch::serialize::OutputArchive archive;
+    archive.write("ferkit_header", c10::IValue(header.dump()));
+    torch::serialize::OutputArchive weights;
+    model->save(weights);
+    archive.write("model", weights);
+    archive.save_to(tmp);
+  });
+}
+
+LoadedBundle load_bundle(const std::string& path) {
+  if (!std::filesystem::is_regular_file(path)) throw Error(path + ": no such model bundle");
+  torch::serialize::InputArchive archive;
+  try {
+    archive.load_from(path);
+  } catch (const c10::Error& e) {
+    throw Error(path + ": not a ferkit model bundle (cannot read it as a LibTorch archive)");
+  }
+  c10::IValue header_value;
+  if (!archive.try_read("ferkit_header", header_value) || !header_value.isString())
+    throw Error(path + ": not a ferkit model bundle (no ferkit header)");
+  LoadedBundle out;
+  try {
+    const auto header = nlohmann::json::parse(header_value.toStringRef());
+    if (header.at("format") != "ferkit-bundle") throw Error("wrong format tag");
+    const int version = header.at("version").get<int>();
+    if (version > kBundleFormatVersion)
+      throw Error("format version " + std::to_string(version) + " is newer than this ferkit reads (" +
+                  std::to_string(kBundleFormatVersion) + ")");
+    out.info.spec = model_spec_from_json(header.at("model"));
+    out.info.preprocess = preprocess_from_json(header.at("preprocess"));
+    out.info.class_names = header.at("classes").get<std::vector<std::string>>();
+    out.info.extra = header.value("extra", nlohmann::json::object());
+  } catch (const std::exception& e) {
+    throw Error(path + ": damaged bundle header: " + e.what());
+  }
+  out.model = FerModel(out.info.spec);
+  torch::serialize::InputArchive weights;
+  try {
+    archive.read("model", weights);
+    out.model->load(weights);
+  } catch (const c10::Error& e) {
+    throw Error(path + ": the weights do not match the architecture in its header: " + std::string(e.what_without_backtrace()));
+  }
+  out.model->eval();
+  return out;
+}
+
+}  // namespace ferkit

@@ -1,0 +1,33 @@
+// The model bundle (model.ferkit): architecture, weights, preprocessing and class names in one
+// file, everything that eval, predict, serve and export need. A LibTorch archive holding a
+// versioned JSON header and the module's parameters and buffers; written atomically.
+#pragma once
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "ferkit/data/preprocess.h"
+#include "ferkit/models/model.h"
+
+namespace ferkit {
+
+constexpr int kBundleFormatVersion = 1;
+
+struct BundleInfo {
+  ModelSpec spec;
+  Preprocess preprocess;
+  std::vector<std::string> class_names;
+  nlohmann::json extra = nlohmann::json::object();  // provenance: data, label mode, metrics
+};
+
+void save_bundle(const std::string& path, FerModel& model, const BundleInfo& info);
+
+struct LoadedBundle {
+  FerModel model{nullptr};
+  BundleInfo info;
+};
+// Throws Error naming the file when it is not a ferkit bundle or is damaged.
+LoadedBundle load_bundle(const std::string& path);
+
+}  // namespace ferkit

@@ -1,0 +1,41 @@
+#include "ferkit/models/small_cnn.h"
+
+#include <cmath>
+
+#include <torch/torch.h>
+
+namespace ferkit {
+
+namespace {
+// Appends 3x3 conv-BN-ReLU blocks in -> out -> out ... (`n` of them), then optionally a 2x2 max-pool.
+torch::nn::Sequential conv_block(int64_t in, int64_t out, int n, bool pool) {
+  torch::nn::Sequential seq;
+  for (int i = 0; i < n; ++i) {
+    seq->push_back(torch::nn::Conv2d(torch::nn::Conv2dOptions(i == 0 ? in : out, out, 3).padding(1).bias(false)));
+    seq->push_back(torch::nn::BatchNorm2d(out));
+    seq->push_back(torch::nn::ReLU(torch::nn::ReLUOptions(true)));
+  }
+  if (pool) seq->push_back(torch::nn::MaxPool2d(2));
+  return seq;
+}
+}  // namespace
+
+SmallCnn::SmallCnn(const BackboneSpec& spec) {
+  auto ch = [&](int base) { return std::max<int64_t>(8, std::lround(base * spec.width)); };
+  const int64_t c1 = ch(32), c2 = ch(64), c3 = ch(128), c4 = ch(256);
+  stem_ = register_module("stem", conv_block(spec.in_channels, c1, 1, false));
+  stage1_ = register_module("stage1", conv_block(c1, c1, 1, true));
+  stage2_ = register_module("stage2", conv_block(c1, c2, 2, true));
+  stage3_ = register_module("stage3", conv_block(c2, c3, 2, true));
+  stage4_ = register_module("stage4", conv_block(c3, c4, 2, true));
+  features_ = c4;
+  for (auto& m : modules(false)) {
+    if (auto* conv = m->as<torch::nn::Conv2d>()) torch::nn::init::kaiming_normal_(conv->weight, 0.0, torch::kFanOut, torch::kReLU);
+  }
+}
+
+torch::Tensor SmallCnn::forward_features(const torch::Tensor& x) {
+  return stage4_->forward(stage3_->forward(stage2_->forward(stage1_->forward(stem_->forward(x)))));
+}
+
+}  // namespace ferkit

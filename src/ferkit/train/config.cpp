@@ -1,0 +1,175 @@
+#include "ferkit/train/config.h"
+
+#include <sstream>
+
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+#include "ferkit/data/label_mode.h"
+#include "ferkit/data/sampler.h"
+#include "ferkit/models/backbone.h"
+#include "ferkit/models/model.h"
+#include "ferkit/util/error.h"
+
+namespace ferkit {
+
+namespace {
+
+std::string to_text(const std::string& v) { return v; }
+std::string to_text(bool v) { return v ? "true" : "false"; }
+template <typename T>
+std::string to_text(T v) {
+  if constexpr (std::is_floating_point_v<T>) {
+    return fmt::format("{}", v);  // shortest form that reads back exactly
+  } else {
+    return std::to_string(v);
+  }
+}
+
+void from_text(const std::string& s, std::string& v) { v = s; }
+void from_text(const std::string& s, bool& v) {
+  if (s == "true" || s == "1" || s == "yes" || s == "on") v = true;
+  else if (s == "false" || s == "0" || s == "no" || s == "off") v = false;
+  else throw std::invalid_argument("expected true or false");
+}
+template <typename T>
+void from_text(const std::string& s, T& v) {
+  size_t used = 0;
+  if constexpr (std::is_floating_point_v<T>) {
+    v = static_cast<T>(std::stod(s, &used));
+  } else if constexpr (std::is_unsigned_v<T>) {
+    if (!s.empty() && s[0] == '-') throw std::invalid_argument("expected a non-negative integer");
+    v = static_cast<T>(std::stoull(s, &used));
+  } else {
+    v = static_cast<T>(std::stoll(s, &used));
+  }
+  if (used != s.size()) throw std::invalid_argument("trailing characters");
+}
+
+template <typename T>
+ConfigField field(const char* key, const char* section, const char* help, T& ref) {
+  return {key, section, help, [&ref] { return to_text(ref); }, [&ref](const std::string& s) { from_text(s, ref); }};
+}
+
+std::string normalise_key(std::string key) {
+  for (char& c : key)
+    if (c == '-') c = '_';
+  return key;
+}
+
+}  // namespace
+
+std::vector<ConfigField> config_fields(TrainConfig& c) {
+  AugmentConfig& a = c.augment;
+  return {
+      field("data", "data", "data folder", c.data),
+      field("layout", "data", "auto, ferplus, fer2013-csv, class-folders", c.layout),
+      field("label_mode", "data", "training targets: majority, probability, crossentropy, multi-target", c.label_mode),
+      field("image_size", "data", "side of the stored images", c.image_size),
+      field("resize", "data", "resize images of another size", c.resize),
+      field("skip_bad", "data", "skip bad rows and images with a warning", c.skip_bad),
+      field("train_split", "data", "split to train on", c.train_split),
+      field("val_split", "data", "split to validate on (majority labels)", c.val_split),
+      field("backbone", "model", "backbone name", c.backbone),
+      field("width", "model", "backbone channel multiplier", c.width),
+      field("head", "model", "head: hidden sizes and dropout, e.g. 256,dropout=0.3", c.head),
+      field("input_size", "model", "model input side", c.input_size),
+      field("channels", "model", "input channels: 1 (gray) or 3 (gray replicated)", c.channels),
+      field("normalize", "model", "none, imagenet, keras", c.normalize),
+      field("epochs", "optim", "training epochs", c.epochs),
+      field("batch_size", "optim", "images per step", c.batch_size),
+      field("lr", "optim", "peak learning rate", c.lr),
+      field("momentum", "optim", "SGD momentum", c.momentum),
+      field("weight_decay", "optim", "weight decay", c.weight_decay),
+      field("schedule", "optim", "learning-rate schedule: constant, cosine", c.schedule),
+      field("warmup_epochs", "optim", "linear warm-up length in epochs", c.warmup_epochs),
+      field("sampler", "loader", "uniform, class-balanced, sqrt", c.sampler),
+      field("workers", "loader", "batch-making threads", c.workers),
+      field("augment", "augment", "augmentations in order: flip, crop, affine, color, erase (or none)", a.ops),
+      field("flip_p", "augment", "probability of a horizontal flip", a.flip_p),
+      field("crop_area_min", "augment", "random resized crop: smallest area fraction", a.crop_area_min),
+      field("crop_ratio_max", "augment", "random resized crop: largest aspect ratio", a.crop_ratio_max),
+      field("shift", "augment", "affine: largest shift, fraction of the side", a.shift),
+      field("rotate_deg", "augment", "affine: largest rotation in degrees", a.rotate_deg),
+      field("scale", "augment", "affine: largest zoom change", a.scale),
+      field("brightness", "augment", "color: largest brightness change", a.brightness),
+      field("contrast", "augment", "color: largest contrast change", a.contrast),
+      field("erase_p", "augment", "probability of random erasing", a.erase_p),
+      field("erase_area_max", "augment", "largest erased area fraction", a.erase_area_max),
+      field("mixup_alpha", "augment", "mixup Beta alpha (0: off)", a.mixup_alpha),
+      field("cutmix_alpha", "augment", "cutmix Beta alpha (0: off)", a.cutmix_alpha),
+      field("mix_p", "augment", "probability that a batch is mixed", a.mix_p),
+      field("seed", "run", "random seed", c.seed),
+      field("threads", "run", "compute threads (0: all cores)", c.threads),
+      field("out", "run", "run folder", c.out),
+  };
+}
+
+void set_config_value(TrainConfig& config, const std::string& key, const std::string& value, const std::string& where) {
+  const std::string k = normalise_key(key);
+  for (auto& f : config_fields(config)) {
+    if (f.key != k) continue;
+    try {
+      f.set(value);
+    } catch (const std::exception& e) {
+      throw Error(where + ": bad value '" + value + "' for " + k + " (" + e.what() + ")");
+    }
+    return;
+  }
+  throw Error(where + ": unknown config key '" + key + "' (see `ferkit train --help` for the keys)");
+}
+
+void apply_config_yaml(TrainConfig& config, const std::string& path) {
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(path);
+  } catch (const YAML::BadFile&) {
+    throw Error(path + ": cannot open config file");
+  } catch (const YAML::Exception& e) {
+    throw InputError(path, e.mark.line + 1, "YAML syntax error: " + e.msg);
+  }
+  if (root.IsNull()) return;
+  if (!root.IsMap()) throw InputError(path, 1, "a config file must be a mapping of key: value");
+  for (const auto& kv : root) {
+    const long line = kv.first.Mark().line + 1;
+    const std::string key = kv.first.as<std::string>();
+    if (!kv.second.IsScalar()) throw InputError(path, line, "value of '" + key + "' must be a single value");
+    set_config_value(config, key, kv.second.as<std::string>(), path + ":" + std::to_string(line));
+  }
+}
+
+std::string config_to_yaml(TrainConfig& config) {
+  std::string out = "# ferkit training config (resolved). Repeat the run with: ferkit train --config THIS_FILE\n";
+  std::string section;
+  for (const auto& f : config_fields(config)) {
+    if (f.section != section) {
+      section = f.section;
+      out += "\n# " + section + "\n";
+    }
+    YAML::Emitter e;
+    e << YAML::BeginMap << YAML::Key << f.key << YAML::Value << f.get() << YAML::EndMap;
+    out += fmt::format("{:<40} # {}\n", e.c_str(), f.help);
+  }
+  return out;
+}
+
+void validate_config(const TrainConfig& c) {
+  FERKIT_CHECK(!c.data.empty(), "no data folder: pass --data DIR");
+  FERKIT_CHECK(!c.out.empty(), "no run folder: pass --out RUN");
+  parse_label_mode(c.label_mode);
+  FERKIT_CHECK(c.epochs >= 1, "epochs must be >= 1");
+  FERKIT_CHECK(c.batch_size >= 1, "batch_size must be >= 1");
+  FERKIT_CHECK(c.lr > 0, "lr must be positive");
+  FERKIT_CHECK(c.schedule == "constant" || c.schedule == "cosine", "unknown schedule '" + c.schedule + "' (constant, cosine)");
+  FERKIT_CHECK(c.warmup_epochs >= 0, "warmup_epochs must be >= 0");
+  const auto samplers = sampler_names();
+  FERKIT_CHECK(std::find(samplers.begin(), samplers.end(), c.sampler) != samplers.end(),
+               "unknown sampler '" + c.sampler + "'");
+  const auto backbones = backbone_names();
+  FERKIT_CHECK(std::find(backbones.begin(), backbones.end(), c.backbone) != backbones.end(),
+               "unknown backbone '" + c.backbone + "'");
+  parse_head_spec(c.head);
+  validate_augment(c.augment);
+}
+
+}  // namespace ferkit

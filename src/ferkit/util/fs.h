@@ -1,0 +1,18 @@
+// File helpers: atomic writes (temp file, then rename) so that a crash never leaves half a file.
+#pragma once
+#include <functional>
+#include <string>
+
+namespace ferkit {
+
+// Calls write(tmp_path) to produce the file under a temporary name beside `path`, then renames
+// it over `path`. If write throws, the temporary file is removed and `path` is left untouched.
+void atomic_write(const std::string& path, const std::function<void(const std::string& tmp_path)>& write);
+
+// Writes `text` to `path` atomically.
+void atomic_write_text(const std::string& path, const std::string& text);
+
+// Reads a whole file; throws Error naming the file when it cannot be read.
+std::string read_text_file(const std::string& path);
+
+}  // namespace ferkit

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# The command line as a user meets it: help, the demo path on a small synthetic set, JSON output,
+# and bad input (a clear message naming file and line, a non-zero exit, no output left behind).
+set -u
+FERKIT=${1:?usage: test_cli.sh path/to/ferkit}
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+pass=0 fail=0
+ok()   { pass=$((pass + 1)); }
+bad()  { fail=$((fail + 1)); echo "FAIL: $*"; }
+# expect_fail NAME PATTERN CMD...: the command must exit non-zero and print PATTERN
+expect_fail() {
+  local name=$1 pattern=$2; shift 2
+  local out; out=$("$@" 2>&1); local rc=$?
+  if [ $rc -eq 0 ]; then bad "$name: exit 0, expected failure"; return; fi
+  if ! grep -qF -- "$pattern" <<<"$out"; then bad "$name: output lacks '$pattern': $out"; return; fi
+  ok
+}
+
+for cmd in "" synth "data stats" train eval; do
+  if $FERKIT $cmd --help >/dev/null 2>&1; then ok; else bad "ferkit $cmd --help"; fi
+done
+expect_fail "no command" "A subcommand is required" $FERKIT
+
+$FERKIT synth --out "$TMP/data" --scale 0.1 --seed 4 >/dev/null 2>&1 && ok || bad "synth"
+json=$($FERKIT data stats --data "$TMP/data" --json 2>/dev/null)
+if /usr/bin/python3 - "$json" <<'PY'
+import json, sys
+d = json.loads(sys.argv[1])
+s = {x["name"]: x for x in d["splits"]}
+assert s["train"]["images"] == 400 and s["valid"]["images"] == 80 and s["test"]["images"] == 80, s
+assert sum(s["train"]["classes"].values()) == s["train"]["kept"]
+assert s["train"]["kept"] + s["train"]["excluded"] == 400
+assert sum(s["train"]["agreement"]) == 400
+PY
+then ok; else bad "data stats --json"; fi
+expect_fail "synth into non-empty" "not empty" $FERKIT synth --out "$TMP/data"
+
+$FERKIT train --data "$TMP/data" --out "$TMP/run" --epochs 1 --width 0.25 >/dev/null 2>&1 && ok || bad "train"
+[ -f "$TMP/run/model.ferkit" ] && [ -f "$TMP/run/metrics.csv" ] && ok || bad "run folder incomplete"
+ejson=$($FERKIT eval --model "$TMP/run" --data "$TMP/data" --split test --json 2>/dev/null)
+if /usr/bin/python3 -c "import json,sys; d=json.loads(sys.argv[1]); m=d['metrics']; assert m['count']>0 and 0<=m['accuracy']<=1" "$ejson"; then ok; else bad "eval --json"; fi
+[ -f "$TMP/run/eval-test.json" ] && ok || bad "eval-test.json not written"
+
+# bad input
+mkdir -p "$TMP/empty"
+expect_fail "no layout" "matches no known data layout" $FERKIT data stats --data "$TMP/empty"
+cp -r "$TMP/data" "$TMP/broken"
+sed -i '5s/.*/fer0000004.png,"(0, 0, 48, 48)",1,2,3,4,5,6,7,8,x,0/' "$TMP/broken/FER2013Train/label.csv"
+expect_fail "letter vote" "FER2013Train/label.csv:5: vote count for unknown is 'x'" $FERKIT data stats --data "$TMP/broken"
+if $FERKIT data stats --data "$TMP/broken" --skip-bad 2>&1 | grep -q "skipped 1 bad"; then ok; else bad "--skip-bad count"; fi
+expect_fail "bad label mode" "unknown label mode 'most'" $FERKIT data stats --data "$TMP/data" --label-mode most
+expect_fail "unknown key" "unknown option, config key or argument: --bogus 1 (see \`ferkit train --help\`)" $FERKIT train --data "$TMP/data" --out "$TMP/run2" --config /dev/null --bogus 1
+expect_fail "unknown backbone" "unknown backbone 'resnet9000'" $FERKIT train --data "$TMP/data" --out "$TMP/run3" --backbone resnet9000
+expect_fail "bad value" "bad value 'ten' for epochs" $FERKIT train --data "$TMP/data" --out "$TMP/run4" --epochs ten
+cp -r "$TMP/data" "$TMP/notest" && rm -rf "$TMP/notest/FER2013Test"
+expect_fail "missing split" "has no 'test' split (it has: train, valid)" $FERKIT eval --model "$TMP/run" --data "$TMP/notest"
+printf 'junk' > "$TMP/junk.ferkit"
+expect_fail "not a bundle" "not a ferkit model bundle" $FERKIT eval --model "$TMP/junk.ferkit" --data "$TMP/data"
+
+echo "cli: $pass passed, $fail failed"
+[ $fail -eq 0 ]

@@ -1,0 +1,190 @@
+// Geometry and determinism of the augmentations and the batch loader.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "ferkit/data/augment.h"
+#include "ferkit/data/loader.h"
+#include "ferkit/util/error.h"
+
+namespace ferkit {
+namespace {
+
+cv::Mat ramp_image(int s = 48) {
+  cv::Mat m(s, s, CV_8U);
+  for (int y = 0; y < s; ++y)
+    for (int x = 0; x < s; ++x) m.at<uint8_t>(y, x) = static_cast<uint8_t>((x * 5 + y * 3) % 256);
+  return m;
+}
+
+torch::Tensor run(const cv::Mat& img, const AugmentConfig& cfg, const Preprocess& pre, bool train, uint64_t seed,
+                  Geometry* g = nullptr) {
+  Rng rng(seed);
+  torch::Tensor out = torch::empty({pre.channels, pre.input_size, pre.input_size});
+  augment_image(img, cfg, pre, train, rng, out.data_ptr<float>(), g);
+  return out;
+}
+
+torch::Tensor as_unit(const cv::Mat& img) {
+  return torch::from_blob(img.data, {1, img.rows, img.cols}, torch::kUInt8).to(torch::kFloat32) / 255.0;
+}
+
+TEST(Augment, NoOpsAtSourceSizeIsIdentity) {
+  const cv::Mat img = ramp_image();
+  AugmentConfig cfg;
+  cfg.ops = "none";
+  EXPECT_TRUE(torch::allclose(run(img, cfg, {}, true, 1), as_unit(img), 0, 1e-6));
+  cfg.ops = "flip,affine,color";
+  EXPECT_TRUE(torch::allclose(run(img, cfg, {}, false, 1), as_unit(img), 0, 1e-6));  // eval: no augmentation
+}
+
+TEST(Augment, FlipMirrorsExactlyAndTwiceIsIdentity) {
+  const cv::Mat img = ramp_image();
+  AugmentConfig cfg;
+  cfg.ops = "flip";
+  cfg.flip_p = 1.0;
+  EXPECT_TRUE(torch::allclose(run(img, cfg, {}, true, 1), as_unit(img).flip({2}), 0, 1e-6));
+  cfg.ops = "flip,flip";
+  EXPECT_TRUE(torch::allclose(run(img, cfg, {}, true, 1), as_unit(img), 0, 1e-6));
+}
+
+TEST(Augment, RandomResizedCropStaysInsideTheImage) {
+  AugmentConfig cfg;
+  cfg.ops = "crop";
+  cfg.crop_area_min = 0.3;
+  cfg.crop_ratio_max = 2.0;
+  Rng rng(7);
+  for (int i = 0; i < 2000; ++i) {
+    const Geometry g = sample_geometry(48, cfg, rng);
+    const cv::Rect2d& r = g.last_crop;
+    ASSERT_GE(r.x, 0.0);
+    ASSERT_GE(r.y, 0.0);
+    ASSERT_LE(r.x + r.width, 48.0 + 1e-9);
+    ASSERT_LE(r.y + r.height, 48.0 + 1e-9);
+    // the crop's corners map to the output's corners
+    const cv::Vec3d tl(r.x - 0.5, r.y - 0.5, 1);
+    const cv::Vec2d out = g.source_to_output * tl;
+    ASSERT_NEAR(out[0], -0.5, 1e-9);
+    ASSERT_NEAR(out[1], -0.5, 1e-9);
+  }
+}
+
+TEST(Augment, AffineShiftMovesTheImageByItsTranslation) {
+  // A pure shift: the intensity centroid of a blob moves by exactly the map's translation.
+  AugmentConfig cfg;
+  cfg.ops = "affine";
+  cfg.rotate_deg = 0;
+  cfg.scale = 0;
+  cfg.shift = 0.1;
+  Rng rng(3);
+  const Geometry g = sample_geometry(48, cfg, rng);
+  const double tx = g.source_to_output(0, 2), ty = g.source_to_output(1, 2);
+  EXPECT_NEAR(g.source_to_output(0, 0), 1.0, 1e-12);
+  EXPECT_LE(std::abs(tx), 4.8 + 1e-9);
+  EXPECT_GT(std::abs(tx) + std::abs(ty), 0.1);
+  cv::Mat img(48, 48, CV_8U, cv::Scalar(0));
+  cv::circle(img, cv::Point(24, 24), 4, cv::Scalar(255), cv::FILLED);
+  const torch::Tensor out = run(img, cfg, {}, true, 3)[0];  // the same seed draws the same shift
+  const torch::Tensor xs = torch::arange(48).to(torch::kFloat32);
+  auto centroid = [&](const torch::Tensor& m) {
+    const double total = m.sum().item<double>();
+    return std::make_pair((m.sum(0) * xs).sum().item<double>() / total, (m.sum(1) * xs).sum().item<double>() / total);
+  };
+  const auto [x0, y0] = centroid(as_unit(img)[0]);
+  const auto [x1, y1] = centroid(out);
+  // OpenCV's warp interpolates in fixed point, to 1/32 of a pixel
+  EXPECT_NEAR(x1 - x0, tx, 1.0 / 32);
+  EXPECT_NEAR(y1 - y0, ty, 1.0 / 32);
+}
+
+TEST(Augment, ResizeAndNormalisationPresets) {
+  const cv::Mat flat(48, 48, CV_8U, cv::Scalar(255));
+  Preprocess pre;
+  pre.input_size = 112;
+  pre.channels = 3;
+  pre.normalize = "imagenet";
+  const torch::Tensor x = run(flat, AugmentConfig{}, pre, false, 1);
+  ASSERT_EQ(x.sizes(), (std::vector<int64_t>{3, 112, 112}));
+  EXPECT_NEAR(x[0].mean().item<float>(), (1 - 0.485f) / 0.229f, 1e-4);
+  EXPECT_NEAR(x[2].mean().item<float>(), (1 - 0.406f) / 0.225f, 1e-4);
+  pre.normalize = "keras";
+  EXPECT_NEAR(run(cv::Mat(48, 48, CV_8U, cv::Scalar(0)), AugmentConfig{}, pre, false, 1).max().item<float>(), -1.0f, 1e-6);
+  pre.normalize = "pixels";
+  EXPECT_THROW(pre.validate(), Error);
+}
+
+TEST(Augment, UnknownNameIsAnError) {
+  AugmentConfig cfg;
+  cfg.ops = "flip,warp";
+  EXPECT_THROW(validate_augment(cfg), Error);
+}
+
+TEST(Augment, MixupKeepsTargetsDistributions) {
+  torch::manual_seed(0);
+  torch::Tensor images = torch::rand({16, 1, 8, 8});
+  torch::Tensor targets = torch::one_hot(torch::arange(16) % 8, 8).to(torch::kFloat32);
+  AugmentConfig cfg;
+  cfg.mixup_alpha = 0.4;
+  cfg.cutmix_alpha = 1.0;
+  Rng rng(5);
+  for (int i = 0; i < 10; ++i) {
+    torch::Tensor im = images.clone(), t = targets.clone();
+    mix_batch(im, t, cfg, rng);
+    EXPECT_TRUE(torch::allclose(t.sum(1), torch::ones({16}), 1e-5, 1e-6));
+  }
+}
+
+Split make_split(int n) {
+  Split s;
+  s.name = "train";
+  s.images = (torch::arange(n * 48 * 48) % 251).to(torch::kUInt8).reshape({n, 48, 48});
+  s.votes = torch::zeros({n, 10}, torch::kInt32);
+  for (int i = 0; i < n; ++i) s.votes[i][i % 8] = 10;
+  s.files.resize(n);
+  return s;
+}
+
+TEST(Loader, SameSeedSameBatchesWhateverTheWorkerCount) {
+  const Split split = make_split(100);
+  const LabelledSplit labels = label_split(split, LabelMode::kMajority);
+  AugmentConfig aug;
+  aug.ops = "flip,crop,affine,color,erase";
+  aug.mixup_alpha = 0.2;
+  auto epoch_batches = [&](int workers, uint64_t seed) {
+    LoaderConfig lc;
+    lc.batch_size = 16;
+    lc.workers = workers;
+    lc.seed = seed;
+    BatchLoader loader(split, labels, lc, aug, Preprocess{});
+    loader.start_epoch(3);
+    std::vector<torch::Tensor> out;
+    while (auto b = loader.next()) out.push_back(b->images);
+    return out;
+  };
+  const auto a = epoch_batches(0, 11), b = epoch_batches(3, 11), c = epoch_batches(2, 12);
+  ASSERT_EQ(a.size(), 7u);  // 100 / 16 rounded up
+  EXPECT_EQ(a.back().size(0), 4);
+  for (size_t i = 0; i < a.size(); ++i) EXPECT_TRUE(torch::equal(a[i], b[i])) << "batch " << i;
+  EXPECT_FALSE(torch::equal(a[0], c[0]));
+}
+
+TEST(Loader, UniformEpochVisitsEveryImageOnce) {
+  const Split split = make_split(50);
+  const LabelledSplit labels = label_split(split, LabelMode::kMajority);
+  LoaderConfig lc;
+  lc.batch_size = 8;
+  BatchLoader loader(split, labels, lc, AugmentConfig{}, Preprocess{});
+  loader.start_epoch(0);
+  std::vector<int64_t> seen;
+  while (auto b = loader.next()) {
+    for (int64_t i = 0; i < b->index.size(0); ++i) {
+      seen.push_back(b->index[i].item<int64_t>());
+      EXPECT_EQ(b->labels[i].item<int64_t>(), seen.back() % 8);  // labels travel with their images
+    }
+  }
+  std::sort(seen.begin(), seen.end());
+  ASSERT_EQ(seen.size(), 50u);
+  for (int64_t i = 0; i < 50; ++i) EXPECT_EQ(seen[i], i);
+}
+
+}  // namespace
+}  // namespace ferkit

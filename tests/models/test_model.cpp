@@ -1,0 +1,71 @@
+// The model: registry, shapes, head spec, and the bundle round trip.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "ferkit/models/bundle.h"
+#include "ferkit/util/error.h"
+#include "test_util.h"
+
+namespace ferkit {
+namespace {
+
+TEST(Model, EveryRegisteredBackboneGivesLogitsForGrayAndRgb) {
+  for (const auto& name : backbone_names()) {
+    for (int channels : {1, 3}) {
+      ModelSpec spec;
+      spec.backbone.name = name;
+      spec.backbone.in_channels = channels;
+      FerModel model(spec);
+      model->eval();
+      const auto logits = model->forward(torch::randn({2, channels, 48, 48}));
+      EXPECT_EQ(logits.sizes(), (std::vector<int64_t>{2, 8})) << name;
+    }
+  }
+  BackboneSpec bad;
+  bad.name = "resnet9000";
+  EXPECT_THROW(make_backbone(bad), Error);
+}
+
+TEST(Model, HeadSpecParses) {
+  const HeadSpec h = parse_head_spec("512,128,dropout=0.3");
+  EXPECT_EQ(h.hidden, (std::vector<int64_t>{512, 128}));
+  EXPECT_DOUBLE_EQ(h.dropout, 0.3);
+  EXPECT_TRUE(parse_head_spec("").hidden.empty());
+  EXPECT_THROW(parse_head_spec("512,dropout=2"), Error);
+  EXPECT_THROW(parse_head_spec("wide"), Error);
+}
+
+TEST(Bundle, RoundTripGivesIdenticalLogits) {
+  test::TempDir tmp;
+  ModelSpec spec;
+  spec.head = parse_head_spec("32,dropout=0.2");
+  FerModel model(spec);
+  model->eval();
+  BundleInfo info;
+  info.spec = spec;
+  info.preprocess.normalize = "keras";
+  info.class_names = {"a", "b", "c", "d", "e", "f", "g", "h"};
+  save_bundle(tmp / "m.ferkit", model, info);
+  LoadedBundle loaded = load_bundle(tmp / "m.ferkit");
+  const torch::Tensor x = torch::randn({3, 1, 48, 48});
+  torch::NoGradGuard ng;
+  EXPECT_TRUE(torch::equal(model->forward(x), loaded.model->forward(x)));
+  EXPECT_EQ(loaded.info.preprocess.normalize, "keras");
+  EXPECT_EQ(loaded.info.class_names, info.class_names);
+  EXPECT_EQ(loaded.info.spec.head.hidden, std::vector<int64_t>{32});
+}
+
+TEST(Bundle, AFileThatIsNotABundleIsAClearError) {
+  test::TempDir tmp;
+  test::write_file(tmp / "junk.ferkit", "not a bundle");
+  try {
+    load_bundle(tmp / "junk.ferkit");
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("not a ferkit model bundle"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(load_bundle(tmp / "missing.ferkit"), Error);
+}
+
+}  // namespace
+}  // namespace ferkit

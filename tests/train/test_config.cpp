@@ -1,0 +1,91 @@
+// Config keys from YAML and flags, the written config reading back, schedules, and the loss.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "ferkit/train/config.h"
+#include "ferkit/train/schedule.h"
+#include "ferkit/train/trainer.h"
+#include "ferkit/util/error.h"
+#include "test_util.h"
+
+namespace ferkit {
+namespace {
+
+TEST(Config, YamlSetsKeysAndTheResolvedConfigReadsBack) {
+  test::TempDir tmp;
+  test::write_file(tmp / "a.yaml", "epochs: 3\nlr: 0.01\naugment: flip,crop\nmixup-alpha: 0.2\n");
+  TrainConfig c;
+  apply_config_yaml(c, tmp / "a.yaml");
+  EXPECT_EQ(c.epochs, 3);
+  EXPECT_DOUBLE_EQ(c.lr, 0.01);
+  EXPECT_EQ(c.augment.ops, "flip,crop");
+  EXPECT_DOUBLE_EQ(c.augment.mixup_alpha, 0.2);
+  c.data = "some dir: with colon";
+  c.lr = 0.1 + 0.2;  // not exactly representable in short decimal
+  test::write_file(tmp / "resolved.yaml", config_to_yaml(c));
+  TrainConfig d;
+  apply_config_yaml(d, tmp / "resolved.yaml");
+  EXPECT_EQ(config_to_yaml(d), config_to_yaml(c));
+  EXPECT_EQ(d.lr, c.lr);
+  EXPECT_EQ(d.data, c.data);
+}
+
+TEST(Config, UnknownKeysAndBadValuesNameTheFileAndLine) {
+  test::TempDir tmp;
+  test::write_file(tmp / "b.yaml", "epochs: 3\nlearning_rate: 0.1\n");
+  TrainConfig c;
+  try {
+    apply_config_yaml(c, tmp / "b.yaml");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("b.yaml:2: unknown config key 'learning_rate'"), std::string::npos) << e.what();
+  }
+  test::write_file(tmp / "c.yaml", "epochs: three\n");
+  try {
+    apply_config_yaml(c, tmp / "c.yaml");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("c.yaml:1: bad value 'three' for epochs"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(set_config_value(c, "resize", "maybe", "--resize"), Error);
+  EXPECT_THROW(set_config_value(c, "seed", "-1", "--seed"), Error);
+}
+
+TEST(Config, ValidationNamesTheProblem) {
+  TrainConfig c;
+  c.data = "x";
+  c.out = "y";
+  validate_config(c);
+  c.sampler = "balanced";
+  EXPECT_THROW(validate_config(c), Error);
+}
+
+TEST(Schedule, WarmupThenCosineToZero) {
+  ScheduleSpec s;
+  s.base_lr = 0.1;
+  s.warmup_steps = 10;
+  s.total_steps = 110;
+  EXPECT_NEAR(lr_at(s, 0), 0.01, 1e-12);
+  EXPECT_NEAR(lr_at(s, 9), 0.1, 1e-12);
+  EXPECT_NEAR(lr_at(s, 10), 0.1, 1e-12);
+  EXPECT_NEAR(lr_at(s, 60), 0.05, 1e-12);  // halfway through the cosine
+  EXPECT_NEAR(lr_at(s, 110), 0.0, 1e-12);
+  s.name = "constant";
+  EXPECT_NEAR(lr_at(s, 50), 0.1, 1e-12);
+}
+
+TEST(Loss, SoftCrossEntropyEqualsTorchCrossEntropyOnHardTargets) {
+  torch::manual_seed(1);
+  const torch::Tensor logits = torch::randn({6, 8});
+  const torch::Tensor labels = torch::tensor(std::vector<int64_t>{0, 3, 7, 1, 1, 5});
+  const torch::Tensor onehot = torch::one_hot(labels, 8).to(torch::kFloat32);
+  EXPECT_NEAR(soft_cross_entropy(logits, onehot).item<double>(),
+              torch::nn::functional::cross_entropy(logits, labels).item<double>(), 1e-6);
+  // a soft target: mean over rows of -sum t log p, worked out directly
+  const torch::Tensor t = torch::softmax(torch::randn({6, 8}), 1);
+  const double expected = -(t * torch::log_softmax(logits, 1)).sum().item<double>() / 6;
+  EXPECT_NEAR(soft_cross_entropy(logits, t).item<double>(), expected, 1e-6);
+}
+
+}  // namespace
+}  // namespace ferkit

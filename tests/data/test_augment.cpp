@@ -112,6 +112,47 @@ TEST(Augment, ResizeAndNormalisationPresets) {
   EXPECT_THROW(pre.validate(), Error);
 }
 
+TEST(Augment, ColorChangesValuesNotPlacesAndStaysInRange) {
+  const cv::Mat img = ramp_image();
+  AugmentConfig cfg;
+  cfg.ops = "color";
+  cfg.brightness = 0.5;
+  cfg.contrast = 0.5;
+  for (uint64_t seed = 0; seed < 20; ++seed) {
+    const torch::Tensor out = run(img, cfg, {}, true, seed);
+    EXPECT_GE(out.min().item<float>(), 0.0f);
+    EXPECT_LE(out.max().item<float>(), 1.0f);
+    // one affine map of intensities, the same for every pixel (the geometry is untouched):
+    // where nothing was clipped, out = gain * in + offset
+    const torch::Tensor in = as_unit(img)[0].flatten(), o = out[0].flatten();
+    const torch::Tensor inside = (o > 1e-6) & (o < 1 - 1e-6);
+    const torch::Tensor x = in.masked_select(inside), y = o.masked_select(inside);
+    ASSERT_GT(x.numel(), 100);
+    const int64_t lo = x.argmin().item<int64_t>(), hi = x.argmax().item<int64_t>();
+    const float gain = (y[hi] - y[lo]).item<float>() / (x[hi] - x[lo]).item<float>();
+    const float offset = y[lo].item<float>() - gain * x[lo].item<float>();
+    EXPECT_TRUE(torch::allclose(y, x * gain + offset, 0, 1e-4)) << "seed " << seed;
+    EXPECT_NEAR(gain, 1.0, 0.5 + 1e-6);
+  }
+}
+
+TEST(Augment, EraseOverwritesOneRectangleOnly) {
+  const cv::Mat img(48, 48, CV_8U, cv::Scalar(0));
+  AugmentConfig cfg;
+  cfg.ops = "erase";
+  cfg.erase_p = 1.0;
+  cfg.erase_area_max = 0.2;
+  const torch::Tensor changed = (run(img, cfg, {}, true, 9)[0] != 0).to(torch::kInt64);
+  const int64_t n = changed.sum().item<int64_t>();
+  EXPECT_GT(n, 0);
+  EXPECT_LE(n, static_cast<int64_t>(0.2 * 48 * 48) + 48);
+  // the changed pixels fill their bounding box (up to noise values that happen to be 0)
+  const auto rows = changed.sum(1).nonzero(), cols = changed.sum(0).nonzero();
+  const int64_t h = rows.max().item<int64_t>() - rows.min().item<int64_t>() + 1;
+  const int64_t w = cols.max().item<int64_t>() - cols.min().item<int64_t>() + 1;
+  EXPECT_EQ(h * w, n);
+}
+
 TEST(Augment, UnknownNameIsAnError) {
   AugmentConfig cfg;
   cfg.ops = "flip,warp";

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include <opencv2/core.hpp>
-#include <torch/types.h>
+#include <ATen/core/Tensor.h>  // at::Tensor only: keeps this header cheap to include
 
 #include "ferkit/data/preprocess.h"
 
@@ -54,7 +54,7 @@ void augment_image(const cv::Mat& gray, const AugmentConfig& config, const Prepr
 Geometry sample_geometry(int source_size, const AugmentConfig& config, Rng& rng);
 
 // Mixup or cutmix on a batch, in place: images (B, C, H, W), targets (B, 8).
-void mix_batch(torch::Tensor& images, torch::Tensor& targets, const AugmentConfig& config, Rng& rng);
+void mix_batch(at::Tensor& images, at::Tensor& targets, const AugmentConfig& config, Rng& rng);
 
 // A draw from Beta(a, a) (two gamma draws).
 double sample_beta(double a, Rng& rng);

@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include <torch/types.h>
+#include <ATen/core/Tensor.h>  // at::Tensor only: keeps this header cheap to include
 
 #include "ferkit/data/label_mode.h"
 
@@ -28,8 +28,8 @@ struct Split {
   std::string name;                 // "train", "valid" or "test"
   std::string source;               // the folder or file it was read from
   std::vector<std::string> files;   // (N) image file names, for messages and audits
-  torch::Tensor images;             // (N, S, S) uint8, grayscale
-  torch::Tensor votes;              // (N, 10) int32: 8 emotions, unknown, NF
+  at::Tensor images;             // (N, S, S) uint8, grayscale
+  at::Tensor votes;              // (N, 10) int32: 8 emotions, unknown, NF
   int64_t size() const { return static_cast<int64_t>(files.size()); }
 };
 
@@ -63,9 +63,9 @@ Dataset load_dataset(const std::string& root, const LoadOptions& options = {});
 struct LabelledSplit {
   std::string name;
   LabelMode mode = LabelMode::kMajority;
-  torch::Tensor index;     // (M) int64: rows of the split that are kept
-  torch::Tensor targets;   // (M, 8) float32: soft or one-hot targets, rows sum to 1
-  torch::Tensor labels;    // (M) int64: argmax of targets (first on ties)
+  at::Tensor index;     // (M) int64: rows of the split that are kept
+  at::Tensor targets;   // (M, 8) float32: soft or one-hot targets, rows sum to 1
+  at::Tensor labels;    // (M) int64: argmax of targets (first on ties)
   int64_t excluded = 0;    // N - M
   int64_t size() const { return index.size(0); }
   std::array<int64_t, kNumEmotions> class_counts() const;  // by label

@@ -11,7 +11,7 @@
 #include <thread>
 #include <vector>
 
-#include <torch/types.h>
+#include <ATen/core/Tensor.h>  // at::Tensor only: keeps this header cheap to include
 
 #include "ferkit/data/augment.h"
 #include "ferkit/data/dataset.h"
@@ -31,10 +31,10 @@ struct LoaderConfig {
 };
 
 struct Batch {
-  torch::Tensor images;   // (B, C, H, W) float32, normalised
-  torch::Tensor targets;  // (B, 8) float32, soft targets (mixed under mixup/cutmix)
-  torch::Tensor labels;   // (B) int64, the unmixed hard labels
-  torch::Tensor index;    // (B) int64, rows of the labelled split
+  at::Tensor images;   // (B, C, H, W) float32, normalised
+  at::Tensor targets;  // (B, 8) float32, soft targets (mixed under mixup/cutmix)
+  at::Tensor labels;   // (B) int64, the unmixed hard labels
+  at::Tensor index;    // (B) int64, rows of the labelled split
 };
 
 class BatchLoader {

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include <torch/types.h>
+#include <ATen/core/Tensor.h>  // at::Tensor only: keeps this header cheap to include
 
 namespace ferkit {
 
@@ -21,7 +21,7 @@ class Sampler {
 // "sequential" (evaluation), "uniform" (shuffled once per epoch), "class-balanced" (each class
 // equally likely), "sqrt" (class probability proportional to the square root of its count).
 // labels: (M) int64. Throws Error for an unknown name.
-std::unique_ptr<Sampler> make_sampler(const std::string& name, const torch::Tensor& labels);
+std::unique_ptr<Sampler> make_sampler(const std::string& name, const at::Tensor& labels);
 std::vector<std::string> sampler_names();
 
 }  // namespace ferkit

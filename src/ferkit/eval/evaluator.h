@@ -1,7 +1,7 @@
 // The one evaluation loop: runs a model over a split in inference mode and returns its logits.
 // Validation during training, `ferkit eval` and reports all go through it.
 #pragma once
-#include <torch/types.h>
+#include <ATen/core/Tensor.h>  // at::Tensor only: keeps this header cheap to include
 
 #include "ferkit/data/dataset.h"
 #include "ferkit/data/preprocess.h"
@@ -16,9 +16,9 @@ struct EvalOptions {
 };
 
 struct Predictions {
-  torch::Tensor logits;   // (M, 8) float32
-  torch::Tensor labels;   // (M) int64, majority labels
-  torch::Tensor index;    // (M) int64, rows of the split
+  at::Tensor logits;   // (M, 8) float32
+  at::Tensor labels;   // (M) int64, majority labels
+  at::Tensor index;    // (M) int64, rows of the split
 };
 
 // The model is put in eval mode for the pass and its previous mode restored after.

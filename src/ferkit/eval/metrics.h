@@ -7,7 +7,7 @@
 #include <cstdint>
 
 #include <nlohmann/json_fwd.hpp>
-#include <torch/types.h>
+#include <ATen/core/Tensor.h>  // at::Tensor only: keeps this header cheap to include
 
 #include "ferkit/data/classes.h"
 
@@ -25,7 +25,7 @@ struct Metrics {
 };
 
 // logits: (N, 8) float; labels: (N) int64 in 0..7.
-Metrics compute_metrics(const torch::Tensor& logits, const torch::Tensor& labels);
+Metrics compute_metrics(const at::Tensor& logits, const at::Tensor& labels);
 
 // The same from a confusion matrix alone (loss left at 0).
 Metrics metrics_from_confusion(const std::array<std::array<int64_t, kNumEmotions>, kNumEmotions>& confusion);

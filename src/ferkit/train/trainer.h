@@ -3,6 +3,8 @@
 #pragma once
 #include <string>
 
+#include <ATen/core/Tensor.h>
+
 #include "ferkit/eval/metrics.h"
 #include "ferkit/train/config.h"
 
@@ -22,6 +24,6 @@ TrainSummary run_training(TrainConfig config);
 
 // Soft-target cross-entropy: mean over the batch of -sum_k target_k * log softmax(logits)_k.
 // logits (B, K), targets (B, K) with rows summing to 1.
-torch::Tensor soft_cross_entropy(const torch::Tensor& logits, const torch::Tensor& targets);
+at::Tensor soft_cross_entropy(const at::Tensor& logits, const at::Tensor& targets);
 
 }  // namespace ferkit

@@ -4,7 +4,7 @@
 #include <thread>
 
 #include <opencv2/core.hpp>
-#include <torch/torch.h>
+#include <ATen/Parallel.h>
 
 namespace ferkit {
 
@@ -20,7 +20,7 @@ int available_cores() {
 
 int set_threads(int n) {
   if (n <= 0) n = available_cores();
-  torch::set_num_threads(n);
+  at::set_num_threads(n);
   // OpenCV work happens inside ferkit's own worker threads; nested OpenCV threads only contend.
   cv::setNumThreads(0);
   return n;

@@ -10,6 +10,7 @@
 #include <torch/torch.h>
 
 #include "ferkit/util/error.h"
+#include "ferkit/util/registry.h"
 
 namespace ferkit {
 
@@ -108,20 +109,10 @@ std::vector<std::string> split_names(const std::string& ops) {
 
 }  // namespace
 
-std::vector<std::string> augment_names() {
-  std::vector<std::string> names;
-  for (const auto& [name, op] : registry()) names.push_back(name);
-  return names;
-}
+std::vector<std::string> augment_names() { return registry_names(registry()); }
 
 void validate_augment(const AugmentConfig& config) {
-  for (const auto& name : split_names(config.ops)) {
-    if (!registry().count(name)) {
-      std::string known;
-      for (const auto& n : augment_names()) known += (known.empty() ? "" : ", ") + n;
-      throw Error("unknown augmentation '" + name + "' (known: " + known + ", none)");
-    }
-  }
+  for (const auto& name : split_names(config.ops)) registry_lookup(registry(), name, "augmentation");
   FERKIT_CHECK(config.crop_area_min > 0 && config.crop_area_min <= 1, "crop_area_min must be in (0, 1]");
   FERKIT_CHECK(config.crop_ratio_max >= 1, "crop_ratio_max must be >= 1");
   FERKIT_CHECK(config.mixup_alpha >= 0 && config.cutmix_alpha >= 0, "mixup/cutmix alpha must be >= 0");

@@ -8,6 +8,7 @@
 
 #include "ferkit/data/classes.h"
 #include "ferkit/util/error.h"
+#include "ferkit/util/registry.h"
 
 namespace ferkit {
 
@@ -88,21 +89,12 @@ const std::map<std::string, Factory>& registry() {
 
 }  // namespace
 
-std::vector<std::string> sampler_names() {
-  std::vector<std::string> names;
-  for (const auto& [n, f] : registry()) names.push_back(n);
-  return names;
-}
+std::vector<std::string> sampler_names() { return registry_names(registry()); }
 
 std::unique_ptr<Sampler> make_sampler(const std::string& name, const torch::Tensor& labels) {
-  auto it = registry().find(name);
-  if (it == registry().end()) {
-    std::string known;
-    for (const auto& n : sampler_names()) known += (known.empty() ? "" : ", ") + n;
-    throw Error("unknown sampler '" + name + "' (known: " + known + ")");
-  }
+  const Factory& factory = registry_lookup(registry(), name, "sampler");
   FERKIT_CHECK(labels.size(0) > 0, "sampler: the split has no labelled images");
-  return it->second(labels);
+  return factory(labels);
 }
 
 }  // namespace ferkit

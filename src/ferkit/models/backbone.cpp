@@ -4,6 +4,7 @@
 
 #include "ferkit/models/small_cnn.h"
 #include "ferkit/util/error.h"
+#include "ferkit/util/registry.h"
 
 namespace ferkit {
 
@@ -17,22 +18,13 @@ const std::map<std::string, BackboneFactory>& registry() {
 }
 }  // namespace
 
-std::vector<std::string> backbone_names() {
-  std::vector<std::string> names;
-  for (const auto& [n, f] : registry()) names.push_back(n);
-  return names;
-}
+std::vector<std::string> backbone_names() { return registry_names(registry()); }
 
 std::shared_ptr<Backbone> make_backbone(const BackboneSpec& spec) {
-  auto it = registry().find(spec.name);
-  if (it == registry().end()) {
-    std::string known;
-    for (const auto& n : backbone_names()) known += (known.empty() ? "" : ", ") + n;
-    throw Error("unknown backbone '" + spec.name + "' (known: " + known + ")");
-  }
+  const BackboneFactory& factory = registry_lookup(registry(), spec.name, "backbone");
   FERKIT_CHECK(spec.in_channels == 1 || spec.in_channels == 3, "backbone input channels must be 1 or 3");
   FERKIT_CHECK(spec.width > 0 && spec.width <= 4, "backbone width must be in (0, 4]");
-  return it->second(spec);
+  return factory(spec);
 }
 
 }  // namespace ferkit

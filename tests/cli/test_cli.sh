@@ -42,6 +42,14 @@ ejson=$($FERKIT eval --model "$TMP/run" --data "$TMP/data" --split test --json 2
 if /usr/bin/python3 -c "import json,sys; d=json.loads(sys.argv[1]); m=d['metrics']; assert m['count']>0 and 0<=m['accuracy']<=1" "$ejson"; then ok; else bad "eval --json"; fi
 [ -f "$TMP/run/eval-test.json" ] && ok || bad "eval-test.json not written"
 
+# weights inspect: a torchvision state dict and ferkit's own bundle
+if /usr/bin/python3 -c "import torchvision" 2>/dev/null; then
+  /usr/bin/python3 "$(dirname "$0")/../models/make_torchvision_reference.py" resnet18 "$TMP" 32 >/dev/null 2>&1
+  if $FERKIT weights inspect "$TMP/resnet18_legacy.pt" 2>&1 | grep -q "architecture: resnet18 (width 1, 3 input channels)"; then ok; else bad "weights inspect resnet18"; fi
+fi
+if $FERKIT weights inspect "$TMP/run/model.ferkit" --json | grep -q '"format": "ferkit-bundle"'; then ok; else bad "weights inspect bundle"; fi
+expect_fail "weights of junk" "cannot read as a PyTorch state dict" $FERKIT weights inspect "$TMP/data/README.txt"
+
 # bad input
 mkdir -p "$TMP/empty"
 expect_fail "no layout" "matches no known data layout" $FERKIT data stats --data "$TMP/empty"

@@ -2,6 +2,8 @@
 
 #include <map>
 
+#include "ferkit/models/mobilenet_v2.h"
+#include "ferkit/models/resnet.h"
 #include "ferkit/models/small_cnn.h"
 #include "ferkit/util/error.h"
 #include "ferkit/util/registry.h"
@@ -13,6 +15,11 @@ namespace {
 const std::map<std::string, BackboneFactory>& registry() {
   static const std::map<std::string, BackboneFactory> r = {
       {"small_cnn", [](const BackboneSpec& s) { return std::make_shared<SmallCnn>(s); }},
+      {"resnet18", [](const BackboneSpec& s) { return std::make_shared<ResNet>(s, ResNetSpec{false, {2, 2, 2, 2}, false}); }},
+      {"resnet34", [](const BackboneSpec& s) { return std::make_shared<ResNet>(s, ResNetSpec{false, {3, 4, 6, 3}, false}); }},
+      {"resnet50", [](const BackboneSpec& s) { return std::make_shared<ResNet>(s, ResNetSpec{true, {3, 4, 6, 3}, false}); }},
+      {"resnet18_native", [](const BackboneSpec& s) { return std::make_shared<ResNet>(s, ResNetSpec{false, {2, 2, 2, 2}, true}); }},
+      {"mobilenet_v2", [](const BackboneSpec& s) { return std::make_shared<MobileNetV2>(s); }},
   };
   return r;
 }
@@ -23,8 +30,10 @@ std::vector<std::string> backbone_names() { return registry_names(registry()); }
 std::shared_ptr<Backbone> make_backbone(const BackboneSpec& spec) {
   const BackboneFactory& factory = registry_lookup(registry(), spec.name, "backbone");
   FERKIT_CHECK(spec.in_channels == 1 || spec.in_channels == 3, "backbone input channels must be 1 or 3");
-  FERKIT_CHECK(spec.width > 0 && spec.width <= 4, "backbone width must be in (0, 4]");
-  return factory(spec);
+  FERKIT_CHECK(spec.width >= 0 && spec.width <= 4, "backbone width must be in [0, 4] (0: the architecture's default)");
+  BackboneSpec resolved = spec;
+  if (resolved.width == 0) resolved.width = spec.name == "small_cnn" ? 0.5 : 1.0;
+  return factory(resolved);
 }
 
 }  // namespace ferkit

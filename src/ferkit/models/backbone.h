@@ -14,7 +14,7 @@ namespace ferkit {
 struct BackboneSpec {
   std::string name = "small_cnn";
   int in_channels = 1;   // 1 for gray input, 3 for RGB (pretrained ImageNet weights)
-  double width = 1.0;    // channel multiplier, where the architecture has one
+  double width = 0.0;    // channel multiplier; 0: the architecture's default (1, or 0.5 for small_cnn)
 };
 
 class Backbone : public torch::nn::Module {
@@ -24,6 +24,12 @@ class Backbone : public torch::nn::Module {
   virtual int64_t num_features() const = 0;
   // Names of the stages in order (the units of --cut-after and --freeze-until).
   virtual std::vector<std::string> stage_names() const = 0;
+  // The stage a parameter or buffer belongs to, from its name inside the backbone
+  // ("layer2.0.conv1.weight" -> "layer2"). Default: the first component of the name.
+  virtual std::string stage_of(const std::string& name) const { return name.substr(0, name.find('.')); }
+  // Where the original architecture keeps its ImageNet classifier in a checkpoint ("fc" for
+  // torchvision's ResNet); those tensors map to ferkit's head. Empty when there is none.
+  virtual std::string classifier_prefix() const { return ""; }
 };
 
 using BackboneFactory = std::function<std::shared_ptr<Backbone>(const BackboneSpec&)>;

@@ -26,6 +26,17 @@ void save_bundle(const std::string& path, FerModel& model, const BundleInfo& inf
   });
 }
 
+bool is_bundle(const std::string& path) {
+  try {
+    torch::serialize::InputArchive archive;
+    archive.load_from(path);
+    c10::IValue header;
+    return archive.try_read("ferkit_header", header) && header.isString();
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
 LoadedBundle load_bundle(const std::string& path) {
   if (!std::filesystem::is_regular_file(path)) throw Error(path + ": no such model bundle");
   torch::serialize::InputArchive archive;

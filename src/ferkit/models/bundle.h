@@ -27,6 +27,9 @@ struct LoadedBundle {
   FerModel model{nullptr};
   BundleInfo info;
 };
+// Whether a file is a ferkit bundle (a LibTorch archive with a ferkit header); never throws.
+bool is_bundle(const std::string& path);
+
 // Throws Error naming the file when it is not a ferkit bundle or is damaged.
 LoadedBundle load_bundle(const std::string& path);
 

@@ -35,6 +35,8 @@ class FerModelImpl : public torch::nn::Module {
   torch::Tensor forward(const torch::Tensor& x);  // (B, C, H, W) -> logits (B, num_classes)
   const ModelSpec& spec() const { return spec_; }
   std::shared_ptr<Backbone> backbone() const { return backbone_; }
+  // The name of the head's last linear layer ("head.0"), where a pretrained classifier maps.
+  std::string final_layer_name() const { return "head." + std::to_string(head_->size() - 1); }
 
  private:
   ModelSpec spec_;

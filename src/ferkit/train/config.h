@@ -24,6 +24,8 @@ struct TrainConfig {
   // model
   std::string backbone = "small_cnn";
   double width = 0.5;                  // backbone channel multiplier
+  std::string weights = "";            // pretrained weights file
+  bool allow_partial = false;
   std::string head = "";               // hidden sizes and dropout, e.g. "256,dropout=0.3"
   int input_size = 48;
   int channels = 1;

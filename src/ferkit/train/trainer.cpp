@@ -10,6 +10,7 @@
 #include "ferkit/data/loader.h"
 #include "ferkit/eval/evaluator.h"
 #include "ferkit/models/bundle.h"
+#include "ferkit/models/pretrained.h"
 #include "ferkit/train/checkpoint.h"
 #include "ferkit/train/schedule.h"
 #include "ferkit/util/error.h"
@@ -112,6 +113,12 @@ TrainSummary run_training(TrainConfig c) {
   spec.backbone.width = c.width;
   spec.head = parse_head_spec(c.head);
   FerModel model(spec);
+  if (!c.weights.empty()) {
+    const WeightsReport w = load_pretrained(model, c.weights, c.allow_partial);
+    spdlog::info("weights {}: {} tensors loaded, {} missing, {} unexpected, {} mis-shaped{}", c.weights, w.loaded.size(),
+                 w.missing.size(), w.unexpected.size(), w.mismatched.size(),
+                 w.skipped_classifier.empty() ? "" : "; the file's classifier does not fit the head and was left out");
+  }
   int64_t n_params = 0;
   for (const auto& p : model->parameters()) n_params += p.numel();
   spdlog::info("model {} (width {}), {:.2f} M parameters, input {}x{}x{}, {} threads", c.backbone, c.width,

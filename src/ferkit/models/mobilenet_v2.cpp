@@ -1,0 +1,86 @@
+#include "ferkit/models/mobilenet_v2.h"
+
+#include <cmath>
+
+#include <torch/torch.h>
+
+namespace ferkit {
+
+int64_t make_divisible(double v, int64_t divisor) {
+  int64_t new_v = std::max<int64_t>(divisor, static_cast<int64_t>(v + divisor / 2.0) / divisor * divisor);
+  if (new_v < 0.9 * v) new_v += divisor;
+  return new_v;
+}
+
+namespace {
+
+// torchvision Conv2dNormActivation: conv (no bias), BatchNorm, ReLU6; children "0", "1", "2".
+Seq conv_bn_relu6(int64_t in, int64_t out, int64_t k, int64_t stride = 1, int64_t groups = 1) {
+  return Seq(torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, k).stride(stride).padding((k - 1) / 2).groups(groups).bias(false)),
+             torch::nn::BatchNorm2d(out), torch::nn::Functional(torch::nn::functional::relu6, torch::nn::functional::ReLU6FuncOptions()));
+}
+
+class InvertedResidualImpl : public torch::nn::Module {
+ public:
+  InvertedResidualImpl(int64_t inp, int64_t oup, int64_t stride, int64_t expand_ratio)
+      : use_residual_(stride == 1 && inp == oup) {
+    const int64_t hidden = static_cast<int64_t>(std::lround(inp * static_cast<double>(expand_ratio)));
+    Seq conv;
+    if (expand_ratio != 1) conv->push_back(conv_bn_relu6(inp, hidden, 1));
+    conv->push_back(conv_bn_relu6(hidden, hidden, 3, stride, hidden));  // depthwise
+    conv->push_back(torch::nn::Conv2d(torch::nn::Conv2dOptions(hidden, oup, 1).bias(false)));
+    conv->push_back(torch::nn::BatchNorm2d(oup));
+    conv_ = register_module("conv", conv);
+  }
+  at::Tensor forward(at::Tensor x) { return use_residual_ ? x + conv_->forward(x) : conv_->forward(x); }
+
+ private:
+  bool use_residual_;
+  Seq conv_{nullptr};
+};
+TORCH_MODULE(InvertedResidual);
+
+// t (expansion), c (channels), n (repeats), s (first stride)
+constexpr int kSetting[7][4] = {{1, 16, 1, 1}, {6, 24, 2, 2}, {6, 32, 3, 2}, {6, 64, 4, 2},
+                                {6, 96, 3, 1}, {6, 160, 3, 2}, {6, 320, 1, 1}};
+
+}  // namespace
+
+MobileNetV2::MobileNetV2(const BackboneSpec& spec) {
+  int64_t input_channel = make_divisible(32 * spec.width);
+  const int64_t last_channel = make_divisible(1280 * std::max(1.0, spec.width));
+  Seq features;
+  features->push_back(conv_bn_relu6(spec.in_channels, input_channel, 3, 2));
+  stage_of_index_.push_back(0);
+  for (int row = 0; row < 7; ++row) {
+    const auto& [t, c, n, s] = kSetting[row];
+    const int64_t output_channel = make_divisible(c * spec.width);
+    for (int i = 0; i < n; ++i) {
+      features->push_back(InvertedResidual(input_channel, output_channel, i == 0 ? s : 1, t));
+      stage_of_index_.push_back(row + 1);
+      input_channel = output_channel;
+    }
+  }
+  features->push_back(conv_bn_relu6(input_channel, last_channel, 1));
+  stage_of_index_.push_back(8);
+  features_seq_ = register_module("features", features);
+  features_ = last_channel;
+  for (auto& m : modules(false))
+    if (auto* c = m->as<torch::nn::Conv2d>()) torch::nn::init::kaiming_normal_(c->weight, 0.0, torch::kFanOut);
+}
+
+std::vector<std::string> MobileNetV2::stage_names() const {
+  return {"stem", "block1", "block2", "block3", "block4", "block5", "block6", "block7", "last"};
+}
+
+std::string MobileNetV2::stage_of(const std::string& name) const {
+  // "features.K.rest" -> the stage of features.K
+  const auto first = name.find('.');
+  const auto second = name.find('.', first + 1);
+  const int k = std::stoi(name.substr(first + 1, second - first - 1));
+  return stage_names().at(stage_of_index_.at(k));
+}
+
+at::Tensor MobileNetV2::forward_features(const at::Tensor& x) { return features_seq_->forward(x); }
+
+}  // namespace ferkit

@@ -57,6 +57,26 @@ TEST_P(Torchvision, StateDictLoadsByNameAndLogitsMatch) {
   }
 }
 
+TEST(TorchPickle, RgbFirstConvolutionFoldsIntoGrayExactly) {
+  if (!have_torchvision()) GTEST_SKIP() << "/usr/bin/python3 with torch and torchvision not found; skipped";
+  test::TempDir tmp;
+  const std::string script = std::string(FERKIT_SOURCE_DIR) + "/tests/models/make_torchvision_reference.py";
+  ASSERT_EQ(std::system(("/usr/bin/python3 " + script + " resnet18 " + tmp.str() + " 32").c_str()), 0);
+  ModelSpec rgb_spec, gray_spec;
+  rgb_spec.backbone.name = gray_spec.backbone.name = "resnet18";
+  rgb_spec.backbone.in_channels = 3;
+  gray_spec.backbone.in_channels = 1;
+  FerModel rgb(rgb_spec), gray(gray_spec);
+  load_pretrained(rgb, tmp / "resnet18.pt", false);
+  const WeightsReport r = load_pretrained(gray, tmp / "resnet18.pt", false);
+  EXPECT_EQ(r.folded, std::vector<std::string>{"conv1.weight"});
+  rgb->eval();
+  gray->eval();
+  torch::NoGradGuard ng;
+  const at::Tensor x = torch::randn({2, 1, 48, 48});
+  EXPECT_LE((rgb->forward(x.expand({2, 3, 48, 48})) - gray->forward(x)).abs().max().item<double>(), 1e-4);
+}
+
 INSTANTIATE_TEST_SUITE_P(Models, Torchvision, ::testing::Values("resnet18", "resnet34", "resnet50", "mobilenet_v2",
                                                                   "mobilenet_v2:0.35", "mobilenet_v2:1.4"),
                          [](const auto& info) {

@@ -1,5 +1,6 @@
 #include "ferkit/models/backbone.h"
 
+#include <algorithm>
 #include <map>
 
 #include "ferkit/models/mobilenet_v2.h"
@@ -24,6 +25,15 @@ const std::map<std::string, BackboneFactory>& registry() {
   return r;
 }
 }  // namespace
+
+size_t Backbone::stage_index(const std::string& stage) const {
+  const auto names = stage_names();
+  const auto it = std::find(names.begin(), names.end(), stage);
+  if (it != names.end()) return static_cast<size_t>(it - names.begin());
+  std::string known;
+  for (const auto& n : names) known += (known.empty() ? "" : ", ") + n;
+  throw Error("this backbone has no stage '" + stage + "' (stages: " + known + ")");
+}
 
 std::vector<std::string> backbone_names() { return registry_names(registry()); }
 

@@ -30,6 +30,12 @@ class Backbone : public torch::nn::Module {
   // Where the original architecture keeps its ImageNet classifier in a checkpoint ("fc" for
   // torchvision's ResNet); those tensors map to ferkit's head. Empty when there is none.
   virtual std::string classifier_prefix() const { return ""; }
+  // Truncates the network after a stage (its later stages are removed; num_features() follows).
+  virtual void cut_after(const std::string& stage) = 0;
+
+ protected:
+  // The index of `stage` in stage_names(); throws Error listing the stages when there is none.
+  size_t stage_index(const std::string& stage) const;
 };
 
 using BackboneFactory = std::function<std::shared_ptr<Backbone>(const BackboneSpec&)>;

@@ -52,17 +52,20 @@ MobileNetV2::MobileNetV2(const BackboneSpec& spec) {
   Seq features;
   features->push_back(conv_bn_relu6(spec.in_channels, input_channel, 3, 2));
   stage_of_index_.push_back(0);
+  channels_of_index_.push_back(input_channel);
   for (int row = 0; row < 7; ++row) {
     const auto& [t, c, n, s] = kSetting[row];
     const int64_t output_channel = make_divisible(c * spec.width);
     for (int i = 0; i < n; ++i) {
       features->push_back(InvertedResidual(input_channel, output_channel, i == 0 ? s : 1, t));
       stage_of_index_.push_back(row + 1);
+      channels_of_index_.push_back(output_channel);
       input_channel = output_channel;
     }
   }
   features->push_back(conv_bn_relu6(input_channel, last_channel, 1));
   stage_of_index_.push_back(8);
+  channels_of_index_.push_back(last_channel);
   features_seq_ = register_module("features", features);
   features_ = last_channel;
   for (auto& m : modules(false))
@@ -79,6 +82,18 @@ std::string MobileNetV2::stage_of(const std::string& name) const {
   const auto second = name.find('.', first + 1);
   const int k = std::stoi(name.substr(first + 1, second - first - 1));
   return stage_names().at(stage_of_index_.at(k));
+}
+
+void MobileNetV2::cut_after(const std::string& stage) {
+  const int last = static_cast<int>(stage_index(stage));
+  Seq kept;
+  size_t k = 0;
+  for (auto it = features_seq_->begin(); it != features_seq_->end() && stage_of_index_[k] <= last; ++it, ++k)
+    kept->push_back(std::to_string(k), *it);  // the same modules under the same names
+  features_seq_ = replace_module("features", kept);
+  stage_of_index_.resize(k);
+  channels_of_index_.resize(k);
+  features_ = channels_of_index_.back();
 }
 
 at::Tensor MobileNetV2::forward_features(const at::Tensor& x) { return features_seq_->forward(x); }

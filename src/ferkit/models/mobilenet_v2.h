@@ -19,10 +19,12 @@ class MobileNetV2 : public Backbone {
   std::vector<std::string> stage_names() const override;
   std::string stage_of(const std::string& name) const override;
   std::string classifier_prefix() const override { return "classifier.1"; }
+  void cut_after(const std::string& stage) override;
 
  private:
   Seq features_seq_{nullptr};
   std::vector<int> stage_of_index_;  // stage number of features.K
+  std::vector<int64_t> channels_of_index_;  // output channels of features.K
   int64_t features_ = 0;
 };
 

@@ -12,7 +12,10 @@ namespace ferkit {
 nlohmann::json to_json(const ModelSpec& spec) {
   return {{"backbone", {{"name", spec.backbone.name}, {"in_channels", spec.backbone.in_channels}, {"width", spec.backbone.width}}},
           {"head", {{"hidden", spec.head.hidden}, {"dropout", spec.head.dropout}}},
-          {"num_classes", spec.num_classes}};
+          {"num_classes", spec.num_classes},
+          {"cut_after", spec.cut_after},
+          {"freeze_until", spec.freeze_until},
+          {"bn_policy", spec.bn_policy}};
 }
 
 ModelSpec model_spec_from_json(const nlohmann::json& j) {
@@ -23,6 +26,9 @@ ModelSpec model_spec_from_json(const nlohmann::json& j) {
   s.head.hidden = j.at("head").at("hidden").get<std::vector<int64_t>>();
   s.head.dropout = j.at("head").at("dropout").get<double>();
   s.num_classes = j.at("num_classes").get<int64_t>();
+  s.cut_after = j.value("cut_after", "");
+  s.freeze_until = j.value("freeze_until", "");
+  s.bn_policy = j.value("bn_policy", "frozen");
   return s;
 }
 
@@ -56,6 +62,7 @@ HeadSpec parse_head_spec(const std::string& text) {
 
 FerModelImpl::FerModelImpl(const ModelSpec& spec) : spec_(spec) {
   backbone_ = register_module("backbone", make_backbone(spec.backbone));
+  if (!spec.cut_after.empty()) backbone_->cut_after(spec.cut_after);
   torch::nn::Sequential head;
   int64_t in = backbone_->num_features();
   for (int64_t h : spec.head.hidden) {
@@ -67,6 +74,52 @@ FerModelImpl::FerModelImpl(const ModelSpec& spec) : spec_(spec) {
   if (spec.head.dropout > 0) head->push_back(torch::nn::Dropout(spec.head.dropout));
   head->push_back(torch::nn::Linear(in, spec.num_classes));
   head_ = register_module("head", head);
+  FERKIT_CHECK(spec.bn_policy == "frozen" || spec.bn_policy == "train",
+               "unknown BatchNorm policy '" + spec.bn_policy + "' (frozen or train)");
+  if (!spec.freeze_until.empty()) freeze_until(spec.freeze_until);
+}
+
+std::string FerModelImpl::stage_of(const std::string& parameter_name) const {
+  const std::string prefix = "backbone.";
+  if (parameter_name.rfind(prefix, 0) != 0) return "head";
+  return backbone_->stage_of(parameter_name.substr(prefix.size()));
+}
+
+bool FerModelImpl::is_frozen(const std::string& stage) const {
+  const auto names = backbone_->stage_names();
+  const auto it = std::find(names.begin(), names.end(), stage);
+  return it != names.end() && (it - names.begin()) < frozen_stages_;
+}
+
+void FerModelImpl::freeze_until(const std::string& stage) {
+  const auto names = backbone_->stage_names();
+  if (stage.empty()) {
+    frozen_stages_ = 0;
+  } else {
+    const auto it = std::find(names.begin(), names.end(), stage);
+    if (it == names.end()) {
+      std::string known;
+      for (const auto& n : names) known += (known.empty() ? "" : ", ") + n;
+      throw Error("backbone " + spec_.backbone.name + " has no stage '" + stage + "' to freeze until (stages: " + known + ")");
+    }
+    frozen_stages_ = static_cast<int>(it - names.begin()) + 1;
+  }
+  spec_.freeze_until = stage;
+  for (auto& p : named_parameters()) p.value().set_requires_grad(!is_frozen(stage_of(p.key())));
+  frozen_norms_.clear();
+  for (const auto& m : backbone_->named_modules("", false)) {
+    const bool is_norm = m.value()->as<torch::nn::BatchNorm2d>() != nullptr;
+    if (is_norm && is_frozen(backbone_->stage_of(m.key() + ".weight"))) frozen_norms_.push_back(m.value());
+  }
+  train(is_training());
+}
+
+void FerModelImpl::train(bool on) {
+  torch::nn::Module::train(on);
+  // A frozen stage must not drift: its BatchNorm keeps using (and keeping) the running
+  // statistics it came with, even while the rest of the model trains.
+  if (on && spec_.bn_policy == "frozen")
+    for (auto& m : frozen_norms_) m->eval();
 }
 
 torch::Tensor FerModelImpl::forward(const torch::Tensor& x) {

@@ -22,6 +22,10 @@ struct ModelSpec {
   BackboneSpec backbone;
   HeadSpec head;
   int64_t num_classes = 8;
+  std::string cut_after;      // last backbone stage kept ("" = all)
+  std::string freeze_until;   // backbone stages up to and including this one are frozen ("" = none)
+  std::string bn_policy = "frozen";  // frozen: BatchNorm of frozen stages stays in inference mode;
+                                     // train: their statistics still update (the classic pitfall)
 };
 
 nlohmann::json to_json(const ModelSpec& spec);
@@ -33,6 +37,15 @@ class FerModelImpl : public torch::nn::Module {
  public:
   explicit FerModelImpl(const ModelSpec& spec);
   torch::Tensor forward(const torch::Tensor& x);  // (B, C, H, W) -> logits (B, num_classes)
+  // Puts the model in training or inference mode; BatchNorm layers of frozen stages stay in
+  // inference mode under bn_policy "frozen".
+  void train(bool on = true) override;
+  // (Re)applies freezing: stages up to and including `stage` get no gradients ("" unfreezes all).
+  void freeze_until(const std::string& stage);
+  // The backbone stage of a parameter named as in named_parameters() ("backbone.layer2..." ->
+  // "layer2"), or "head".
+  std::string stage_of(const std::string& parameter_name) const;
+  bool is_frozen(const std::string& stage) const;
   const ModelSpec& spec() const { return spec_; }
   std::shared_ptr<Backbone> backbone() const { return backbone_; }
   // The name of the head's last linear layer ("head.0"), where a pretrained classifier maps.
@@ -41,6 +54,8 @@ class FerModelImpl : public torch::nn::Module {
  private:
   ModelSpec spec_;
   std::shared_ptr<Backbone> backbone_;
+  std::vector<std::shared_ptr<torch::nn::Module>> frozen_norms_;  // BatchNorm modules of frozen stages
+  int frozen_stages_ = 0;                                         // stage_names()[0 .. n) are frozen
   torch::nn::Sequential head_{nullptr};
 };
 TORCH_MODULE(FerModel);

@@ -42,6 +42,18 @@ WeightsReport load_pretrained(FerModel& model, const std::string& path, bool all
       report.unexpected.push_back(name);
       continue;
     }
+    // Gray input: a first convolution trained on RGB folds into a 1-channel one by summing over
+    // its input channels. That is exact for a gray image replicated to R, G and B with one
+    // normalisation for all three (ferkit's gray presets), and 3x cheaper.
+    if (tensor.dim() == 4 && it->second.dim() == 4 && tensor.size(1) == 3 && it->second.size(1) == 1 &&
+        tensor.size(0) == it->second.size(0) && tensor.size(2) == it->second.size(2) &&
+        tensor.size(3) == it->second.size(3)) {
+      it->second.copy_(tensor.sum(1, true).to(it->second.dtype()));
+      report.loaded.push_back(target);
+      report.folded.push_back(name);
+      done.insert(target);
+      continue;
+    }
     if (it->second.sizes() != tensor.sizes()) {
       (is_classifier ? report.skipped_classifier : report.mismatched)
           .push_back(name + ": file " + shape(tensor) + " vs model " + shape(it->second));

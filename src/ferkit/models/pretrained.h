@@ -15,6 +15,7 @@ struct WeightsReport {
   std::vector<std::string> missing;     // model names the file did not provide
   std::vector<std::string> unexpected;  // file names with no place in the model
   std::vector<std::string> mismatched;  // "name: file [a, b] vs model [c, d]"
+  std::vector<std::string> folded;      // RGB first convolutions summed into a 1-channel one
   std::vector<std::string> skipped_classifier;  // the file's classifier, when its shape differs from the head
 };
 

@@ -63,6 +63,7 @@ ResNet::ResNet(const BackboneSpec& spec, const ResNetSpec& arch) : native_stem_(
   if (!native_stem_) maxpool_ = register_module("maxpool", torch::nn::MaxPool2d(torch::nn::MaxPool2dOptions(3).stride(2).padding(1)));
   const int64_t expansion = arch.bottleneck ? 4 : 1;
   int64_t inplanes = stem;
+  stage_channels_[0] = stem;
   for (int l = 0; l < 4; ++l) {
     const int64_t planes = width(64 << l);
     Seq layer;
@@ -71,6 +72,7 @@ ResNet::ResNet(const BackboneSpec& spec, const ResNetSpec& arch) : native_stem_(
       inplanes = planes * expansion;
     }
     layers_[l] = register_module("layer" + std::to_string(l + 1), layer);
+    stage_channels_[l + 1] = inplanes;
   }
   features_ = inplanes;
   // torchvision's initialisation: He (fan_out) for convolutions, BatchNorm at (1, 0).
@@ -83,10 +85,17 @@ std::string ResNet::stage_of(const std::string& name) const {
   return (first == "conv1" || first == "bn1") ? "stem" : first;
 }
 
+void ResNet::cut_after(const std::string& stage) {
+  const size_t keep = stage_index(stage);  // 0 = stem only
+  for (int l = static_cast<int>(keep); l < kept_layers_; ++l) unregister_module("layer" + std::to_string(l + 1));
+  kept_layers_ = std::min<int>(kept_layers_, static_cast<int>(keep));
+  features_ = stage_channels_[kept_layers_];
+}
+
 at::Tensor ResNet::forward_features(const at::Tensor& x) {
   at::Tensor y = torch::relu(bn1_->forward(conv1_->forward(x)));
   if (!native_stem_) y = maxpool_->forward(y);
-  for (auto& layer : layers_) y = layer->forward(y);
+  for (int l = 0; l < kept_layers_; ++l) y = layers_[l]->forward(y);
   return y;
 }
 

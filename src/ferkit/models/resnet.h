@@ -27,6 +27,7 @@ class ResNet : public Backbone {
   std::vector<std::string> stage_names() const override { return {"stem", "layer1", "layer2", "layer3", "layer4"}; }
   std::string classifier_prefix() const override { return "fc"; }
   std::string stage_of(const std::string& name) const override;
+  void cut_after(const std::string& stage) override;
 
  private:
   torch::nn::Conv2d conv1_{nullptr};
@@ -35,6 +36,8 @@ class ResNet : public Backbone {
   std::array<Seq, 4> layers_{Seq{nullptr}, Seq{nullptr}, Seq{nullptr}, Seq{nullptr}};
   bool native_stem_ = false;
   int64_t features_ = 0;
+  int kept_layers_ = 4;                      // layer1..layerN run in forward
+  std::array<int64_t, 5> stage_channels_{};  // output channels of stem, layer1..4
 };
 
 }  // namespace ferkit

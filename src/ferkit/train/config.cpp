@@ -74,6 +74,11 @@ std::vector<ConfigField> config_fields(TrainConfig& c) {
       field("width", "model", "backbone channel multiplier (0: the backbone's default)", c.width),
       field("weights", "model", "pretrained weights: a torchvision state dict (torch.save)", c.weights),
       field("allow_partial", "model", "load the tensors of --weights that match, ignore the rest", c.allow_partial),
+      field("cut_after", "model", "truncate the backbone after this stage (see stage names in the docs)", c.cut_after),
+      field("freeze_until", "model", "freeze backbone stages up to and including this one", c.freeze_until),
+      field("bn_policy", "model", "BatchNorm of frozen stages: frozen (inference mode) or train (statistics update)", c.bn_policy),
+      field("backbone_lr_mult", "optim", "backbone learning rate as a multiple of the head's", c.backbone_lr_mult),
+      field("layer_decay", "optim", "each earlier backbone stage gets this factor more", c.layer_decay),
       field("head", "model", "head: hidden sizes and dropout, e.g. 256,dropout=0.3", c.head),
       field("input_size", "model", "model input side", c.input_size),
       field("channels", "model", "input channels: 1 (gray) or 3 (gray replicated)", c.channels),
@@ -171,6 +176,8 @@ void validate_config(const TrainConfig& c) {
   FERKIT_CHECK(std::find(backbones.begin(), backbones.end(), c.backbone) != backbones.end(),
                "unknown backbone '" + c.backbone + "'");
   parse_head_spec(c.head);
+  FERKIT_CHECK(c.bn_policy == "frozen" || c.bn_policy == "train", "bn_policy must be frozen or train");
+  FERKIT_CHECK(c.backbone_lr_mult >= 0 && c.layer_decay > 0, "backbone_lr_mult must be >= 0 and layer_decay > 0");
   validate_augment(c.augment);
 }
 

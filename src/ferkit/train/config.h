@@ -26,6 +26,11 @@ struct TrainConfig {
   double width = 0.5;                  // backbone channel multiplier
   std::string weights = "";            // pretrained weights file
   bool allow_partial = false;
+  std::string cut_after = "";          // truncate the backbone after this stage
+  std::string freeze_until = "";       // freeze backbone stages up to and including this one
+  std::string bn_policy = "frozen";    // frozen | train (BatchNorm of frozen stages)
+  double backbone_lr_mult = 1.0;       // backbone learning rate relative to the head's
+  double layer_decay = 1.0;            // each earlier stage: learning rate times this again
   std::string head = "";               // hidden sizes and dropout, e.g. "256,dropout=0.3"
   int input_size = 48;
   int channels = 1;

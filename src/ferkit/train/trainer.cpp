@@ -1,6 +1,8 @@
 #include "ferkit/train/trainer.h"
 
 #include <chrono>
+#include <cmath>
+#include <map>
 #include <filesystem>
 
 #include <fmt/format.h>
@@ -29,22 +31,36 @@ namespace {
 using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
-// Weight decay on weights of convolutions and linear layers only: decaying BatchNorm scales and
-// biases only fights the normalisation.
-std::vector<torch::optim::OptimizerParamGroup> param_groups(FerModel& model, const TrainConfig& c) {
-  std::vector<torch::Tensor> decay, no_decay;
+// Parameter groups: the head and each backbone stage with its own learning-rate multiplier
+// (discriminative learning rates), each split in two because weight decay applies to the weights
+// of convolutions and linear layers only: decaying BatchNorm scales and biases only fights the
+// normalisation. Frozen parameters are left out.
+struct ParamGroups {
+  std::vector<torch::optim::OptimizerParamGroup> groups;
+  std::vector<double> lr_mult;  // per group, times the scheduled learning rate
+};
+
+ParamGroups param_groups(FerModel& model, const TrainConfig& c) {
+  const auto stages = model->backbone()->stage_names();
+  std::map<std::pair<std::string, bool>, std::vector<torch::Tensor>> by_group;
   for (const auto& p : model->named_parameters()) {
     if (!p.value().requires_grad()) continue;
-    (p.value().dim() <= 1 ? no_decay : decay).push_back(p.value());
+    by_group[{model->stage_of(p.key()), p.value().dim() > 1}].push_back(p.value());
   }
-  auto opts = [&](double wd) {
-    return std::make_unique<torch::optim::SGDOptions>(
-        torch::optim::SGDOptions(c.lr).momentum(c.momentum).weight_decay(wd).nesterov(c.momentum > 0));
-  };
-  std::vector<torch::optim::OptimizerParamGroup> groups;
-  groups.emplace_back(decay, opts(c.weight_decay));
-  groups.emplace_back(no_decay, opts(0.0));
-  return groups;
+  ParamGroups out;
+  for (auto& [key, params] : by_group) {
+    const auto& [stage, decay] = key;
+    double mult = 1.0;
+    if (stage != "head") {
+      const auto pos = std::find(stages.begin(), stages.end(), stage) - stages.begin();
+      mult = c.backbone_lr_mult * std::pow(c.layer_decay, static_cast<double>(stages.size()) - 1 - pos);
+    }
+    auto opts = std::make_unique<torch::optim::SGDOptions>(
+        torch::optim::SGDOptions(c.lr * mult).momentum(c.momentum).weight_decay(decay ? c.weight_decay : 0.0).nesterov(c.momentum > 0));
+    out.groups.emplace_back(params, std::move(opts));
+    out.lr_mult.push_back(mult);
+  }
+  return out;
 }
 
 struct EpochRow {
@@ -112,6 +128,8 @@ TrainSummary run_training(TrainConfig c) {
   spec.backbone.in_channels = c.channels;
   spec.backbone.width = c.width;
   spec.head = parse_head_spec(c.head);
+  spec.cut_after = c.cut_after;
+  spec.bn_policy = c.bn_policy;
   FerModel model(spec);
   if (!c.weights.empty()) {
     const WeightsReport w = load_pretrained(model, c.weights, c.allow_partial);
@@ -119,12 +137,15 @@ TrainSummary run_training(TrainConfig c) {
                  w.missing.size(), w.unexpected.size(), w.mismatched.size(),
                  w.skipped_classifier.empty() ? "" : "; the file's classifier does not fit the head and was left out");
   }
+  if (!c.freeze_until.empty()) model->freeze_until(c.freeze_until);  // after loading: freezing is about trained weights
   int64_t n_params = 0;
   for (const auto& p : model->parameters()) n_params += p.numel();
   spdlog::info("model {} (width {}), {:.2f} M parameters, input {}x{}x{}, {} threads", c.backbone, c.width,
                n_params / 1e6, c.channels, c.input_size, c.input_size, threads);
 
-  torch::optim::SGD optimizer(param_groups(model, c), torch::optim::SGDOptions(c.lr));
+  ParamGroups groups = param_groups(model, c);
+  const std::vector<double> lr_mult = groups.lr_mult;
+  torch::optim::SGD optimizer(std::move(groups.groups), torch::optim::SGDOptions(c.lr));
   ScheduleSpec sched;
   sched.name = c.schedule;
   sched.base_lr = c.lr;
@@ -151,8 +172,8 @@ TrainSummary run_training(TrainConfig c) {
     const int64_t log_every = std::max<int64_t>(1, steps_per_epoch / 4);
     while (auto batch = loader.next()) {
       lr = lr_at(sched, state.step);
-      for (auto& group : optimizer.param_groups())
-        static_cast<torch::optim::SGDOptions&>(group.options()).lr(lr);
+      for (size_t g = 0; g < optimizer.param_groups().size(); ++g)
+        static_cast<torch::optim::SGDOptions&>(optimizer.param_groups()[g].options()).lr(lr * lr_mult[g]);
       const torch::Tensor logits = model->forward(batch->images);       // (B, 8)
       const torch::Tensor loss = soft_cross_entropy(logits, batch->targets);
       optimizer.zero_grad();

@@ -20,8 +20,14 @@ void add_train_command(CLI::App& app, GlobalOptions& global) {
     std::string flag = "--" + f.key;
     for (char& ch : flag)
       if (ch == '_') ch = '-';
-    auto* opt = cmd->add_option_function<std::string>(
-        flag, [values, key = f.key](const std::string& v) { (*values)[key] = v; }, f.help);
+    CLI::Option* opt;
+    if (f.is_flag) {
+      opt = cmd->add_flag_function(
+          flag, [values, key = f.key](std::int64_t count) { (*values)[key] = count > 0 ? "true" : "false"; }, f.help);
+    } else {
+      opt = cmd->add_option_function<std::string>(
+          flag, [values, key = f.key](const std::string& v) { (*values)[key] = v; }, f.help);
+    }
     opt->default_str(f.get());
     opt->group(f.section);
   }

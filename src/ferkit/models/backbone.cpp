@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 
+#include "ferkit/models/keras_mobilenet_v2.h"
 #include "ferkit/models/mobilenet_v2.h"
 #include "ferkit/models/resnet.h"
 #include "ferkit/models/small_cnn.h"
@@ -21,6 +22,7 @@ const std::map<std::string, BackboneFactory>& registry() {
       {"resnet50", [](const BackboneSpec& s) { return std::make_shared<ResNet>(s, ResNetSpec{true, {3, 4, 6, 3}, false}); }},
       {"resnet18_native", [](const BackboneSpec& s) { return std::make_shared<ResNet>(s, ResNetSpec{false, {2, 2, 2, 2}, true}); }},
       {"mobilenet_v2", [](const BackboneSpec& s) { return std::make_shared<MobileNetV2>(s); }},
+      {"keras_mobilenet_v2", [](const BackboneSpec& s) { return std::make_shared<KerasMobileNetV2>(s); }},
   };
   return r;
 }

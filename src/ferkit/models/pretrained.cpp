@@ -1,11 +1,16 @@
 #include "ferkit/models/pretrained.h"
 
+#include <cstring>
+#include <filesystem>
 #include <set>
+
+#include <nlohmann/json.hpp>
 
 #include <torch/torch.h>
 
 #include "ferkit/models/torch_pickle.h"
 #include "ferkit/util/error.h"
+#include "ferkit/util/fs.h"
 
 namespace ferkit {
 
@@ -23,8 +28,75 @@ std::string list(const std::vector<std::string>& v) {
 }
 }  // namespace
 
+namespace {
+
+bool is_tfjs(const std::string& path) {
+  namespace fs = std::filesystem;
+  return (fs::is_directory(path) && fs::exists(fs::path(path) / "model.json")) ||
+         fs::path(path).filename() == "model.json";
+}
+
+// A TensorFlow.js layers export (model.json + weight files): tensors looked up by name from the
+// manifest (never by position), Keras layouts converted to PyTorch's (HWIO -> OIHW, depthwise
+// HWC1 -> C1HW) and Keras names to module names (gamma -> weight, moving_mean -> running_mean).
+// Dense layers (2-D kernels and their biases) are a classifier, returned in `dense`.
+std::vector<std::pair<std::string, at::Tensor>> read_tfjs(const std::string& path, std::vector<std::string>& dense) {
+  namespace fs = std::filesystem;
+  const fs::path json_path = fs::is_directory(path) ? fs::path(path) / "model.json" : fs::path(path);
+  nlohmann::json model;
+  try {
+    model = nlohmann::json::parse(read_text_file(json_path.string()));
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(json_path.string() + ": not valid JSON: " + e.what());
+  }
+  if (!model.contains("weightsManifest")) throw Error(json_path.string() + ": no weightsManifest (not a TensorFlow.js layers model)");
+  std::vector<std::pair<std::string, at::Tensor>> out;
+  std::set<std::string> dense_layers;
+  for (const auto& group : model["weightsManifest"]) {
+    std::string bytes;
+    for (const auto& file : group.at("paths")) bytes += read_text_file((json_path.parent_path() / file.get<std::string>()).string());
+    size_t offset = 0;
+    for (const auto& w : group.at("weights")) {
+      const std::string name = w.at("name");
+      const auto shape = w.at("shape").get<std::vector<int64_t>>();
+      if (w.value("dtype", "float32") != "float32") throw Error(json_path.string() + ": tensor " + name + " is not float32");
+      int64_t numel = 1;
+      for (int64_t d : shape) numel *= d;
+      if (offset + numel * 4 > bytes.size()) throw Error(json_path.string() + ": weight files are shorter than the manifest says");
+      at::Tensor t = torch::empty(shape, torch::kFloat32);
+      std::memcpy(t.data_ptr<float>(), bytes.data() + offset, numel * 4);
+      offset += numel * 4;
+      const auto slash = name.rfind('/');
+      const std::string layer = name.substr(0, slash), kind = name.substr(slash + 1);
+      if (kind == "kernel" && t.dim() == 2) dense_layers.insert(layer);
+      if (dense_layers.count(layer)) {
+        dense.push_back(name);
+        continue;
+      }
+      std::string param;
+      if (kind == "kernel") { t = t.permute({3, 2, 0, 1}); param = "weight"; }
+      else if (kind == "depthwise_kernel") { t = t.permute({2, 3, 0, 1}); param = "weight"; }
+      else if (kind == "gamma") param = "weight";
+      else if (kind == "beta" || kind == "bias") param = "bias";
+      else if (kind == "moving_mean") param = "running_mean";
+      else if (kind == "moving_variance") param = "running_var";
+      else param = kind;
+      out.emplace_back(layer + "." + param, t.contiguous());
+    }
+  }
+  // A bias may come before its dense kernel in the manifest: drop late-found dense tensors.
+  std::vector<std::pair<std::string, at::Tensor>> kept;
+  for (auto& [n, t] : out) {
+    if (dense_layers.count(n.substr(0, n.rfind('.')))) dense.push_back(n); else kept.emplace_back(n, t);
+  }
+  return kept;
+}
+
+}  // namespace
+
 WeightsReport load_pretrained(FerModel& model, const std::string& path, bool allow_partial) {
-  const auto source = load_torch_state_dict(path);
+  std::vector<std::string> dense;
+  const auto source = is_tfjs(path) ? read_tfjs(path, dense) : load_torch_state_dict(path);
   std::map<std::string, at::Tensor> targets;
   for (const auto& p : model->named_parameters()) targets[p.key()] = p.value();
   for (const auto& b : model->named_buffers()) targets[b.key()] = b.value();
@@ -63,10 +135,13 @@ WeightsReport load_pretrained(FerModel& model, const std::string& path, bool all
     report.loaded.push_back(target);
     done.insert(target);
   }
+  for (const auto& d : dense) report.skipped_classifier.push_back(d + " (a dense classifier of the file)");
   for (const auto& [name, t] : targets) {
     if (done.count(name)) continue;
     // The head is new unless the file's classifier fitted it.
     if (name.rfind("head.", 0) == 0) continue;
+    // A BatchNorm step counter is bookkeeping (used only with momentum=None); Keras has none.
+    if (name.size() > 19 && name.compare(name.size() - 19, 19, "num_batches_tracked") == 0) continue;
     report.missing.push_back(name);
   }
   if (!allow_partial && (!report.missing.empty() || !report.unexpected.empty() || !report.mismatched.empty())) {

@@ -48,7 +48,8 @@ void from_text(const std::string& s, T& v) {
 
 template <typename T>
 ConfigField field(const char* key, const char* section, const char* help, T& ref) {
-  return {key, section, help, [&ref] { return to_text(ref); }, [&ref](const std::string& s) { from_text(s, ref); }};
+  return {key, section, help, [&ref] { return to_text(ref); }, [&ref](const std::string& s) { from_text(s, ref); },
+          std::is_same_v<T, bool>};
 }
 
 std::string normalise_key(std::string key) {

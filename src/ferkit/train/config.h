@@ -23,7 +23,7 @@ struct TrainConfig {
   std::string val_split = "valid";
   // model
   std::string backbone = "small_cnn";
-  double width = 0.5;                  // backbone channel multiplier
+  double width = 0.0;                  // backbone channel multiplier (0: the backbone's default)
   std::string weights = "";            // pretrained weights file
   bool allow_partial = false;
   std::string cut_after = "";          // truncate the backbone after this stage
@@ -60,6 +60,7 @@ struct ConfigField {
   std::string help;
   std::function<std::string()> get;
   std::function<void(const std::string&)> set;  // throws std::invalid_argument on a bad value
+  bool is_flag = false;                          // a bool: `--key` alone sets it (`--key=false` clears)
 };
 
 // The fields of `config`, bound to it.

@@ -140,7 +140,7 @@ TrainSummary run_training(TrainConfig c) {
   if (!c.freeze_until.empty()) model->freeze_until(c.freeze_until);  // after loading: freezing is about trained weights
   int64_t n_params = 0;
   for (const auto& p : model->parameters()) n_params += p.numel();
-  spdlog::info("model {} (width {}), {:.2f} M parameters, input {}x{}x{}, {} threads", c.backbone, c.width,
+  spdlog::info("model {} (width {}; 0: its default), {:.2f} M parameters, input {}x{}x{}, {} threads", c.backbone, c.width,
                n_params / 1e6, c.channels, c.input_size, c.input_size, threads);
 
   ParamGroups groups = param_groups(model, c);

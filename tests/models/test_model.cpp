@@ -69,3 +69,20 @@ TEST(Bundle, AFileThatIsNotABundleIsAClearError) {
 
 }  // namespace
 }  // namespace ferkit
+
+namespace ferkit {
+namespace {
+
+TEST(Model, Vgg13FerPlusHasThePapersConvolutions) {
+  // conv weights and biases: 64,64 | 128,128 | 256 x3 | 256 x3, 3x3 kernels, gray input
+  BackboneSpec spec;
+  spec.name = "vgg13_ferplus";
+  auto b = make_backbone(spec);
+  int64_t n = 0;
+  for (const auto& p : b->parameters()) n += p.numel();
+  EXPECT_EQ(n, 3504576);
+  EXPECT_EQ(b->forward_features(torch::randn({1, 1, 64, 64})).sizes(), (std::vector<int64_t>{1, 256, 4, 4}));
+}
+
+}  // namespace
+}  // namespace ferkit

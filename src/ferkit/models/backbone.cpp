@@ -7,6 +7,7 @@
 #include "ferkit/models/mobilenet_v2.h"
 #include "ferkit/models/resnet.h"
 #include "ferkit/models/small_cnn.h"
+#include "ferkit/models/vgg13_ferplus.h"
 #include "ferkit/util/error.h"
 #include "ferkit/util/registry.h"
 
@@ -22,6 +23,7 @@ const std::map<std::string, BackboneFactory>& registry() {
       {"resnet50", [](const BackboneSpec& s) { return std::make_shared<ResNet>(s, ResNetSpec{true, {3, 4, 6, 3}, false}); }},
       {"resnet18_native", [](const BackboneSpec& s) { return std::make_shared<ResNet>(s, ResNetSpec{false, {2, 2, 2, 2}, true}); }},
       {"mobilenet_v2", [](const BackboneSpec& s) { return std::make_shared<MobileNetV2>(s); }},
+      {"vgg13_ferplus", [](const BackboneSpec& s) { return std::make_shared<Vgg13FerPlus>(s); }},
       {"keras_mobilenet_v2", [](const BackboneSpec& s) { return std::make_shared<KerasMobileNetV2>(s); }},
   };
   return r;

@@ -25,7 +25,10 @@ for i in $(seq "$REPS"); do
   /usr/bin/python3 "$HERE/load_data_pil.py" "$DATA" | tee -a "$TMP/load.jsonl"
 done
 
-/usr/bin/python3 - "$TMP/load.jsonl" "$OUT" "$DATA" "$REPS" <<'PY'
+echo "== backbone throughput (random data, forward+backward+SGD and inference forward)"
+"$BUILD/bin/bench_backbones" "${SIZES:-48,64,112,224}" all "${SECONDS_PER_CASE:-2}" | tee "$TMP/backbones.jsonl"
+
+/usr/bin/python3 - "$TMP/load.jsonl" "$OUT" "$DATA" "$REPS" "$TMP/backbones.jsonl" <<'PY'
 import json, platform, statistics, subprocess, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
 def med(tool, key):
@@ -53,6 +56,14 @@ lines = [
     "(`ferkit --version` alone); the decoded images are 2304 bytes each.",
 ]
 assert all(r["images"] == rows[0]["images"] and r["kept"] == rows[0]["kept"] for r in rows), "tools disagree on counts"
+bb = [json.loads(l) for l in open(sys.argv[5]) if l.startswith("{")]
+if bb:
+    lines += ["", "## Backbone throughput (images/s, random data, all cores)", "",
+              "Training: forward + backward + SGD step; inference: forward in eval mode. Batch 64 (32 at 112, 16 at 224).",
+              "Gray input (1 channel) for the native networks, 3 channels for the ImageNet architectures.", "",
+              "| backbone | input | train img/s | inference img/s |", "|---|---:|---:|---:|"]
+    for r in bb:
+        lines.append(f"| {r['backbone']} | {r['input']} | {r['train_img_s']:.0f} | {r['infer_img_s']:.0f} |")
 open(sys.argv[2], "w").write("\n".join(lines) + "\n")
 print("\n".join(lines))
 PY

@@ -17,24 +17,9 @@ Vgg13FerPlus::Vgg13FerPlus(const BackboneSpec& spec) {
     }
     seq->push_back(torch::nn::MaxPool2d(2));
     seq->push_back(torch::nn::Dropout(0.25));
-    stages_[s] = register_module("stage" + std::to_string(s + 1), seq);
-    channels_[s] = out;
+    add_stage("stage" + std::to_string(s + 1), seq, out);
     in = out;
   }
-  features_ = in;
-}
-
-void Vgg13FerPlus::cut_after(const std::string& stage) {
-  const size_t keep = stage_index(stage) + 1;
-  for (size_t s = keep; s < kept_; ++s) unregister_module(stage_names()[s]);
-  kept_ = std::min(kept_, keep);
-  features_ = channels_[kept_ - 1];
-}
-
-at::Tensor Vgg13FerPlus::forward_features(const at::Tensor& x) {
-  at::Tensor y = x;
-  for (size_t s = 0; s < kept_; ++s) y = stages_[s]->forward(y);
-  return y;
 }
 
 }  // namespace ferkit

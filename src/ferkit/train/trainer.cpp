@@ -140,7 +140,8 @@ TrainSummary run_training(TrainConfig c) {
   if (!c.freeze_until.empty()) model->freeze_until(c.freeze_until);  // after loading: freezing is about trained weights
   int64_t n_params = 0;
   for (const auto& p : model->parameters()) n_params += p.numel();
-  spdlog::info("model {} (width {}; 0: its default), {:.2f} M parameters, input {}x{}x{}, {} threads", c.backbone, c.width,
+  spdlog::info("model {} (width {}), {:.2f} M parameters, input {}x{}x{}, {} threads", c.backbone,
+               c.width > 0 ? fmt::format("{}", c.width) : std::string("default"),
                n_params / 1e6, c.channels, c.input_size, c.input_size, threads);
 
   ParamGroups groups = param_groups(model, c);
@@ -214,7 +215,7 @@ TrainSummary run_training(TrainConfig c) {
   // The bundle carries the weights of the best validation epoch.
   load_checkpoint(best_path, model, nullptr);
   BundleInfo info;
-  info.spec = spec;
+  info.spec = model->spec();  // as built: cut, freezing and BatchNorm policy included
   info.preprocess = pre;
   for (int k = 0; k < kNumEmotions; ++k) info.class_names.push_back(emotion_name(k));
   info.extra = {{"data", c.data},

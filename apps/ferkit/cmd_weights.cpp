@@ -16,7 +16,7 @@ void add_weights_command(CLI::App& app, GlobalOptions&) {
   auto* inspect = weights->add_subcommand("inspect", "tensors, shapes, parameter count and matching architecture");
   auto file = std::make_shared<std::string>();
   auto json = std::make_shared<bool>(false);
-  inspect->add_option("FILE", *file, "a torch.save(state_dict) file (zip or legacy format)")->required();
+  inspect->add_option("FILE", *file, "a torch.save(state_dict) file (zip or legacy format), a TensorFlow.js export (folder with model.json), a ferkit bundle or checkpoint")->required();
   inspect->add_flag("--json", *json, "print JSON");
   set_action(inspect, [file, json]() {
     if (is_bundle(*file)) {  // ferkit's own model bundle: its header says what it is
@@ -37,15 +37,15 @@ void add_weights_command(CLI::App& app, GlobalOptions&) {
     if (*json) {
       nlohmann::json t = nlohmann::json::array();
       for (const auto& [name, shape] : s.tensors) t.push_back({{"name", name}, {"shape", shape}});
-      std::cout << nlohmann::json{{"file", *file}, {"tensors", t}, {"parameters", s.parameters},
+      std::cout << nlohmann::json{{"file", *file}, {"format", s.format}, {"tensors", t}, {"parameters", s.parameters},
                                   {"architecture", s.architecture}, {"width", s.width}, {"in_channels", s.in_channels}}
                        .dump(2)
                 << "\n";
       return;
     }
     for (const auto& [name, shape] : s.tensors) std::cout << fmt::format("{:<50} [{}]\n", name, fmt::join(shape, ", "));
-    std::cout << fmt::format("\n{} tensors, {:.3f} M parameters (BatchNorm statistics not counted)\n", s.tensors.size(),
-                             s.parameters / 1e6);
+    std::cout << fmt::format("\nformat: {}\n{} tensors, {:.3f} M parameters (BatchNorm statistics not counted)\n", s.format,
+                             s.tensors.size(), s.parameters / 1e6);
     if (s.architecture.empty())
       std::cout << "architecture: none of ferkit's backbones matches\n";
     else

@@ -48,6 +48,9 @@ if /usr/bin/python3 -c "import torchvision" 2>/dev/null; then
   if $FERKIT weights inspect "$TMP/resnet18_legacy.pt" 2>&1 | grep -q "architecture: resnet18 (width 1, 3 input channels)"; then ok; else bad "weights inspect resnet18"; fi
 fi
 if $FERKIT weights inspect "$TMP/run/model.ferkit" --json | grep -q '"format": "ferkit-bundle"'; then ok; else bad "weights inspect bundle"; fi
+if $FERKIT weights inspect "$TMP/run/checkpoints/last.pt" | grep -q "architecture: small_cnn (width 0.25, 1 input channels)"; then ok; else bad "weights inspect checkpoint"; fi
+# a bundle as starting weights: continue from the run just made
+if $FERKIT train --data "$TMP/data" --out "$TMP/run_from_bundle" --epochs 1 --width 0.25 --weights "$TMP/run/model.ferkit" 2>&1 | grep -q "tensors loaded, 0 missing, 0 unexpected"; then ok; else bad "train --weights bundle"; fi
 expect_fail "weights of junk" "cannot read as a PyTorch state dict" $FERKIT weights inspect "$TMP/data/README.txt"
 
 # bad input

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include "ferkit/data/augment.h"
 #include "ferkit/models/keras_mobilenet_v2.h"
 #include "ferkit/models/pretrained.h"
 #include "test_util.h"
@@ -64,6 +65,27 @@ TEST(KerasMobileNetV2, RealWeightsMatchTensorFlowJs) {
   }
   const at::Tensor out = net->forward_features(xa).permute({0, 2, 3, 1});
   EXPECT_LE(rel_l2(out, read_ref("out_relu_a.bin", {1, 7, 7, 1280})), 1e-5);
+}
+
+// ferkit's evaluation preprocessing (48x48 gray -> 224x224, Keras scaling, gray replicated to RGB)
+// against the reference's: TF.js resizeBilinear with half-pixel centres and edge clamping.
+TEST(KerasMobileNetV2, EvalPreprocessingMatchesTensorFlowJsResize) {
+  if (keras_dir().empty()) GTEST_SKIP() << "../shared/weights/keras-mobilenet_v2_0.35-imagenet not found; skipped";
+  Preprocess pre;
+  pre.input_size = 224;
+  pre.channels = 3;
+  pre.normalize = "keras";
+  for (const char* which : {"b", "c"}) {
+    std::ifstream in(keras_dir() + "/reference/input_" + which + "_gray48x48_u8.raw", std::ios::binary);
+    std::string raw((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    ASSERT_EQ(raw.size(), 48u * 48u);
+    const cv::Mat gray(48, 48, CV_8U, raw.data());
+    at::Tensor got = torch::empty({3, 224, 224});
+    Rng rng(0);
+    augment_image(gray, AugmentConfig{}, pre, /*train=*/false, rng, got.data_ptr<float>());
+    const at::Tensor ref = read_ref(std::string("input_") + which + ".bin", {1, 224, 224, 3}).permute({0, 3, 1, 2})[0];
+    EXPECT_LE((got - ref).abs().max().item<double>(), 1e-5) << which;
+  }
 }
 
 }  // namespace

@@ -134,22 +134,27 @@ void augment_image(const cv::Mat& gray, const AugmentConfig& config, const Prepr
   Geometry g;
   g.source_size = s;
   if (train) g = sample_geometry(s, config, rng);
+  const bool augmented = !(g.source_to_output == cv::Matx23d(1, 0, 0, 0, 1, 0));
   // Source pixel span [-0.5, S-0.5] onto output span [-0.5, N-0.5].
   const double k = static_cast<double>(n) / s;
   cv::Matx33d to_output(k, 0, 0.5 * (k - 1), 0, k, 0.5 * (k - 1), 0, 0, 1);
   then(g, to_output);
   if (geometry_out) *geometry_out = g;
 
-  cv::Mat img;
-  const bool identity = g.source_to_output == cv::Matx23d(1, 0, 0, 0, 1, 0);
-  if (identity) {
-    gray.convertTo(img, CV_32F, 1.0 / 255.0);
+  // Interpolate in float so that no 8-bit rounding is added on top of the source's.
+  cv::Mat source, img;
+  gray.convertTo(source, CV_32F, 1.0 / 255.0);
+  // Shrinking by more than 2x (a 224 source to 48) would alias with bilinear sampling.
+  const int interp = k < 0.5 ? cv::INTER_AREA : cv::INTER_LINEAR;
+  if (!augmented) {
+    // The plain resize (evaluation, inference): half-pixel-centred bilinear with the edges
+    // clamped, exactly what Keras/TensorFlow (tf.image.resize) and torchvision do, so pretrained
+    // backbones see what they saw in their own frameworks.
+    if (n == s) img = source;
+    else cv::resize(source, img, cv::Size(n, n), 0, 0, interp);
   } else {
-    cv::Mat warped;
-    // Shrinking by more than 2x (rare: a 224 source to 48) would alias with a bilinear warp.
-    const int interp = k < 0.5 ? cv::INTER_AREA : cv::INTER_LINEAR;
-    cv::warpAffine(gray, warped, cv::Mat(g.source_to_output), cv::Size(n, n), interp, cv::BORDER_REFLECT_101);
-    warped.convertTo(img, CV_32F, 1.0 / 255.0);
+    // Shifts and rotations bring in area from outside the face: mirrored, not smeared.
+    cv::warpAffine(source, img, cv::Mat(g.source_to_output), cv::Size(n, n), interp, cv::BORDER_REFLECT_101);
   }
   if (train) {
     for (const auto& name : split_names(config.ops)) {

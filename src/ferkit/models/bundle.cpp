@@ -75,4 +75,46 @@ LoadedBundle load_bundle(const std::string& path) {
   return out;
 }
 
+namespace {
+// Module::save nests one archive per submodule; flatten them back to dotted names.
+void flatten_archive(torch::serialize::InputArchive& archive, const std::string& prefix,
+                     std::vector<std::pair<std::string, at::Tensor>>& out) {
+  for (const auto& key : archive.keys()) {
+    c10::IValue value;
+    if (!archive.try_read(key, value)) continue;
+    if (value.isTensor()) {
+      out.emplace_back(prefix + key, value.toTensor());
+    } else if (value.isModule()) {
+      torch::serialize::InputArchive child;
+      archive.try_read(key, child);
+      flatten_archive(child, prefix + key + ".", out);
+    }
+  }
+}
+}  // namespace
+
+bool read_ferkit_model_tensors(const std::string& path, std::vector<std::pair<std::string, at::Tensor>>& out) {
+  out.clear();
+  if (!std::filesystem::is_regular_file(path)) return false;
+  torch::serialize::InputArchive archive;
+  try {
+    archive.load_from(path);
+  } catch (const std::exception&) {
+    return false;  // not a LibTorch archive at all
+  }
+  c10::IValue header, format;
+  const bool bundle = archive.try_read("ferkit_header", header) && header.isString();
+  const bool checkpoint = archive.try_read("format", format) && format.isString() && format.toStringRef() == "ferkit-checkpoint";
+  if (!bundle && !checkpoint) return false;
+  torch::serialize::InputArchive model;
+  try {
+    if (!archive.try_read("model", model)) throw Error("it holds no model");
+    flatten_archive(model, "", out);
+  } catch (const std::exception& e) {
+    throw Error(path + ": damaged ferkit " + (bundle ? "bundle" : "checkpoint") + ": " + e.what());
+  }
+  if (out.empty()) throw Error(path + ": damaged ferkit " + std::string(bundle ? "bundle" : "checkpoint") + ": no tensors");
+  return true;
+}
+
 }  // namespace ferkit

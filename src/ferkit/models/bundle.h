@@ -33,4 +33,9 @@ bool is_bundle(const std::string& path);
 // Throws Error naming the file when it is not a ferkit bundle or is damaged.
 LoadedBundle load_bundle(const std::string& path);
 
+// The model tensors (parameters and buffers, by module name such as "backbone.conv1.weight") of a
+// ferkit bundle or training checkpoint, for use as starting weights. Returns false, leaving `out`
+// empty, when the file is neither; throws Error when it is one but is damaged.
+bool read_ferkit_model_tensors(const std::string& path, std::vector<std::pair<std::string, at::Tensor>>& out);
+
 }  // namespace ferkit

@@ -8,6 +8,7 @@
 
 #include <torch/torch.h>
 
+#include "ferkit/models/bundle.h"
 #include "ferkit/models/torch_pickle.h"
 #include "ferkit/util/error.h"
 #include "ferkit/util/fs.h"
@@ -40,7 +41,9 @@ bool is_tfjs(const std::string& path) {
 // manifest (never by position), Keras layouts converted to PyTorch's (HWIO -> OIHW, depthwise
 // HWC1 -> C1HW) and Keras names to module names (gamma -> weight, moving_mean -> running_mean).
 // Dense layers (2-D kernels and their biases) are a classifier, returned in `dense`.
-std::vector<std::pair<std::string, at::Tensor>> read_tfjs(const std::string& path, std::vector<std::string>& dense) {
+using NamedTensors = std::vector<std::pair<std::string, at::Tensor>>;
+
+NamedTensors read_tfjs(const std::string& path, NamedTensors& dense) {
   namespace fs = std::filesystem;
   const fs::path json_path = fs::is_directory(path) ? fs::path(path) / "model.json" : fs::path(path);
   nlohmann::json model;
@@ -50,7 +53,7 @@ std::vector<std::pair<std::string, at::Tensor>> read_tfjs(const std::string& pat
     throw Error(json_path.string() + ": not valid JSON: " + e.what());
   }
   if (!model.contains("weightsManifest")) throw Error(json_path.string() + ": no weightsManifest (not a TensorFlow.js layers model)");
-  std::vector<std::pair<std::string, at::Tensor>> out;
+  NamedTensors out;
   std::set<std::string> dense_layers;
   for (const auto& group : model["weightsManifest"]) {
     std::string bytes;
@@ -70,7 +73,7 @@ std::vector<std::pair<std::string, at::Tensor>> read_tfjs(const std::string& pat
       const std::string layer = name.substr(0, slash), kind = name.substr(slash + 1);
       if (kind == "kernel" && t.dim() == 2) dense_layers.insert(layer);
       if (dense_layers.count(layer)) {
-        dense.push_back(name);
+        dense.emplace_back(name, t);
         continue;
       }
       std::string param;
@@ -85,18 +88,41 @@ std::vector<std::pair<std::string, at::Tensor>> read_tfjs(const std::string& pat
     }
   }
   // A bias may come before its dense kernel in the manifest: drop late-found dense tensors.
-  std::vector<std::pair<std::string, at::Tensor>> kept;
+  NamedTensors kept;
   for (auto& [n, t] : out) {
-    if (dense_layers.count(n.substr(0, n.rfind('.')))) dense.push_back(n); else kept.emplace_back(n, t);
+    if (dense_layers.count(n.substr(0, n.rfind('.')))) dense.emplace_back(n, t); else kept.emplace_back(n, t);
   }
   return kept;
+}
+
+// Any weights file ferkit reads, as named tensors. Names are the architecture's own
+// (torchvision's, Keras's) except for ferkit's files, whose names are the FerModel's.
+struct WeightsSource {
+  std::string format;  // "torch", "tfjs" or "ferkit"
+  NamedTensors tensors;
+  NamedTensors dense;  // a TF.js export's dense classifier, never loaded
+};
+
+WeightsSource read_weights(const std::string& path) {
+  WeightsSource w;
+  if (is_tfjs(path)) {
+    w.format = "tfjs";
+    w.tensors = read_tfjs(path, w.dense);
+  } else if (read_ferkit_model_tensors(path, w.tensors)) {
+    w.format = "ferkit";
+  } else {
+    w.format = "torch";
+    w.tensors = load_torch_state_dict(path);
+  }
+  return w;
 }
 
 }  // namespace
 
 WeightsReport load_pretrained(FerModel& model, const std::string& path, bool allow_partial) {
-  std::vector<std::string> dense;
-  const auto source = is_tfjs(path) ? read_tfjs(path, dense) : load_torch_state_dict(path);
+  const WeightsSource w = read_weights(path);
+  const bool own = w.format == "ferkit";
+  const auto& source = w.tensors;
   std::map<std::string, at::Tensor> targets;
   for (const auto& p : model->named_parameters()) targets[p.key()] = p.value();
   for (const auto& b : model->named_buffers()) targets[b.key()] = b.value();
@@ -107,11 +133,13 @@ WeightsReport load_pretrained(FerModel& model, const std::string& path, bool all
   std::set<std::string> done;
   torch::NoGradGuard no_grad;
   for (const auto& [name, tensor] : source) {
-    const bool is_classifier = !classifier.empty() && name.rfind(classifier + ".", 0) == 0;
-    const std::string target = is_classifier ? head + name.substr(classifier.size()) : "backbone." + name;
+    // A ferkit file's head is a classifier too: it loads when it fits the new head.
+    const bool is_classifier = own ? name.rfind("head.", 0) == 0
+                                   : !classifier.empty() && name.rfind(classifier + ".", 0) == 0;
+    const std::string target = own ? name : is_classifier ? head + name.substr(classifier.size()) : "backbone." + name;
     auto it = targets.find(target);
     if (it == targets.end()) {
-      report.unexpected.push_back(name);
+      (is_classifier ? report.skipped_classifier : report.unexpected).push_back(name);
       continue;
     }
     // Gray input: a first convolution trained on RGB folds into a 1-channel one by summing over
@@ -135,7 +163,7 @@ WeightsReport load_pretrained(FerModel& model, const std::string& path, bool all
     report.loaded.push_back(target);
     done.insert(target);
   }
-  for (const auto& d : dense) report.skipped_classifier.push_back(d + " (a dense classifier of the file)");
+  for (const auto& d : w.dense) report.skipped_classifier.push_back(d.first + " (a dense classifier of the file)");
   for (const auto& [name, t] : targets) {
     if (done.count(name)) continue;
     // The head is new unless the file's classifier fitted it.
@@ -155,19 +183,26 @@ WeightsReport load_pretrained(FerModel& model, const std::string& path, bool all
 }
 
 WeightsSummary inspect_weights(const std::string& path) {
-  const auto source = load_torch_state_dict(path);
+  WeightsSource w = read_weights(path);
   WeightsSummary out;
+  out.format = w.format;
   std::map<std::string, std::vector<int64_t>> by_name;
-  for (const auto& [name, t] : source) {
-    out.tensors.emplace_back(name, t.sizes().vec());
-    by_name[name] = t.sizes().vec();
-    const bool statistic = name.find("running_") != std::string::npos || name.find("num_batches_tracked") != std::string::npos;
-    if (!statistic) out.parameters += t.numel();
+  for (const auto* list : {&w.tensors, &w.dense}) {
+    for (const auto& [name, t] : *list) {
+      out.tensors.emplace_back(name, t.sizes().vec());
+      // Match the architecture on backbone names, without ferkit's "backbone." prefix.
+      if (w.format != "ferkit") by_name[name] = t.sizes().vec();
+      else if (name.rfind("backbone.", 0) == 0) by_name[name.substr(9)] = t.sizes().vec();
+      const bool statistic = name.find("running_") != std::string::npos || name.find("num_batches_tracked") != std::string::npos;
+      if (!statistic) out.parameters += t.numel();
+    }
   }
   // Try each registered backbone (and the usual width multipliers): a match has every backbone
-  // tensor in the file with the same shape.
+  // tensor in the file with the same shape. Names do not depend on the width or the input
+  // channels, so an architecture whose names are absent is ruled out after one construction.
   for (const auto& name : backbone_names()) {
-    for (double width : {1.0, 0.35, 0.5, 0.75, 1.3, 1.4}) {
+    bool names_match = true;
+    for (double width : {1.0, 0.35, 0.5, 0.75, 0.25, 1.3, 1.4}) {
       for (int channels : {3, 1}) {
         BackboneSpec spec;
         spec.name = name;
@@ -182,6 +217,7 @@ WeightsSummary inspect_weights(const std::string& path) {
         bool all = true;
         for (const auto& p : b->named_parameters()) {
           auto it = by_name.find(p.key());
+          if (it == by_name.end()) names_match = false;
           if (it == by_name.end() || it->second != p.value().sizes().vec()) { all = false; break; }
         }
         if (all) {
@@ -190,7 +226,9 @@ WeightsSummary inspect_weights(const std::string& path) {
           out.in_channels = channels;
           return out;
         }
+        if (!names_match) break;
       }
+      if (!names_match) break;
     }
   }
   return out;

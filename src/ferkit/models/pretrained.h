@@ -1,5 +1,6 @@
 // Loading official pretrained weights into a ferkit model, matched by parameter name:
-// torchvision state dicts (zip or legacy torch.save files). The architecture's own ImageNet
+// torchvision state dicts (zip or legacy torch.save files), Keras models exported to TensorFlow.js
+// (a folder with model.json), and ferkit's own bundles and checkpoints. The architecture's own ImageNet
 // classifier (torchvision's "fc" or "classifier.1") maps onto ferkit's final head layer when the
 // shapes agree, and is left out otherwise (the usual transfer-learning case).
 #pragma once
@@ -26,6 +27,7 @@ WeightsReport load_pretrained(FerModel& model, const std::string& path, bool all
 // What a weights file holds: its tensors (name, shape), parameter count, and the registered
 // architecture it matches (every backbone tensor present with its shape), or "" when none does.
 struct WeightsSummary {
+  std::string format;  // "torch", "tfjs" or "ferkit"
   std::vector<std::pair<std::string, std::vector<int64_t>>> tensors;
   int64_t parameters = 0;  // elements of all tensors except BatchNorm statistics
   std::string architecture;

@@ -1,22 +1,41 @@
-// `ferkit train`: every config key is a flag (--key value); a YAML file (--config) sets many at
-// once; flags override the file.
+// `ferkit train`: every config key is a flag (--key value). Settings are layered: the recipe
+// (--recipe, default stable), then a YAML file (--config), then the flags. --resume starts from
+// the run folder's own config.yaml instead and continues from its last checkpoint.
+#include <csignal>
+#include <filesystem>
 #include <map>
 
 #include <spdlog/spdlog.h>
 
 #include "commands.h"
+#include "ferkit/train/recipes.h"
 #include "ferkit/train/trainer.h"
 
 namespace ferkit::cli {
+
+namespace {
+// The first Ctrl-C stops training at the next step (the last checkpoint stays valid); a second
+// one ends the process at once.
+extern "C" void on_sigint(int) {
+  if (stop_requested().exchange(true)) std::_Exit(130);
+}
+}  // namespace
 
 void add_train_command(CLI::App& app, GlobalOptions& global) {
   auto* cmd = app.add_subcommand("train", "train a classifier; writes a run folder (config, metrics, checkpoints, model)");
   auto config_file = std::make_shared<std::string>();
   auto values = std::make_shared<std::map<std::string, std::string>>();
+  auto recipe = std::make_shared<std::string>("stable");
+  auto resume = std::make_shared<bool>(false);
   cmd->add_option("--config", *config_file, "YAML file of config keys (flags given here override it)");
+  std::string recipe_help = "starting settings: a recipe name (";
+  for (const auto& n : recipe_names()) recipe_help += n + (n == recipe_names().back() ? "" : ", ");
+  cmd->add_option("--recipe", *recipe, recipe_help + ") or a YAML file; --config and flags override it")
+      ->default_str("stable");
+  cmd->add_flag("--resume", *resume, "continue the run in --out from checkpoints/last.pt, with its config.yaml");
   TrainConfig defaults;
   for (const auto& f : config_fields(defaults)) {
-    if (f.key == "threads") continue;  // the global --threads
+    if (f.key == "threads" || f.key == "recipe") continue;  // the global --threads; --recipe below
     std::string flag = "--" + f.key;
     for (char& ch : flag)
       if (ch == '_') ch = '-';
@@ -31,15 +50,25 @@ void add_train_command(CLI::App& app, GlobalOptions& global) {
     opt->default_str(f.get());
     opt->group(f.section);
   }
-  set_action(cmd, [config_file, values, &global]() {
+  set_action(cmd, [config_file, values, recipe, resume, &global]() {
     TrainConfig config;
+    if (*resume) {
+      FERKIT_CHECK(values->count("out"), "--resume needs --out RUN (the run to continue)");
+      const std::string saved = (std::filesystem::path(values->at("out")) / "config.yaml").string();
+      FERKIT_CHECK(std::filesystem::is_regular_file(saved), saved + ": no such file; is " + values->at("out") + " a ferkit run?");
+      apply_config_yaml(config, saved);
+    } else {
+      apply_recipe(config, *recipe);
+    }
     if (!config_file->empty()) apply_config_yaml(config, *config_file);
     for (const auto& [key, value] : *values) set_config_value(config, key, value, "--" + key);
     if (global.threads > 0) config.threads = global.threads;
-    const TrainSummary s = run_training(config);
-    spdlog::info("done in {:.1f} s: best {} accuracy {:.2f}% (balanced {:.2f}%) at epoch {}; model {}", s.seconds,
+    std::signal(SIGINT, on_sigint);
+    const TrainSummary s = run_training(config, *resume);
+    std::signal(SIGINT, SIG_DFL);
+    spdlog::info("done in {:.1f} s: best {} accuracy {:.2f}% (balanced {:.2f}%) at epoch {} ({} weights); model {}", s.seconds,
                  config.val_split, 100 * s.best_val.accuracy, 100 * s.best_val.balanced_accuracy, s.best_epoch,
-                 s.bundle_path);
+                 s.best_weights, s.bundle_path);
   });
 }
 

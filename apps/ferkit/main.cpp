@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "commands.h"
+#include "ferkit/train/trainer.h"
 #include "ferkit/util/error.h"
 #include "ferkit/util/threads.h"
 
@@ -68,6 +69,9 @@ int main(int argc, char** argv) {
     ferkit::cli::run_action(app);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
+  } catch (const ferkit::Interrupted& e) {
+    spdlog::warn("{}", e.what());
+    return 130;
   } catch (const ferkit::Error& e) {
     spdlog::error("{}", e.what());
     return 1;

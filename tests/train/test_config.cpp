@@ -17,16 +17,16 @@ TEST(Config, YamlSetsKeysAndTheResolvedConfigReadsBack) {
   TrainConfig c;
   apply_config_yaml(c, tmp / "a.yaml");
   EXPECT_EQ(c.epochs, 3);
-  EXPECT_DOUBLE_EQ(c.lr, 0.01);
+  EXPECT_DOUBLE_EQ(c.optim.lr, 0.01);
   EXPECT_EQ(c.augment.ops, "flip,crop");
   EXPECT_DOUBLE_EQ(c.augment.mixup_alpha, 0.2);
   c.data = "some dir: with colon";
-  c.lr = 0.1 + 0.2;  // not exactly representable in short decimal
+  c.optim.lr = 0.1 + 0.2;  // not exactly representable in short decimal
   test::write_file(tmp / "resolved.yaml", config_to_yaml(c));
   TrainConfig d;
   apply_config_yaml(d, tmp / "resolved.yaml");
   EXPECT_EQ(config_to_yaml(d), config_to_yaml(c));
-  EXPECT_EQ(d.lr, c.lr);
+  EXPECT_EQ(d.optim.lr, c.optim.lr);
   EXPECT_EQ(d.data, c.data);
 }
 
@@ -72,6 +72,42 @@ TEST(Schedule, WarmupThenCosineToZero) {
   EXPECT_NEAR(lr_at(s, 110), 0.0, 1e-12);
   s.name = "constant";
   EXPECT_NEAR(lr_at(s, 50), 0.1, 1e-12);
+}
+
+TEST(Schedule, OneCycleEqualsTorchOneCycleLR) {
+  // torch.optim.lr_scheduler.OneCycleLR(max_lr=0.1, total_steps=100, pct_start=0.3), read
+  // after 0, 10, 29, 50 and 99 steps (PyTorch 1.13).
+  ScheduleSpec s;
+  s.name = "onecycle";
+  s.base_lr = 0.1;
+  s.total_steps = 100;
+  s.onecycle_pct = 0.3;
+  EXPECT_NEAR(lr_at(s, 0), 0.0040000000000000036, 1e-12);
+  EXPECT_NEAR(lr_at(s, 10), 0.029516394846410082, 1e-12);
+  EXPECT_NEAR(lr_at(s, 29), 0.1, 1e-12);
+  EXPECT_NEAR(lr_at(s, 50), 0.0793893450575732, 1e-12);
+  EXPECT_NEAR(lr_at(s, 99), 4e-07, 1e-15);
+}
+
+TEST(Schedule, StepAndPlateau) {
+  ScheduleSpec s;
+  s.name = "step";
+  s.base_lr = 0.1;
+  s.warmup_steps = 5;
+  s.step_every = 10;
+  s.step_gamma = 0.5;
+  EXPECT_NEAR(lr_at(s, 4), 0.1, 1e-12);
+  EXPECT_NEAR(lr_at(s, 14), 0.1, 1e-12);
+  EXPECT_NEAR(lr_at(s, 15), 0.05, 1e-12);
+  EXPECT_NEAR(lr_at(s, 34), 0.025, 1e-12);
+  EXPECT_NEAR(lr_at(s, 35), 0.0125, 1e-12);
+  PlateauState p;
+  for (double m : {0.5, 0.6, 0.6, 0.6}) p.on_epoch(m, /*patience=*/2, /*gamma=*/0.1);
+  EXPECT_DOUBLE_EQ(p.factor, 1.0);  // two epochs without improvement: still patient
+  p.on_epoch(0.6, 2, 0.1);
+  EXPECT_DOUBLE_EQ(p.factor, 0.1);
+  p.on_epoch(0.7, 2, 0.1);
+  EXPECT_EQ(p.bad_epochs, 0);
 }
 
 TEST(Loss, SoftCrossEntropyEqualsTorchCrossEntropyOnHardTargets) {

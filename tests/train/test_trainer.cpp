@@ -7,7 +7,9 @@
 #include "ferkit/data/synth.h"
 #include "ferkit/eval/evaluator.h"
 #include "ferkit/models/bundle.h"
+#include "ferkit/train/recipes.h"
 #include "ferkit/train/trainer.h"
+#include "ferkit/util/error.h"
 #include "test_util.h"
 
 namespace ferkit {
@@ -46,6 +48,122 @@ TEST(Trainer, ShortRunWritesConfigMetricsCheckpointsAndBundle) {
   apply_config_yaml(again, c.out + "/config.yaml");
   EXPECT_EQ(again.epochs, 2);
   EXPECT_DOUBLE_EQ(again.width, 0.25);
+}
+
+}  // namespace
+}  // namespace ferkit
+
+namespace ferkit {
+namespace {
+
+// A small set and a config that exercises every stateful part: Adam moments, EMA, dropout
+// (the random generator), mixup (the loader's per-batch seeds) and a cosine schedule.
+TrainConfig stateful_config(const test::TempDir& tmp, const std::string& run) {
+  if (!fs::exists(tmp / "data")) {
+    SynthConfig sc;
+    sc.out = tmp / "data";
+    sc.scale = 0.1;
+    write_synthetic_dataset(sc);
+  }
+  TrainConfig c;
+  c.data = tmp / "data";
+  c.out = tmp / run;
+  c.epochs = 3;
+  c.width = 0.25;
+  c.workers = 2;
+  c.threads = 1;  // bit-exact on CPU needs one thread
+  c.optim.name = "adamw";
+  c.optim.lr = 0.003;
+  c.ema_decay = 0.9;
+  c.head = "32,dropout=0.2";
+  c.augment.mixup_alpha = 0.2;
+  c.label_mode = "probability";
+  return c;
+}
+
+std::vector<std::pair<std::string, at::Tensor>> tensors_of(const std::string& file) {
+  std::vector<std::pair<std::string, at::Tensor>> t;
+  EXPECT_TRUE(read_ferkit_model_tensors(file, t)) << file;
+  return t;
+}
+
+TEST(Trainer, ResumeAfterAnInterruptEndsWithTheSameWeights) {
+  test::TempDir tmp;
+  run_training(stateful_config(tmp, "straight"));
+
+  // Interrupt in epoch 3 as Ctrl-C would, then resume.
+  TrainConfig c = stateful_config(tmp, "resumed");
+  EXPECT_THROW(run_training(c, false, [](int64_t epoch) { if (epoch == 2) stop_requested() = true; }), Interrupted);
+  stop_requested() = false;
+  const std::string partial = test_read(c.out + "/metrics.csv");
+  EXPECT_EQ(std::count(partial.begin(), partial.end(), '\n'), 3);  // header + the two finished epochs
+  const TrainSummary s = run_training(c, /*resume=*/true);
+  EXPECT_EQ(s.epochs, 3);
+
+  const auto a = tensors_of(tmp / "straight/checkpoints/last.pt");
+  const auto b = tensors_of(tmp / "resumed/checkpoints/last.pt");
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    ASSERT_EQ(a[i].first, b[i].first);
+    EXPECT_TRUE(torch::equal(a[i].second, b[i].second)) << a[i].first;
+  }
+  EXPECT_EQ(test_read(tmp / "straight/metrics.csv").size(), test_read(tmp / "resumed/metrics.csv").size());
+}
+
+TEST(Trainer, HeadEpochsTrainOnlyTheHeadThenTheBackbone) {
+  test::TempDir tmp;
+  TrainConfig c = stateful_config(tmp, "run");
+  c.head_epochs = 1;
+  c.ema_decay = 0;
+  c.threads = 0;
+  std::vector<std::vector<std::pair<std::string, at::Tensor>>> after;
+  run_training(c, false, [&](int64_t) { after.push_back(tensors_of(c.out + "/checkpoints/last.pt")); });
+  ASSERT_EQ(after.size(), 3u);
+  // Epoch 1 changed the head only; the backbone's weights and BatchNorm statistics are as the
+  // seed made them, which epoch 2 then changes.
+  int backbone_same_1 = 0, backbone_changed_2 = 0, head_changed_1 = 0, backbone = 0;
+  torch::manual_seed(c.seed);
+  ModelSpec spec;
+  spec.backbone.name = c.backbone;
+  spec.backbone.width = c.width;
+  spec.backbone.in_channels = c.channels;
+  spec.head = parse_head_spec(c.head);
+  FerModel start(spec);
+  const auto named = start->named_parameters();
+  const auto buffers = start->named_buffers();
+  for (size_t i = 0; i < after[0].size(); ++i) {
+    const auto& [name, t1] = after[0][i];
+    const at::Tensor t0 = named.contains(name) ? named[name] : buffers.contains(name) ? buffers[name] : at::Tensor();
+    if (!t0.defined() || name.find("num_batches_tracked") != std::string::npos) continue;
+    if (name.rfind("backbone.", 0) == 0) {
+      ++backbone;
+      backbone_same_1 += torch::equal(t0, t1);
+      backbone_changed_2 += !torch::equal(t1, after[1][i].second);
+    } else if (name.rfind("head.", 0) == 0) {
+      head_changed_1 += !torch::equal(t0, t1);
+    }
+  }
+  EXPECT_GT(backbone, 0);
+  EXPECT_EQ(backbone_same_1, backbone);
+  EXPECT_EQ(backbone_changed_2, backbone);
+  EXPECT_GT(head_changed_1, 0);
+}
+
+TEST(Trainer, EveryShippedRecipeIsAValidConfig) {
+  for (const auto& name : recipe_names()) {
+    TrainConfig c;
+    apply_recipe(c, name);
+    c.data = "x";
+    c.out = "y";
+    EXPECT_NO_THROW(validate_config(c)) << name;
+    EXPECT_EQ(c.recipe, name);
+  }
+  TrainConfig c;
+  EXPECT_THROW(apply_recipe(c, "fastest"), Error);
+  apply_recipe(c, "seed");
+  EXPECT_EQ(c.optim.name, "adam");
+  EXPECT_EQ(c.bn_policy, "train");
+  EXPECT_EQ(c.input_size, 224);
 }
 
 }  // namespace

@@ -67,7 +67,7 @@ Batch BatchLoader::make_batch(int64_t b) const {
   }
   batch.targets = labelled_.targets.index_select(0, batch.index);
   batch.labels = labelled_.labels.index_select(0, batch.index);
-  if (config_.augment) mix_batch(batch.images, batch.targets, augment_, rng);
+  if (config_.augment && mixing_) mix_batch(batch.images, batch.targets, augment_, rng);
   return batch;
 }
 

@@ -49,6 +49,8 @@ class BatchLoader {
   void start_epoch(int64_t epoch);   // (re)starts the workers on this epoch's order
   std::optional<Batch> next();       // the next batch of the epoch, or nullopt at its end
   int64_t num_batches() const { return num_batches_; }
+  // Turns mixup/cutmix on or off from the next start_epoch (their schedule: --mix-off-epoch).
+  void set_mixing(bool on) { mixing_ = on; }
   int64_t size() const { return labelled_.size(); }
 
   // Builds batch b of the current epoch (the workers' job; public for tests).
@@ -66,6 +68,7 @@ class BatchLoader {
   std::unique_ptr<Sampler> sampler_;
 
   int64_t epoch_ = 0;
+  bool mixing_ = true;
   std::vector<int64_t> order_;   // this epoch's indices into labelled_
   int64_t num_batches_ = 0;
 

@@ -74,6 +74,7 @@ FerModelImpl::FerModelImpl(const ModelSpec& spec) : spec_(spec) {
   if (spec.head.dropout > 0) head->push_back(torch::nn::Dropout(spec.head.dropout));
   head->push_back(torch::nn::Linear(in, spec.num_classes));
   head_ = register_module("head", head);
+  logit_adjustment_ = register_buffer("logit_adjustment", torch::zeros({spec.num_classes}));
   FERKIT_CHECK(spec.bn_policy == "frozen" || spec.bn_policy == "train",
                "unknown BatchNorm policy '" + spec.bn_policy + "' (frozen or train)");
   if (!spec.freeze_until.empty()) freeze_until(spec.freeze_until);
@@ -125,7 +126,12 @@ void FerModelImpl::train(bool on) {
 torch::Tensor FerModelImpl::forward(const torch::Tensor& x) {
   torch::Tensor f = backbone_->forward_features(x);  // (B, F, h, w)
   f = f.mean({2, 3});                                 // global average pooling -> (B, F)
-  return head_->forward(f);
+  return head_->forward(f) + logit_adjustment_;
+}
+
+void FerModelImpl::set_logit_adjustment(const torch::Tensor& offsets) {
+  torch::NoGradGuard no_grad;
+  logit_adjustment_.copy_(offsets.reshape({-1}).to(logit_adjustment_.dtype()));
 }
 
 }  // namespace ferkit

@@ -50,6 +50,10 @@ class FerModelImpl : public torch::nn::Module {
   std::shared_ptr<Backbone> backbone() const { return backbone_; }
   // The name of the head's last linear layer ("head.0"), where a pretrained classifier maps.
   std::string final_layer_name() const { return "head." + std::to_string(head_->size() - 1); }
+  // A constant added to the logits (post-hoc logit adjustment: -tau * log prior). Part of the
+  // saved weights, so evaluation, prediction, serving and export all apply it. Zero by default.
+  void set_logit_adjustment(const torch::Tensor& offsets);
+  torch::Tensor logit_adjustment() const { return logit_adjustment_; }
 
  private:
   ModelSpec spec_;
@@ -57,6 +61,7 @@ class FerModelImpl : public torch::nn::Module {
   std::vector<std::shared_ptr<torch::nn::Module>> frozen_norms_;  // BatchNorm modules of frozen stages
   int frozen_stages_ = 0;                                         // stage_names()[0 .. n) are frozen
   torch::nn::Sequential head_{nullptr};
+  torch::Tensor logit_adjustment_;
 };
 TORCH_MODULE(FerModel);
 

@@ -133,6 +133,7 @@ WeightsReport load_pretrained(FerModel& model, const std::string& path, bool all
   std::set<std::string> done;
   torch::NoGradGuard no_grad;
   for (const auto& [name, tensor] : source) {
+    if (name == "logit_adjustment") continue;  // a post-hoc calibration of that model, not a weight
     // A ferkit file's head is a classifier too: it loads when it fits the new head.
     const bool is_classifier = own ? name.rfind("head.", 0) == 0
                                    : !classifier.empty() && name.rfind(classifier + ".", 0) == 0;
@@ -167,7 +168,7 @@ WeightsReport load_pretrained(FerModel& model, const std::string& path, bool all
   for (const auto& [name, t] : targets) {
     if (done.count(name)) continue;
     // The head is new unless the file's classifier fitted it.
-    if (name.rfind("head.", 0) == 0) continue;
+    if (name.rfind("head.", 0) == 0 || name == "logit_adjustment") continue;
     // A BatchNorm step counter is bookkeeping (used only with momentum=None); Keras has none.
     if (name.size() > 19 && name.compare(name.size() - 19, 19, "num_batches_tracked") == 0) continue;
     report.missing.push_back(name);

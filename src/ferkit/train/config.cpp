@@ -1,5 +1,6 @@
 #include "ferkit/train/config.h"
 
+#include <fstream>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -9,6 +10,7 @@
 #include "ferkit/data/sampler.h"
 #include "ferkit/models/backbone.h"
 #include "ferkit/models/model.h"
+#include "ferkit/train/schedule.h"
 #include "ferkit/util/error.h"
 
 namespace ferkit {
@@ -62,6 +64,8 @@ std::string normalise_key(std::string key) {
 
 std::vector<ConfigField> config_fields(TrainConfig& c) {
   AugmentConfig& a = c.augment;
+  OptimizerConfig& o = c.optim;
+  LossConfig& l = c.loss;
   return {
       field("data", "data", "data folder", c.data),
       field("layout", "data", "auto, ferplus, fer2013-csv, class-folders", c.layout),
@@ -73,24 +77,50 @@ std::vector<ConfigField> config_fields(TrainConfig& c) {
       field("val_split", "data", "split to validate on (majority labels)", c.val_split),
       field("backbone", "model", "backbone name", c.backbone),
       field("width", "model", "backbone channel multiplier (0: the backbone's default)", c.width),
-      field("weights", "model", "pretrained weights: a torchvision state dict (torch.save)", c.weights),
+      field("weights", "model", "starting weights: torch.save state dict, TF.js folder, ferkit bundle or checkpoint", c.weights),
       field("allow_partial", "model", "load the tensors of --weights that match, ignore the rest", c.allow_partial),
       field("cut_after", "model", "truncate the backbone after this stage (see stage names in the docs)", c.cut_after),
       field("freeze_until", "model", "freeze backbone stages up to and including this one", c.freeze_until),
       field("bn_policy", "model", "BatchNorm of frozen stages: frozen (inference mode) or train (statistics update)", c.bn_policy),
-      field("backbone_lr_mult", "optim", "backbone learning rate as a multiple of the head's", c.backbone_lr_mult),
-      field("layer_decay", "optim", "each earlier backbone stage gets this factor more", c.layer_decay),
       field("head", "model", "head: hidden sizes and dropout, e.g. 256,dropout=0.3", c.head),
       field("input_size", "model", "model input side", c.input_size),
       field("channels", "model", "input channels: 1 (gray) or 3 (gray replicated)", c.channels),
-      field("normalize", "model", "none, imagenet, keras", c.normalize),
+      field("normalize", "model", "auto (what the weights expect), none, imagenet, keras", c.normalize),
+      field("optimizer", "optim", "sgd (Nesterov), adam, adamw", o.name),
+      field("lr", "optim", "peak learning rate of the head", o.lr),
+      field("momentum", "optim", "SGD momentum", o.momentum),
+      field("beta1", "optim", "Adam/AdamW beta1", o.beta1),
+      field("beta2", "optim", "Adam/AdamW beta2", o.beta2),
+      field("weight_decay", "optim", "weight decay (not on BatchNorm and biases); decoupled with adamw", o.weight_decay),
+      field("backbone_lr_mult", "optim", "backbone learning rate as a multiple of the head's (-1: 0.1 with --weights, else 1)", o.backbone_lr_mult),
+      field("layer_decay", "optim", "each earlier backbone stage gets this factor more", o.layer_decay),
       field("epochs", "optim", "training epochs", c.epochs),
-      field("batch_size", "optim", "images per step", c.batch_size),
-      field("lr", "optim", "peak learning rate", c.lr),
-      field("momentum", "optim", "SGD momentum", c.momentum),
-      field("weight_decay", "optim", "weight decay", c.weight_decay),
-      field("schedule", "optim", "learning-rate schedule: constant, cosine", c.schedule),
-      field("warmup_epochs", "optim", "linear warm-up length in epochs", c.warmup_epochs),
+      field("batch_size", "optim", "images per batch", c.batch_size),
+      field("schedule", "optim", "learning-rate schedule: constant, step, cosine, onecycle, plateau", c.schedule),
+      field("warmup_epochs", "optim", "linear warm-up length in epochs (not onecycle)", c.warmup_epochs),
+      field("final_lr_ratio", "optim", "cosine: final learning rate as a fraction of the peak", c.final_lr_ratio),
+      field("step_epochs", "optim", "step: decay every this many epochs", c.step_epochs),
+      field("step_gamma", "optim", "step, plateau: decay factor", c.step_gamma),
+      field("onecycle_pct", "optim", "onecycle: fraction of the run spent rising", c.onecycle_pct),
+      field("plateau_patience", "optim", "plateau: epochs without improvement before a decay", c.plateau_patience),
+      field("clip_grad", "optim", "clip the gradient norm to this (0: off)", c.clip_grad),
+      field("accum_steps", "optim", "batches accumulated per optimizer step", c.accum_steps),
+      field("head_epochs", "optim", "train only the head for this many epochs, then unfreeze with a fresh warm-up", c.head_epochs),
+      field("loss", "loss", "ce, weighted_ce, focal, cb, balanced_softmax, logit_adjusted, ldam", l.name),
+      field("label_smoothing", "loss", "label smoothing epsilon", l.label_smoothing),
+      field("focal_gamma", "loss", "focal: gamma", l.focal_gamma),
+      field("cb_beta", "loss", "cb and drw: beta of the effective number of samples", l.cb_beta),
+      field("la_tau", "loss", "logit_adjusted: tau", l.la_tau),
+      field("ldam_margin", "loss", "ldam: margin of the rarest class", l.ldam_margin),
+      field("ldam_scale", "loss", "ldam: logit scale", l.ldam_scale),
+      field("drw_epoch", "loss", "deferred re-weighting (class-balanced) from this epoch (0: off)", l.drw_epoch),
+      field("posthoc_tau", "loss", "post-hoc logit adjustment: none, auto (chosen on validation) or a number", c.posthoc_tau),
+      field("ema_decay", "stabilise", "EMA of weights, evaluated beside the raw weights (0: off)", c.ema_decay),
+      field("swa_epochs", "stabilise", "SWA over the last this many epochs (0: off)", c.swa_epochs),
+      field("mix_off_epoch", "stabilise", "mixup/cutmix off from this epoch (0: never)", c.mix_off_epoch),
+      field("early_stop", "stabilise", "stop after this many epochs without improvement of the smoothed metric (0: off)", c.early_stop),
+      field("early_stop_smoothing", "stabilise", "early stopping: weight of the history in the smoothed metric", c.early_stop_smoothing),
+      field("select_metric", "stabilise", "best checkpoint by: accuracy, balanced_accuracy, macro_f1, loss", c.select_metric),
       field("sampler", "loader", "uniform, class-balanced, sqrt", c.sampler),
       field("workers", "loader", "batch-making threads", c.workers),
       field("augment", "augment", "augmentations in order: flip, crop, affine, color, erase (or none)", a.ops),
@@ -110,7 +140,19 @@ std::vector<ConfigField> config_fields(TrainConfig& c) {
       field("seed", "run", "random seed", c.seed),
       field("threads", "run", "compute threads (0: all cores)", c.threads),
       field("out", "run", "run folder", c.out),
+      field("recipe", "run", "the recipe this config started from (set by --recipe)", c.recipe),
   };
+}
+
+double effective_backbone_lr_mult(const TrainConfig& c) {
+  if (c.optim.backbone_lr_mult >= 0) return c.optim.backbone_lr_mult;
+  return c.weights.empty() ? 1.0 : 0.1;
+}
+
+std::string effective_normalize(const TrainConfig& c) {
+  if (c.normalize != "auto") return c.normalize;
+  if (c.weights.empty()) return "none";
+  return c.backbone == "keras_mobilenet_v2" ? "keras" : "imagenet";
 }
 
 void set_config_value(TrainConfig& config, const std::string& key, const std::string& value, const std::string& where) {
@@ -128,11 +170,17 @@ void set_config_value(TrainConfig& config, const std::string& key, const std::st
 }
 
 void apply_config_yaml(TrainConfig& config, const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw Error(path + ": cannot open config file");
+  std::stringstream text;
+  text << in.rdbuf();
+  apply_config_yaml_text(config, text.str(), path);
+}
+
+void apply_config_yaml_text(TrainConfig& config, const std::string& text, const std::string& path) {
   YAML::Node root;
   try {
-    root = YAML::LoadFile(path);
-  } catch (const YAML::BadFile&) {
-    throw Error(path + ": cannot open config file");
+    root = YAML::Load(text);
   } catch (const YAML::Exception& e) {
     throw InputError(path, e.mark.line + 1, "YAML syntax error: " + e.msg);
   }
@@ -167,9 +215,36 @@ void validate_config(const TrainConfig& c) {
   parse_label_mode(c.label_mode);
   FERKIT_CHECK(c.epochs >= 1, "epochs must be >= 1");
   FERKIT_CHECK(c.batch_size >= 1, "batch_size must be >= 1");
-  FERKIT_CHECK(c.lr > 0, "lr must be positive");
-  FERKIT_CHECK(c.schedule == "constant" || c.schedule == "cosine", "unknown schedule '" + c.schedule + "' (constant, cosine)");
+  OptimizerConfig o = c.optim;
+  o.backbone_lr_mult = effective_backbone_lr_mult(c);
+  validate_optimizer(o);
+  const auto schedules = schedule_names();
+  FERKIT_CHECK(std::find(schedules.begin(), schedules.end(), c.schedule) != schedules.end(),
+               "unknown schedule '" + c.schedule + "' (known: constant, cosine, onecycle, plateau, step)");
   FERKIT_CHECK(c.warmup_epochs >= 0, "warmup_epochs must be >= 0");
+  FERKIT_CHECK(c.step_epochs > 0 && c.step_gamma > 0 && c.step_gamma <= 1, "step_epochs must be > 0 and step_gamma in (0, 1]");
+  FERKIT_CHECK(c.onecycle_pct > 0 && c.onecycle_pct < 1, "onecycle_pct must be in (0, 1)");
+  FERKIT_CHECK(c.plateau_patience >= 0, "plateau_patience must be >= 0");
+  FERKIT_CHECK(c.clip_grad >= 0, "clip_grad must be >= 0");
+  FERKIT_CHECK(c.accum_steps >= 1, "accum_steps must be >= 1");
+  FERKIT_CHECK(c.head_epochs >= 0 && c.head_epochs < c.epochs, "head_epochs must be in [0, epochs)");
+  validate_loss(c.loss);
+  if (c.posthoc_tau != "none" && c.posthoc_tau != "auto") {
+    size_t used = 0;
+    double tau = 0;
+    try {
+      tau = std::stod(c.posthoc_tau, &used);
+    } catch (const std::exception&) {
+    }
+    FERKIT_CHECK(used == c.posthoc_tau.size() && tau >= 0, "posthoc_tau must be none, auto or a number >= 0, not '" + c.posthoc_tau + "'");
+  }
+  FERKIT_CHECK(c.ema_decay >= 0 && c.ema_decay < 1, "ema_decay must be in [0, 1)");
+  FERKIT_CHECK(c.swa_epochs >= 0 && c.swa_epochs <= c.epochs, "swa_epochs must be in [0, epochs]");
+  FERKIT_CHECK(c.mix_off_epoch >= 0 && c.early_stop >= 0, "mix_off_epoch and early_stop must be >= 0");
+  FERKIT_CHECK(c.early_stop_smoothing >= 0 && c.early_stop_smoothing < 1, "early_stop_smoothing must be in [0, 1)");
+  FERKIT_CHECK(c.select_metric == "accuracy" || c.select_metric == "balanced_accuracy" || c.select_metric == "macro_f1" ||
+                   c.select_metric == "loss",
+               "select_metric must be accuracy, balanced_accuracy, macro_f1 or loss");
   const auto samplers = sampler_names();
   FERKIT_CHECK(std::find(samplers.begin(), samplers.end(), c.sampler) != samplers.end(),
                "unknown sampler '" + c.sampler + "'");
@@ -178,7 +253,8 @@ void validate_config(const TrainConfig& c) {
                "unknown backbone '" + c.backbone + "'");
   parse_head_spec(c.head);
   FERKIT_CHECK(c.bn_policy == "frozen" || c.bn_policy == "train", "bn_policy must be frozen or train");
-  FERKIT_CHECK(c.backbone_lr_mult >= 0 && c.layer_decay > 0, "backbone_lr_mult must be >= 0 and layer_decay > 0");
+  FERKIT_CHECK(c.normalize == "auto" || c.normalize == "none" || c.normalize == "imagenet" || c.normalize == "keras",
+               "normalize must be auto, none, imagenet or keras");
   validate_augment(c.augment);
 }
 

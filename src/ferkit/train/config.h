@@ -8,8 +8,24 @@
 #include <vector>
 
 #include "ferkit/data/augment.h"
+#include "ferkit/train/loss.h"
 
 namespace ferkit {
+
+// Optimizer settings (train/optimizer.h builds the optimizer from them).
+struct OptimizerConfig {
+  std::string name = "sgd";     // sgd (Nesterov momentum) | adam | adamw
+  double lr = 0.05;             // the head's peak learning rate
+  double momentum = 0.9;        // sgd
+  double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;  // adam, adamw
+  double weight_decay = 5e-4;   // L2 for sgd and adam; decoupled for adamw
+  double backbone_lr_mult = -1.0; // the last backbone stage's learning rate relative to the head's
+                                  // (< 0: auto, 0.1 with --weights, 1 without)
+  double layer_decay = 1.0;       // each earlier stage: times this again
+};
+
+std::vector<std::string> optimizer_names();
+void validate_optimizer(const OptimizerConfig& config);  // throws Error on a bad name or value
 
 struct TrainConfig {
   // data
@@ -29,20 +45,34 @@ struct TrainConfig {
   std::string cut_after = "";          // truncate the backbone after this stage
   std::string freeze_until = "";       // freeze backbone stages up to and including this one
   std::string bn_policy = "frozen";    // frozen | train (BatchNorm of frozen stages)
-  double backbone_lr_mult = 1.0;       // backbone learning rate relative to the head's
-  double layer_decay = 1.0;            // each earlier stage: learning rate times this again
   std::string head = "";               // hidden sizes and dropout, e.g. "256,dropout=0.3"
   int input_size = 48;
   int channels = 1;
-  std::string normalize = "none";
+  std::string normalize = "auto";      // auto: what --weights expect (keras, imagenet), else none
   // optimisation
+  OptimizerConfig optim;               // optimizer, lr, momentum, betas, weight decay, lr multipliers
   int epochs = 12;
   int64_t batch_size = 64;
-  double lr = 0.05;
-  double momentum = 0.9;
-  double weight_decay = 5e-4;
-  std::string schedule = "cosine";     // constant | cosine (with warm-up)
+  std::string schedule = "cosine";     // constant | step | cosine | onecycle | plateau
   double warmup_epochs = 1.0;
+  double final_lr_ratio = 0.0;         // cosine: last lr as a fraction of the peak
+  double step_epochs = 4.0;            // step: decay every this many epochs
+  double step_gamma = 0.1;             // step and plateau: the decay factor
+  double onecycle_pct = 0.3;           // onecycle: fraction of the run spent rising
+  int plateau_patience = 2;            // plateau: epochs without improvement before a decay
+  double clip_grad = 0.0;              // max gradient norm (0: off)
+  int accum_steps = 1;                 // batches per optimizer step
+  int head_epochs = 0;                 // train only the head for this many epochs first
+  // loss
+  LossConfig loss;
+  std::string posthoc_tau = "none";    // post-hoc logit adjustment: none, auto (chosen on validation) or a number
+  // stabilisers
+  double ema_decay = 0.0;              // EMA of weights (0: off), e.g. 0.999
+  int swa_epochs = 0;                  // SWA over the last this many epochs (0: off)
+  int mix_off_epoch = 0;               // mixup/cutmix stop from this epoch on (0: never)
+  int early_stop = 0;                  // stop after this many epochs without improvement (0: off)
+  double early_stop_smoothing = 0.5;   // weight of the history in the smoothed metric
+  std::string select_metric = "accuracy";  // best checkpoint by: accuracy, balanced_accuracy, macro_f1, loss
   // data loading and augmentation
   std::string sampler = "uniform";
   int workers = 2;
@@ -51,7 +81,15 @@ struct TrainConfig {
   uint64_t seed = 1;
   int threads = 0;                     // <= 0: all cores
   std::string out;                     // run folder (required)
+  std::string recipe = "";             // the recipe the run started from (informational)
 };
+
+// The backbone learning-rate multiplier in effect: backbone_lr_mult < 0 means 0.1 when training
+// from pretrained weights (fine-tuning) and 1 otherwise.
+double effective_backbone_lr_mult(const TrainConfig& config);
+// The normalisation in effect: "auto" is keras for keras_mobilenet_v2 with weights, imagenet for
+// the other backbones with weights, none without weights.
+std::string effective_normalize(const TrainConfig& config);
 
 // One settable key of TrainConfig.
 struct ConfigField {
@@ -72,6 +110,8 @@ void set_config_value(TrainConfig& config, const std::string& key, const std::st
 // Reads a YAML mapping of key: value into config; unknown keys and bad values are errors naming
 // the file and line.
 void apply_config_yaml(TrainConfig& config, const std::string& path);
+// The same from YAML text; `source` names it in errors.
+void apply_config_yaml_text(TrainConfig& config, const std::string& text, const std::string& source);
 
 // The resolved config as YAML text (readable back by apply_config_yaml).
 std::string config_to_yaml(TrainConfig& config);

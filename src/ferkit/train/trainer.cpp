@@ -2,10 +2,11 @@
 
 #include <chrono>
 #include <cmath>
-#include <map>
 #include <filesystem>
 
+#include <ATen/CPUGeneratorImpl.h>
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
@@ -13,9 +14,12 @@
 #include "ferkit/eval/evaluator.h"
 #include "ferkit/models/bundle.h"
 #include "ferkit/models/pretrained.h"
+#include "ferkit/train/averaging.h"
 #include "ferkit/train/checkpoint.h"
+#include "ferkit/train/loss.h"
+#include "ferkit/train/optimizer.h"
+#include "ferkit/train/progress.h"
 #include "ferkit/train/schedule.h"
-#include "ferkit/util/error.h"
 #include "ferkit/util/fs.h"
 #include "ferkit/util/threads.h"
 
@@ -26,68 +30,134 @@ torch::Tensor soft_cross_entropy(const torch::Tensor& logits, const torch::Tenso
   return -(targets * torch::log_softmax(logits, 1)).sum(1).mean();
 }
 
+std::atomic<bool>& stop_requested() {
+  static std::atomic<bool> flag{false};
+  return flag;
+}
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
-// Parameter groups: the head and each backbone stage with its own learning-rate multiplier
-// (discriminative learning rates), each split in two because weight decay applies to the weights
-// of convolutions and linear layers only: decaying BatchNorm scales and biases only fights the
-// normalisation. Frozen parameters are left out.
-struct ParamGroups {
-  std::vector<torch::optim::OptimizerParamGroup> groups;
-  std::vector<double> lr_mult;  // per group, times the scheduled learning rate
+// The validation figures kept per epoch (metrics.csv, checkpoints, stability).
+struct ValFigures {
+  double loss = 0, accuracy = 0, balanced_accuracy = 0, macro_f1 = 0;
+  std::array<double, kNumEmotions> recall{};
+};
+ValFigures figures(const Metrics& m) { return {m.loss, m.accuracy, m.balanced_accuracy, m.macro_f1, m.recall}; }
+
+struct EpochRow {
+  int64_t epoch = 0;
+  double lr = 0, train_loss = 0, train_acc = 0, seconds = 0;
+  ValFigures val;
+  bool has_ema = false;
+  ValFigures ema;
 };
 
-ParamGroups param_groups(FerModel& model, const TrainConfig& c) {
-  const auto stages = model->backbone()->stage_names();
-  std::map<std::pair<std::string, bool>, std::vector<torch::Tensor>> by_group;
-  for (const auto& p : model->named_parameters()) {
-    if (!p.value().requires_grad()) continue;
-    by_group[{model->stage_of(p.key()), p.value().dim() > 1}].push_back(p.value());
+nlohmann::json to_json(const ValFigures& v) {
+  return {{"loss", v.loss}, {"accuracy", v.accuracy}, {"balanced_accuracy", v.balanced_accuracy}, {"macro_f1", v.macro_f1}, {"recall", v.recall}};
+}
+ValFigures val_from_json(const nlohmann::json& j) {
+  ValFigures v;
+  v.loss = j.at("loss");
+  v.accuracy = j.at("accuracy");
+  v.balanced_accuracy = j.at("balanced_accuracy");
+  v.macro_f1 = j.at("macro_f1");
+  v.recall = j.at("recall").get<std::array<double, kNumEmotions>>();
+  return v;
+}
+std::string history_to_json(const std::vector<EpochRow>& rows) {
+  nlohmann::json a = nlohmann::json::array();
+  for (const auto& r : rows) {
+    nlohmann::json j = {{"epoch", r.epoch}, {"lr", r.lr}, {"train_loss", r.train_loss}, {"train_acc", r.train_acc},
+                        {"seconds", r.seconds}, {"val", to_json(r.val)}};
+    if (r.has_ema) j["ema"] = to_json(r.ema);
+    a.push_back(j);
   }
-  ParamGroups out;
-  for (auto& [key, params] : by_group) {
-    const auto& [stage, decay] = key;
-    double mult = 1.0;
-    if (stage != "head") {
-      const auto pos = std::find(stages.begin(), stages.end(), stage) - stages.begin();
-      mult = c.backbone_lr_mult * std::pow(c.layer_decay, static_cast<double>(stages.size()) - 1 - pos);
-    }
-    auto opts = std::make_unique<torch::optim::SGDOptions>(
-        torch::optim::SGDOptions(c.lr * mult).momentum(c.momentum).weight_decay(decay ? c.weight_decay : 0.0).nesterov(c.momentum > 0));
-    out.groups.emplace_back(params, std::move(opts));
-    out.lr_mult.push_back(mult);
+  return a.dump();
+}
+std::vector<EpochRow> history_from_json(const std::string& text) {
+  std::vector<EpochRow> rows;
+  if (text.empty()) return rows;
+  for (const auto& j : nlohmann::json::parse(text)) {
+    EpochRow r;
+    r.epoch = j.at("epoch");
+    r.lr = j.at("lr");
+    r.train_loss = j.at("train_loss");
+    r.train_acc = j.at("train_acc");
+    r.seconds = j.at("seconds");
+    r.val = val_from_json(j.at("val"));
+    r.has_ema = j.contains("ema");
+    if (r.has_ema) r.ema = val_from_json(j.at("ema"));
+    rows.push_back(r);
+  }
+  return rows;
+}
+
+std::string metrics_csv(const std::vector<EpochRow>& rows) {
+  std::string out = "epoch,lr,train_loss,train_acc,val_loss,val_acc,val_balanced_acc,val_macro_f1";
+  for (int k = 0; k < kNumEmotions; ++k) out += fmt::format(",val_recall_{}", emotion_name(k));
+  out += ",ema_val_loss,ema_val_acc,ema_val_balanced_acc,ema_val_macro_f1,seconds\n";
+  for (const auto& r : rows) {
+    out += fmt::format("{},{:.6g},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f}", r.epoch, r.lr, r.train_loss, r.train_acc,
+                       r.val.loss, r.val.accuracy, r.val.balanced_accuracy, r.val.macro_f1);
+    for (double rec : r.val.recall) out += fmt::format(",{:.6f}", rec);
+    out += r.has_ema ? fmt::format(",{:.6f},{:.6f},{:.6f},{:.6f}", r.ema.loss, r.ema.accuracy, r.ema.balanced_accuracy, r.ema.macro_f1)
+                     : std::string(",,,,");
+    out += fmt::format(",{:.2f}\n", r.seconds);
   }
   return out;
 }
 
-struct EpochRow {
-  int64_t epoch;
-  double lr, train_loss, train_acc;
-  Metrics val;
-  double seconds;
-};
+// The selection metric, oriented so that higher is better.
+double selection_value(const Metrics& m, const std::string& name) {
+  if (name == "balanced_accuracy") return m.balanced_accuracy;
+  if (name == "macro_f1") return m.macro_f1;
+  if (name == "loss") return -m.loss;
+  return m.accuracy;
+}
 
-std::string metrics_csv(const std::vector<EpochRow>& rows) {
-  std::string out = "epoch,lr,train_loss,train_acc,val_loss,val_acc,val_balanced_acc,val_macro_f1,seconds\n";
-  for (const auto& r : rows)
-    out += fmt::format("{},{:.6g},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.2f}\n", r.epoch, r.lr, r.train_loss,
-                       r.train_acc, r.val.loss, r.val.accuracy, r.val.balanced_accuracy, r.val.macro_f1, r.seconds);
-  return out;
+// "--freeze-until 2" means the first two stages; a name is used as it is.
+std::string resolve_stage(FerModel& model, const std::string& stage) {
+  if (stage.empty() || stage.find_first_not_of("0123456789") != std::string::npos) return stage;
+  const auto names = model->backbone()->stage_names();
+  const int64_t n = std::stoll(stage);
+  if (n == 0) return "";
+  FERKIT_CHECK(n <= static_cast<int64_t>(names.size()), fmt::format("freeze_until {}: backbone {} has only {} stages", n,
+                                                                    model->spec().backbone.name, names.size()));
+  return names[n - 1];
+}
+
+// Chooses the post-hoc logit adjustment tau (logits - tau * log prior) on validation: the one of
+// 0, 0.1, ..., 3 with the best balanced accuracy.
+double choose_tau(const Predictions& p, const at::Tensor& log_prior) {
+  double best_tau = 0, best = -1;
+  for (int i = 0; i <= 30; ++i) {
+    const double tau = 0.1 * i;
+    const double v = compute_metrics(p.logits - tau * log_prior, p.labels).balanced_accuracy;
+    if (v > best + 1e-12) {
+      best = v;
+      best_tau = tau;
+    }
+  }
+  return best_tau;
 }
 
 }  // namespace
 
-TrainSummary run_training(TrainConfig c) {
+TrainSummary run_training(TrainConfig c, bool resume, const std::function<void(int64_t)>& on_epoch_end) {
   validate_config(c);
   const auto t_start = Clock::now();
   const int threads = set_threads(c.threads);
   torch::manual_seed(c.seed);
-  fs::create_directories(fs::path(c.out) / "checkpoints");
+  const fs::path run(c.out);
+  fs::create_directories(run / "checkpoints");
+  const std::string last_path = (run / "checkpoints" / "last.pt").string();
+  const std::string best_path = (run / "checkpoints" / "best.pt").string();
+  if (resume) FERKIT_CHECK(fs::is_regular_file(last_path), last_path + ": no checkpoint to resume from");
   const std::string config_yaml = config_to_yaml(c);
-  atomic_write_text((fs::path(c.out) / "config.yaml").string(), config_yaml);
+  atomic_write_text((run / "config.yaml").string(), config_yaml);
 
   // data
   LoadOptions lo;
@@ -104,6 +174,8 @@ TrainSummary run_training(TrainConfig c) {
   const LabelledSplit train_labels = label_split(train_split, parse_label_mode(c.label_mode));
   FERKIT_CHECK(train_labels.size() > 0, c.data + ": the " + c.train_split + " split has no images with a " +
                                             c.label_mode + " label");
+  const auto counts_array = train_labels.class_counts();
+  const std::vector<int64_t> class_counts(counts_array.begin(), counts_array.end());
   spdlog::info("data {} ({}): {} train images ({} kept, {} mode), {} {} images, loaded in {:.1f} s", c.data,
                layout_name(ds.layout), train_split.size(), train_labels.size(), c.label_mode, val_split.size(),
                c.val_split, seconds_since(t_load));
@@ -111,7 +183,7 @@ TrainSummary run_training(TrainConfig c) {
   Preprocess pre;
   pre.input_size = c.input_size;
   pre.channels = c.channels;
-  pre.normalize = c.normalize;
+  pre.normalize = effective_normalize(c);
   pre.validate();
 
   LoaderConfig lc;
@@ -131,106 +203,270 @@ TrainSummary run_training(TrainConfig c) {
   spec.cut_after = c.cut_after;
   spec.bn_policy = c.bn_policy;
   FerModel model(spec);
-  if (!c.weights.empty()) {
+  if (!c.weights.empty() && !resume) {
     const WeightsReport w = load_pretrained(model, c.weights, c.allow_partial);
     spdlog::info("weights {}: {} tensors loaded, {} missing, {} unexpected, {} mis-shaped{}", c.weights, w.loaded.size(),
                  w.missing.size(), w.unexpected.size(), w.mismatched.size(),
                  w.skipped_classifier.empty() ? "" : "; the file's classifier does not fit the head and was left out");
   }
-  if (!c.freeze_until.empty()) model->freeze_until(c.freeze_until);  // after loading: freezing is about trained weights
+  // Freezing comes after loading: it is about trained weights. During --head-epochs the whole
+  // backbone is frozen; then it thaws down to --freeze-until.
+  const std::string freeze_stage = resolve_stage(model, c.freeze_until);
+  const std::string whole_backbone = model->backbone()->stage_names().back();
+  auto apply_freeze = [&](int64_t epoch) { model->freeze_until(epoch < c.head_epochs ? whole_backbone : freeze_stage); };
+  apply_freeze(0);
   int64_t n_params = 0;
   for (const auto& p : model->parameters()) n_params += p.numel();
-  spdlog::info("model {} (width {}), {:.2f} M parameters, input {}x{}x{}, {} threads", c.backbone,
-               c.width > 0 ? fmt::format("{}", c.width) : std::string("default"),
-               n_params / 1e6, c.channels, c.input_size, c.input_size, threads);
+  OptimizerConfig oc = c.optim;
+  oc.backbone_lr_mult = effective_backbone_lr_mult(c);
+  spdlog::info("model {} (width {}), {:.2f} M parameters, input {}x{}x{} ({}), {} threads; {} lr {} (backbone x{}), loss {}",
+               c.backbone, c.width > 0 ? fmt::format("{}", c.width) : std::string("default"), n_params / 1e6, c.channels,
+               c.input_size, c.input_size, pre.normalize, threads, oc.name, oc.lr, oc.backbone_lr_mult, c.loss.name);
 
-  ParamGroups groups = param_groups(model, c);
-  const std::vector<double> lr_mult = groups.lr_mult;
-  torch::optim::SGD optimizer(std::move(groups.groups), torch::optim::SGDOptions(c.lr));
+  TrainOptimizer opt = make_optimizer(model, oc);
+  const std::unique_ptr<Loss> loss_fn = make_loss(c.loss, class_counts);
+  loader.start_epoch(0);
+  const int64_t batches_per_epoch = loader.num_batches();
+  const int64_t steps_per_epoch = (batches_per_epoch + c.accum_steps - 1) / c.accum_steps;
   ScheduleSpec sched;
   sched.name = c.schedule;
-  sched.base_lr = c.lr;
-  loader.start_epoch(0);
-  const int64_t steps_per_epoch = loader.num_batches();
+  sched.base_lr = 1.0;  // the schedule gives a factor; each group has its own peak
   sched.total_steps = steps_per_epoch * c.epochs;
   sched.warmup_steps = static_cast<int64_t>(c.warmup_epochs * steps_per_epoch);
+  sched.final_lr_ratio = c.final_lr_ratio;
+  sched.step_every = std::max<int64_t>(1, static_cast<int64_t>(c.step_epochs * steps_per_epoch));
+  sched.step_gamma = c.step_gamma;
+  sched.onecycle_pct = c.onecycle_pct;
+  const int64_t unfreeze_step = c.head_epochs * steps_per_epoch;
+  const int64_t thaw_warmup = std::max<int64_t>(1, static_cast<int64_t>(std::max(c.warmup_epochs, 1.0) * steps_per_epoch));
 
-  const std::string last_path = (fs::path(c.out) / "checkpoints" / "last.pt").string();
-  const std::string best_path = (fs::path(c.out) / "checkpoints" / "best.pt").string();
+  std::unique_ptr<WeightEma> ema = c.ema_decay > 0 ? std::make_unique<WeightEma>(model, c.ema_decay) : nullptr;
+  std::unique_ptr<WeightAverage> swa = c.swa_epochs > 0 ? std::make_unique<WeightAverage>(model) : nullptr;
+  NamedModels averaged;
+  if (ema) averaged.emplace_back("ema", &ema->model());
+  if (swa) averaged.emplace_back("swa", &swa->model());
+
   CheckpointState state;
   state.config_yaml = config_yaml;
   std::vector<EpochRow> rows;
-  Metrics best_val;
+  auto& generator = const_cast<at::Generator&>(at::detail::getDefaultCPUGenerator());
+  if (resume) {
+    state = load_checkpoint(last_path, model, opt.optimizer.get(), averaged);
+    state.config_yaml = config_yaml;
+    rows = history_from_json(state.history_json);
+    if (state.rng_state.defined()) generator.set_state(state.rng_state);
+    if (ema) ema->set_updates(state.ema_updates);
+    if (swa) swa->set_count(state.swa_count);
+    apply_freeze(state.epoch);
+    FERKIT_CHECK(state.epoch < c.epochs, fmt::format("{}: the run already has {} of {} epochs (raise --epochs to go on)",
+                                                     last_path, state.epoch, c.epochs));
+    spdlog::info("resuming {} after epoch {} (step {})", c.out, state.epoch, state.step);
+  }
+
   EvalOptions eo;
   eo.workers = std::max(1, c.workers);
+  Progress progress(c.epochs, batches_per_epoch, state.epoch);
+  double train_images = 0, train_seconds = 0;
+  bool stopped_early = false;
 
-  for (int64_t epoch = 0; epoch < c.epochs; ++epoch) {
+  for (int64_t epoch = state.epoch; epoch < c.epochs && !stopped_early; ++epoch) {
     const auto t_epoch = Clock::now();
-    if (epoch > 0) loader.start_epoch(epoch);
+    if (c.head_epochs > 0 && epoch == c.head_epochs) {
+      apply_freeze(epoch);
+      spdlog::info("epoch {}: backbone unfrozen {} (fresh warm-up over {} steps)", epoch + 1,
+                   freeze_stage.empty() ? "entirely" : "after " + freeze_stage, thaw_warmup);
+    }
+    loader.set_mixing(c.mix_off_epoch == 0 || epoch + 1 < c.mix_off_epoch);
+    loader.start_epoch(epoch);
     model->train();
+    progress.start_epoch(epoch);
     double loss_sum = 0.0, lr = 0.0;
-    int64_t seen = 0, correct = 0, step_in_epoch = 0;
-    const int64_t log_every = std::max<int64_t>(1, steps_per_epoch / 4);
+    int64_t seen = 0, correct = 0, batch_index = 0;
+    opt.optimizer->zero_grad();
     while (auto batch = loader.next()) {
-      lr = lr_at(sched, state.step);
-      for (size_t g = 0; g < optimizer.param_groups().size(); ++g)
-        static_cast<torch::optim::SGDOptions&>(optimizer.param_groups()[g].options()).lr(lr * lr_mult[g]);
-      const torch::Tensor logits = model->forward(batch->images);       // (B, 8)
-      const torch::Tensor loss = soft_cross_entropy(logits, batch->targets);
-      optimizer.zero_grad();
-      loss.backward();
-      optimizer.step();
-      ++state.step;
-      ++step_in_epoch;
+      if (stop_requested())
+        throw Interrupted(fmt::format("interrupted in epoch {}; {} holds epoch {} (continue with --resume)", epoch + 1,
+                                      last_path, state.epoch));
+      const bool first_of_step = batch_index % c.accum_steps == 0;
+      const bool last_of_step = (batch_index + 1) % c.accum_steps == 0 || batch_index + 1 == batches_per_epoch;
+      if (first_of_step) {
+        lr = lr_at(sched, state.step) * state.plateau.factor;
+        for (size_t g = 0; g < opt.groups.size(); ++g) {
+          double ramp = 1.0;
+          if (c.head_epochs > 0 && opt.groups[g].stage != "head" && state.step >= unfreeze_step)
+            ramp = std::min(1.0, static_cast<double>(state.step - unfreeze_step + 1) / thaw_warmup);
+          opt.set_lr(g, lr * oc.lr * opt.groups[g].lr_mult * ramp);
+        }
+      }
+      const torch::Tensor logits = model->forward(batch->images);  // (B, 8)
+      const torch::Tensor loss = (*loss_fn)(logits, batch->targets, epoch);
+      (c.accum_steps > 1 ? loss / static_cast<double>(c.accum_steps) : loss).backward();
+      if (last_of_step) {
+        if (c.clip_grad > 0) torch::nn::utils::clip_grad_norm_(model->parameters(), c.clip_grad);
+        opt.optimizer->step();
+        opt.optimizer->zero_grad();
+        ++state.step;
+        if (ema) ema->update(model);
+      }
+      ++batch_index;
       const int64_t b = batch->images.size(0);
       const double l = loss.item<double>();
       if (!std::isfinite(l))
-        throw Error(fmt::format("training diverged at epoch {} step {} (loss {}); lower --lr", epoch + 1, step_in_epoch, l));
+        throw Error(fmt::format("training diverged at epoch {} batch {} (loss {}); lower --lr", epoch + 1, batch_index, l));
       loss_sum += l * b;
       seen += b;
       correct += (logits.argmax(1) == batch->labels).sum().item<int64_t>();
-      if (step_in_epoch % log_every == 0 && step_in_epoch < steps_per_epoch)
-        spdlog::info("epoch {}/{} step {}/{} loss {:.4f} lr {:.4g} {:.0f} img/s", epoch + 1, c.epochs, step_in_epoch,
-                     steps_per_epoch, loss_sum / seen, lr, seen / seconds_since(t_epoch));
+      progress.step(batch_index, loss_sum / seen, lr * oc.lr, b);
     }
-    const double train_seconds = seconds_since(t_epoch);
+    progress.end_epoch();
+    const double epoch_train_seconds = seconds_since(t_epoch);
+    train_images += seen;
+    train_seconds += epoch_train_seconds;
+
     const Metrics val = evaluate_split(model, val_split, pre, eo);
-    EpochRow row{epoch + 1, lr, loss_sum / seen, static_cast<double>(correct) / seen, val, seconds_since(t_epoch)};
-    rows.push_back(row);
-    state.epoch = epoch + 1;
-    if (val.accuracy > state.best_metric) {
-      state.best_metric = val.accuracy;
-      state.best_epoch = epoch + 1;
-      best_val = val;
-      save_checkpoint(best_path, model, optimizer, state);
+    EpochRow row;
+    row.epoch = epoch + 1;
+    row.lr = lr * oc.lr;
+    row.train_loss = loss_sum / seen;
+    row.train_acc = static_cast<double>(correct) / seen;
+    row.val = figures(val);
+    Metrics ema_val;
+    if (ema) {
+      ema_val = evaluate_split(ema->model(), val_split, pre, eo);
+      row.has_ema = true;
+      row.ema = figures(ema_val);
     }
-    save_checkpoint(last_path, model, optimizer, state);
-    atomic_write_text((fs::path(c.out) / "metrics.csv").string(), metrics_csv(rows));
-    spdlog::info("epoch {}/{}: train loss {:.4f} acc {:.2f}% | val loss {:.4f} acc {:.2f}% balanced {:.2f}% macro-F1 "
-                 "{:.2f}% | {:.0f} img/s, {:.1f} s",
+    if (swa && epoch >= c.epochs - c.swa_epochs) swa->add(model);
+    const double score = selection_value(val, c.select_metric);
+    if (c.schedule == "plateau") state.plateau.on_epoch(score, c.plateau_patience, c.step_gamma);
+
+    // The best weights so far, raw or EMA, by the selection metric.
+    const bool ema_better = ema && selection_value(ema_val, c.select_metric) > score;
+    const double candidate = ema_better ? selection_value(ema_val, c.select_metric) : score;
+    state.epoch = epoch + 1;
+    if (candidate > state.best_metric) {
+      state.best_metric = candidate;
+      state.best_epoch = epoch + 1;
+      state.best_weights = ema_better ? "ema" : "raw";
+      save_checkpoint(best_path, ema_better ? ema->model() : model, *opt.optimizer, state);
+    }
+    // Early stopping on a smoothed metric: one lucky or unlucky epoch decides nothing.
+    state.smoothed_metric = state.epoch == 1 ? candidate
+                                             : c.early_stop_smoothing * state.smoothed_metric + (1 - c.early_stop_smoothing) * candidate;
+    if (state.smoothed_metric > state.best_smoothed + 1e-4) {
+      state.best_smoothed = state.smoothed_metric;
+      state.epochs_without_improvement = 0;
+    } else {
+      ++state.epochs_without_improvement;
+    }
+    stopped_early = c.early_stop > 0 && state.epochs_without_improvement >= c.early_stop;
+
+    row.seconds = seconds_since(t_epoch);
+    rows.push_back(row);
+    state.history_json = history_to_json(rows);
+    state.rng_state = generator.get_state();
+    if (ema) state.ema_updates = ema->updates();
+    if (swa) state.swa_count = swa->count();
+    save_checkpoint(last_path, model, *opt.optimizer, state, averaged);
+    atomic_write_text((run / "metrics.csv").string(), metrics_csv(rows));
+    spdlog::info("epoch {}/{}: train loss {:.4f} acc {:.2f}% | val loss {:.4f} acc {:.2f}% balanced {:.2f}% macro-F1 {:.2f}%{} "
+                 "| {:.0f} img/s, {:.1f} s",
                  epoch + 1, c.epochs, row.train_loss, 100 * row.train_acc, val.loss, 100 * val.accuracy,
-                 100 * val.balanced_accuracy, 100 * val.macro_f1, seen / train_seconds, row.seconds);
+                 100 * val.balanced_accuracy, 100 * val.macro_f1,
+                 ema ? fmt::format(" | EMA acc {:.2f}% balanced {:.2f}%", 100 * ema_val.accuracy, 100 * ema_val.balanced_accuracy) : "",
+                 seen / epoch_train_seconds, row.seconds);
+    if (on_epoch_end) on_epoch_end(epoch + 1);
+    if (stopped_early)
+      spdlog::info("early stop: the smoothed {} has not improved for {} epochs", c.select_metric, c.early_stop);
   }
 
-  // The bundle carries the weights of the best validation epoch.
-  load_checkpoint(best_path, model, nullptr);
+  // SWA: the averaged weights need BatchNorm statistics of their own, from one pass over the data.
+  if (swa && swa->count() > 0) {
+    BatchLoader bn_loader(train_split, train_labels, lc, c.augment, pre);
+    bn_loader.set_mixing(false);
+    bn_loader.start_epoch(c.epochs);
+    recompute_batchnorm(swa->model(), [&]() -> std::optional<at::Tensor> {
+      auto b = bn_loader.next();
+      if (!b) return std::nullopt;
+      return b->images;
+    });
+    const Metrics swa_val = evaluate_split(swa->model(), val_split, pre, eo);
+    spdlog::info("SWA of the last {} epochs: val acc {:.2f}% balanced {:.2f}%", swa->count(), 100 * swa_val.accuracy,
+                 100 * swa_val.balanced_accuracy);
+    if (selection_value(swa_val, c.select_metric) > state.best_metric) {
+      state.best_metric = selection_value(swa_val, c.select_metric);
+      state.best_epoch = state.epoch;
+      state.best_weights = "swa";
+      save_checkpoint(best_path, swa->model(), *opt.optimizer, state);
+    }
+  }
+
+  // The bundle carries the best weights, with the post-hoc logit adjustment when asked for.
+  FerModel best(model->spec());
+  load_checkpoint(best_path, best, nullptr);
+  const LabelledSplit val_labels = label_split(val_split, LabelMode::kMajority);
+  const Predictions val_pred = predict_split(best, val_split, val_labels, pre, eo);
+  Metrics best_val = compute_metrics(val_pred.logits, val_pred.labels);
+  double tau = 0.0;
+  if (c.posthoc_tau != "none") {
+    const at::Tensor lp = log_prior(class_counts);
+    tau = c.posthoc_tau == "auto" ? choose_tau(val_pred, lp) : std::stod(c.posthoc_tau);
+    best->set_logit_adjustment(-tau * lp);
+    const Metrics adjusted = compute_metrics(val_pred.logits - tau * lp, val_pred.labels);
+    spdlog::info("post-hoc logit adjustment tau {:.1f}{}: val acc {:.2f}% -> {:.2f}%, balanced {:.2f}% -> {:.2f}% "
+                 "(tau chosen on this split: judge it on another)",
+                 tau, c.posthoc_tau == "auto" ? " (chosen on validation)" : "", 100 * best_val.accuracy,
+                 100 * adjusted.accuracy, 100 * best_val.balanced_accuracy, 100 * adjusted.balanced_accuracy);
+    best_val = adjusted;
+  }
+
+  std::vector<double> raw_acc, ema_acc;
+  for (const auto& r : rows) {
+    raw_acc.push_back(r.val.accuracy);
+    if (r.has_ema) ema_acc.push_back(r.ema.accuracy);
+  }
+  TrainSummary summary;
+  summary.raw_stability = stability(raw_acc, 10);
+  summary.ema_stability = stability(ema_acc, 10);
+
   BundleInfo info;
   info.spec = model->spec();  // as built: cut, freezing and BatchNorm policy included
   info.preprocess = pre;
   for (int k = 0; k < kNumEmotions; ++k) info.class_names.push_back(emotion_name(k));
   info.extra = {{"data", c.data},
                 {"label_mode", c.label_mode},
+                {"recipe", c.recipe},
                 {"epoch", state.best_epoch},
+                {"weights", state.best_weights},
+                {"posthoc_tau", tau},
                 {"val_split", c.val_split},
                 {"val_accuracy", best_val.accuracy},
                 {"val_balanced_accuracy", best_val.balanced_accuracy}};
-  TrainSummary summary;
-  summary.bundle_path = (fs::path(c.out) / "model.ferkit").string();
-  save_bundle(summary.bundle_path, model, info);
-  summary.epochs = c.epochs;
+  summary.bundle_path = (run / "model.ferkit").string();
+  save_bundle(summary.bundle_path, best, info);
+  summary.epochs = state.epoch;
   summary.best_epoch = state.best_epoch;
+  summary.best_weights = state.best_weights;
   summary.best_val = best_val;
+  summary.posthoc_tau = tau;
   summary.seconds = seconds_since(t_start);
+  nlohmann::json js = {{"epochs", summary.epochs},
+                       {"best_epoch", summary.best_epoch},
+                       {"best_weights", summary.best_weights},
+                       {"select_metric", c.select_metric},
+                       {"posthoc_tau", tau},
+                       {"best_val", to_json(best_val)},
+                       {"stability_val_accuracy_last10", {{"raw", to_json(summary.raw_stability)}}},
+                       {"seconds", summary.seconds},
+                       {"train_images_per_second", train_seconds > 0 ? train_images / train_seconds : 0.0},
+                       {"resumed", resume}};
+  if (ema) js["stability_val_accuracy_last10"]["ema"] = to_json(summary.ema_stability);
+  atomic_write_text((run / "summary.json").string(), js.dump(2) + "\n");
+  spdlog::info("stability of val accuracy over the last {} epochs: raw sd {:.2f} points, largest drop {:.2f}{}",
+               summary.raw_stability.epochs, 100 * summary.raw_stability.stddev, 100 * summary.raw_stability.largest_drop,
+               ema ? fmt::format("; EMA sd {:.2f}, largest drop {:.2f}", 100 * summary.ema_stability.stddev,
+                                 100 * summary.ema_stability.largest_drop)
+                   : "");
   return summary;
 }
 

@@ -1,0 +1,30 @@
+#include "ferkit/eval/stability.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include <nlohmann/json.hpp>
+
+namespace ferkit {
+
+Stability stability(const std::vector<double>& v, int window) {
+  Stability s;
+  const size_t n = std::min(v.size(), static_cast<size_t>(std::max(window, 0)));
+  s.epochs = static_cast<int>(n);
+  if (n == 0) return s;
+  const auto first = v.end() - static_cast<std::ptrdiff_t>(n);
+  double mean = 0;
+  for (auto it = first; it != v.end(); ++it) mean += *it;
+  mean /= static_cast<double>(n);
+  double var = 0;
+  for (auto it = first; it != v.end(); ++it) var += (*it - mean) * (*it - mean);
+  s.stddev = std::sqrt(var / static_cast<double>(n));
+  for (auto it = first + 1; it < v.end(); ++it) s.largest_drop = std::max(s.largest_drop, *(it - 1) - *it);
+  return s;
+}
+
+nlohmann::json to_json(const Stability& s) {
+  return {{"epochs", s.epochs}, {"stddev", s.stddev}, {"largest_drop", s.largest_drop}};
+}
+
+}  // namespace ferkit

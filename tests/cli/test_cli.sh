@@ -64,6 +64,19 @@ expect_fail "bad label mode" "unknown label mode 'most'" $FERKIT data stats --da
 expect_fail "unknown key" "unknown option, config key or argument: --bogus 1 (see \`ferkit train --help\`)" $FERKIT train --data "$TMP/data" --out "$TMP/run2" --config /dev/null --bogus 1
 expect_fail "unknown backbone" "unknown backbone 'resnet9000'" $FERKIT train --data "$TMP/data" --out "$TMP/run3" --backbone resnet9000
 expect_fail "bad value" "bad value 'ten' for epochs" $FERKIT train --data "$TMP/data" --out "$TMP/run4" --epochs ten
+expect_fail "unknown recipe" "unknown recipe 'fastest' (known: cpu-fast, seed, stable)" $FERKIT train --data "$TMP/data" --out "$TMP/run5" --recipe fastest
+expect_fail "unknown loss" "unknown loss 'hinge'" $FERKIT train --data "$TMP/data" --out "$TMP/run6" --loss hinge
+expect_fail "resume without a run" "no such file; is $TMP/nothing a ferkit run?" $FERKIT train --out "$TMP/nothing" --resume
+
+# Ctrl-C during training: exit 130, the last complete epoch's checkpoint stays; --resume finishes
+$FERKIT train --data "$TMP/data" --out "$TMP/intr" --epochs 3 --width 0.25 >"$TMP/intr.log" 2>&1 &
+pid=$!
+for _ in $(seq 600); do [ -f "$TMP/intr/checkpoints/last.pt" ] && break; sleep 0.1; done
+kill -INT $pid; wait $pid; rc=$?
+if [ $rc -eq 130 ] && grep -q "continue with --resume" "$TMP/intr.log"; then ok; else bad "Ctrl-C: exit $rc: $(tail -n 2 "$TMP/intr.log")"; fi
+if $FERKIT weights inspect "$TMP/intr/checkpoints/last.pt" >/dev/null 2>&1; then ok; else bad "checkpoint after Ctrl-C unreadable"; fi
+if $FERKIT train --out "$TMP/intr" --resume >"$TMP/resume.log" 2>&1 && grep -q "resuming" "$TMP/resume.log" &&
+   [ "$(wc -l <"$TMP/intr/metrics.csv")" -eq 4 ] && [ -f "$TMP/intr/summary.json" ]; then ok; else bad "--resume after Ctrl-C: $(tail -n 3 "$TMP/resume.log")"; fi
 cp -r "$TMP/data" "$TMP/notest" && rm -rf "$TMP/notest/FER2013Test"
 expect_fail "missing split" "has no 'test' split (it has: train, valid)" $FERKIT eval --model "$TMP/run" --data "$TMP/notest"
 printf 'junk' > "$TMP/junk.ferkit"

@@ -11,6 +11,10 @@ namespace ferkit {
 struct Stability {
   int epochs = 0;          // epochs in the window (fewer when the run is shorter)
   double stddev = 0.0;
+  // The standard deviation around the least-squares line through the window: the epoch-to-epoch
+  // noise without the learning trend (a run still improving has a large stddev but may have
+  // none of the noise).
+  double detrended_stddev = 0.0;
   double largest_drop = 0.0;  // max over consecutive epochs of (previous - current), >= 0
 };
 

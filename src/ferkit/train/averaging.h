@@ -19,7 +19,7 @@ class WeightEma {
   WeightEma(FerModel& source, double decay);
   // ema = d * ema + (1 - d) * weights, d = min(decay, (1 + n) / (10 + n)) after n updates (the
   // warm-up keeps the early average from being dominated by the random initial weights).
-  // BatchNorm statistics are copied, not averaged.
+  // BatchNorm running statistics are averaged the same way; integer buffers are copied.
   void update(FerModel& source);
   FerModel& model() { return ema_; }
   int64_t updates() const { return updates_; }

@@ -83,6 +83,7 @@ std::vector<ConfigField> config_fields(TrainConfig& c) {
       field("freeze_until", "model", "freeze backbone stages up to and including this one", c.freeze_until),
       field("bn_policy", "model", "BatchNorm of frozen stages: frozen (inference mode) or train (statistics update)", c.bn_policy),
       field("head", "model", "head: hidden sizes and dropout, e.g. 256,dropout=0.3", c.head),
+      field("bn_momentum", "model", "BatchNorm statistics momentum, PyTorch convention (0: the architecture's; Keras MobileNetV2's is 0.001)", c.bn_momentum),
       field("input_size", "model", "model input side", c.input_size),
       field("channels", "model", "input channels: 1 (gray) or 3 (gray replicated)", c.channels),
       field("normalize", "model", "auto (what the weights expect), none, imagenet, keras", c.normalize),
@@ -115,6 +116,7 @@ std::vector<ConfigField> config_fields(TrainConfig& c) {
       field("ldam_scale", "loss", "ldam: logit scale", l.ldam_scale),
       field("drw_epoch", "loss", "deferred re-weighting (class-balanced) from this epoch (0: off)", l.drw_epoch),
       field("posthoc_tau", "loss", "post-hoc logit adjustment: none, auto (chosen on validation) or a number", c.posthoc_tau),
+      field("posthoc_max_acc_drop", "loss", "posthoc_tau auto: largest accuracy loss allowed (fraction, e.g. 0.01)", c.posthoc_max_acc_drop),
       field("ema_decay", "stabilise", "EMA of weights, evaluated beside the raw weights (0: off)", c.ema_decay),
       field("swa_epochs", "stabilise", "SWA over the last this many epochs (0: off)", c.swa_epochs),
       field("mix_off_epoch", "stabilise", "mixup/cutmix off from this epoch (0: never)", c.mix_off_epoch),
@@ -238,6 +240,7 @@ void validate_config(const TrainConfig& c) {
     }
     FERKIT_CHECK(used == c.posthoc_tau.size() && tau >= 0, "posthoc_tau must be none, auto or a number >= 0, not '" + c.posthoc_tau + "'");
   }
+  FERKIT_CHECK(c.posthoc_max_acc_drop >= 0 && c.posthoc_max_acc_drop <= 1, "posthoc_max_acc_drop must be in [0, 1]");
   FERKIT_CHECK(c.ema_decay >= 0 && c.ema_decay < 1, "ema_decay must be in [0, 1)");
   FERKIT_CHECK(c.swa_epochs >= 0 && c.swa_epochs <= c.epochs, "swa_epochs must be in [0, epochs]");
   FERKIT_CHECK(c.mix_off_epoch >= 0 && c.early_stop >= 0, "mix_off_epoch and early_stop must be >= 0");
@@ -253,6 +256,7 @@ void validate_config(const TrainConfig& c) {
                "unknown backbone '" + c.backbone + "'");
   parse_head_spec(c.head);
   FERKIT_CHECK(c.bn_policy == "frozen" || c.bn_policy == "train", "bn_policy must be frozen or train");
+  FERKIT_CHECK(c.bn_momentum >= 0 && c.bn_momentum <= 1, "bn_momentum must be in [0, 1]");
   FERKIT_CHECK(c.normalize == "auto" || c.normalize == "none" || c.normalize == "imagenet" || c.normalize == "keras",
                "normalize must be auto, none, imagenet or keras");
   validate_augment(c.augment);

@@ -46,6 +46,7 @@ struct TrainConfig {
   std::string freeze_until = "";       // freeze backbone stages up to and including this one
   std::string bn_policy = "frozen";    // frozen | train (BatchNorm of frozen stages)
   std::string head = "";               // hidden sizes and dropout, e.g. "256,dropout=0.3"
+  double bn_momentum = 0.0;            // BatchNorm running-statistics momentum, PyTorch convention (0: the architecture's own)
   int input_size = 48;
   int channels = 1;
   std::string normalize = "auto";      // auto: what --weights expect (keras, imagenet), else none
@@ -66,6 +67,7 @@ struct TrainConfig {
   // loss
   LossConfig loss;
   std::string posthoc_tau = "none";    // post-hoc logit adjustment: none, auto (chosen on validation) or a number
+  double posthoc_max_acc_drop = 0.01;  // auto: the best balanced accuracy among taus that lose at most this accuracy
   // stabilisers
   double ema_decay = 0.0;              // EMA of weights (0: off), e.g. 0.999
   int swa_epochs = 0;                  // SWA over the last this many epochs (0: off)

@@ -129,16 +129,25 @@ std::string resolve_stage(FerModel& model, const std::string& stage) {
   return names[n - 1];
 }
 
-// Chooses the post-hoc logit adjustment tau (logits - tau * log prior) on validation: the one of
-// 0, 0.1, ..., 3 with the best balanced accuracy.
-double choose_tau(const Predictions& p, const at::Tensor& log_prior) {
+// Post-hoc logit adjustment (Menon et al. 2021): logits - tau * log prior, for tau = 0, 0.1, ..., 3
+// on validation. "auto" takes the tau with the best balanced accuracy among those that cost at
+// most max_acc_drop of accuracy against tau = 0.
+struct TauPoint {
+  double tau;
+  Metrics m;
+};
+std::vector<TauPoint> tau_curve(const Predictions& p, const at::Tensor& log_prior) {
+  std::vector<TauPoint> curve;
+  for (int i = 0; i <= 30; ++i) curve.push_back({0.1 * i, compute_metrics(p.logits - 0.1 * i * log_prior, p.labels)});
+  return curve;
+}
+double choose_tau(const std::vector<TauPoint>& curve, double max_acc_drop) {
   double best_tau = 0, best = -1;
-  for (int i = 0; i <= 30; ++i) {
-    const double tau = 0.1 * i;
-    const double v = compute_metrics(p.logits - tau * log_prior, p.labels).balanced_accuracy;
-    if (v > best + 1e-12) {
-      best = v;
-      best_tau = tau;
+  for (const auto& point : curve) {
+    if (point.m.accuracy < curve.front().m.accuracy - max_acc_drop - 1e-12) continue;
+    if (point.m.balanced_accuracy > best + 1e-12) {
+      best = point.m.balanced_accuracy;
+      best_tau = point.tau;
     }
   }
   return best_tau;
@@ -209,6 +218,12 @@ TrainSummary run_training(TrainConfig c, bool resume, const std::function<void(i
                  w.missing.size(), w.unexpected.size(), w.mismatched.size(),
                  w.skipped_classifier.empty() ? "" : "; the file's classifier does not fit the head and was left out");
   }
+  // Keras's MobileNetV2 keeps BatchNorm statistics with momentum 0.999 (0.001 here): over ~1000
+  // steps, so while fine-tuning changes the weights quickly the statistics lag behind them and
+  // the validation figures of the raw weights swing. --bn-momentum sets a shorter memory.
+  if (c.bn_momentum > 0)
+    for (const auto& m : model->modules(false))
+      if (auto* bn = m->as<torch::nn::BatchNorm2d>()) bn->options.momentum(c.bn_momentum);
   // Freezing comes after loading: it is about trained weights. During --head-epochs the whole
   // backbone is frozen; then it thaws down to --freeze-until.
   const std::string freeze_stage = resolve_stage(model, c.freeze_until);
@@ -258,9 +273,11 @@ TrainSummary run_training(TrainConfig c, bool resume, const std::function<void(i
     if (ema) ema->set_updates(state.ema_updates);
     if (swa) swa->set_count(state.swa_count);
     apply_freeze(state.epoch);
-    FERKIT_CHECK(state.epoch < c.epochs, fmt::format("{}: the run already has {} of {} epochs (raise --epochs to go on)",
-                                                     last_path, state.epoch, c.epochs));
-    spdlog::info("resuming {} after epoch {} (step {})", c.out, state.epoch, state.step);
+    if (state.epoch >= c.epochs)
+      spdlog::info("{} has all {} epochs: redoing its final steps (SWA, post-hoc adjustment, bundle, summary); "
+                   "raise --epochs to train on", c.out, state.epoch);
+    else
+      spdlog::info("resuming {} after epoch {} (step {})", c.out, state.epoch, state.step);
   }
 
   EvalOptions eo;
@@ -408,9 +425,16 @@ TrainSummary run_training(TrainConfig c, bool resume, const std::function<void(i
   const Predictions val_pred = predict_split(best, val_split, val_labels, pre, eo);
   Metrics best_val = compute_metrics(val_pred.logits, val_pred.labels);
   double tau = 0.0;
+  nlohmann::json curve_json = nlohmann::json::array();
   if (c.posthoc_tau != "none") {
     const at::Tensor lp = log_prior(class_counts);
-    tau = c.posthoc_tau == "auto" ? choose_tau(val_pred, lp) : std::stod(c.posthoc_tau);
+    const auto curve = tau_curve(val_pred, lp);
+    for (const auto& point : curve) {
+      nlohmann::json row = {{"tau", point.tau}, {"accuracy", point.m.accuracy}, {"balanced_accuracy", point.m.balanced_accuracy},
+                            {"macro_f1", point.m.macro_f1}, {"recall", point.m.recall}};
+      curve_json.push_back(row);
+    }
+    tau = c.posthoc_tau == "auto" ? choose_tau(curve, c.posthoc_max_acc_drop) : std::stod(c.posthoc_tau);
     best->set_logit_adjustment(-tau * lp);
     const Metrics adjusted = compute_metrics(val_pred.logits - tau * lp, val_pred.labels);
     spdlog::info("post-hoc logit adjustment tau {:.1f}{}: val acc {:.2f}% -> {:.2f}%, balanced {:.2f}% -> {:.2f}% "
@@ -460,12 +484,16 @@ TrainSummary run_training(TrainConfig c, bool resume, const std::function<void(i
                        {"seconds", summary.seconds},
                        {"train_images_per_second", train_seconds > 0 ? train_images / train_seconds : 0.0},
                        {"resumed", resume}};
+  if (!curve_json.empty()) js["posthoc_curve_val"] = curve_json;
+  js["class_counts_train"] = class_counts;
   if (ema) js["stability_val_accuracy_last10"]["ema"] = to_json(summary.ema_stability);
   atomic_write_text((run / "summary.json").string(), js.dump(2) + "\n");
-  spdlog::info("stability of val accuracy over the last {} epochs: raw sd {:.2f} points, largest drop {:.2f}{}",
-               summary.raw_stability.epochs, 100 * summary.raw_stability.stddev, 100 * summary.raw_stability.largest_drop,
-               ema ? fmt::format("; EMA sd {:.2f}, largest drop {:.2f}", 100 * summary.ema_stability.stddev,
-                                 100 * summary.ema_stability.largest_drop)
+  spdlog::info("stability of val accuracy over the last {} epochs (points): raw sd {:.2f} (around the trend {:.2f}), "
+               "largest drop {:.2f}{}",
+               summary.raw_stability.epochs, 100 * summary.raw_stability.stddev, 100 * summary.raw_stability.detrended_stddev,
+               100 * summary.raw_stability.largest_drop,
+               ema ? fmt::format("; EMA sd {:.2f} (around the trend {:.2f}), largest drop {:.2f}", 100 * summary.ema_stability.stddev,
+                                 100 * summary.ema_stability.detrended_stddev, 100 * summary.ema_stability.largest_drop)
                    : "");
   return summary;
 }

@@ -26,10 +26,6 @@
 namespace ferkit {
 namespace fs = std::filesystem;
 
-torch::Tensor soft_cross_entropy(const torch::Tensor& logits, const torch::Tensor& targets) {
-  return -(targets * torch::log_softmax(logits, 1)).sum(1).mean();
-}
-
 std::atomic<bool>& stop_requested() {
   static std::atomic<bool> flag{false};
   return flag;

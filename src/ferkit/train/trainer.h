@@ -40,8 +40,4 @@ struct Interrupted : Error {
   using Error::Error;
 };
 
-// Soft-target cross-entropy: mean over the batch of -sum_k target_k * log softmax(logits)_k.
-// logits (B, K), targets (B, K) with rows summing to 1.
-at::Tensor soft_cross_entropy(const at::Tensor& logits, const at::Tensor& targets);
-
 }  // namespace ferkit

@@ -33,7 +33,8 @@ void add_train_command(CLI::App& app, GlobalOptions& global) {
   cmd->add_option("--recipe", *recipe, recipe_help + ") or a YAML file; --config and flags override it")
       ->default_str("stable");
   cmd->add_flag("--resume", *resume, "continue the run in --out from checkpoints/last.pt, with its config.yaml");
-  TrainConfig defaults;
+  TrainConfig defaults;  // shown in --help as the default recipe sets them
+  apply_recipe(defaults, "stable");
   for (const auto& f : config_fields(defaults)) {
     if (f.key == "threads" || f.key == "recipe") continue;  // the global --threads; --recipe below
     std::string flag = "--" + f.key;

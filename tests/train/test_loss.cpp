@@ -26,7 +26,6 @@ class LossReference : public ::testing::Test {
   void SetUp() override {
     if (!ref_) GTEST_SKIP() << "/usr/bin/python3 with torch not found; skipped";
     const auto& r = *ref_;
-    logits_ = torch::tensor(r["logits"].get<std::vector<std::vector<double>>>()[0]).unsqueeze(0);
     std::vector<at::Tensor> rows;
     for (const auto& row : r["logits"]) rows.push_back(torch::tensor(row.get<std::vector<double>>()));
     logits_ = torch::stack(rows).to(torch::kFloat32);

@@ -16,7 +16,11 @@ fi
 rm -rf "$DEMO/run"
 "$FERKIT" train --data "$DEMO/data" --out "$DEMO/run"
 "$FERKIT" eval --model "$DEMO/run" --data "$DEMO/data" --split test
+"$FERKIT" eval --model "$DEMO/run" --data "$DEMO/data" --split test --tta flip -q >/dev/null
+# Training drew the report already; drawing it again adds the evaluations just made.
+"$FERKIT" report --run "$DEMO/run"
 
 echo
 echo "demo finished in $(( $(date +%s) - start )) s"
-echo "  run folder:   $DEMO/run  (config.yaml, metrics.csv, checkpoints/, model.ferkit, eval-test.json)"
+echo "  run folder:   $DEMO/run  (config.yaml, metrics.csv, checkpoints/, model.ferkit, eval-test*.json)"
+echo "  report:       $DEMO/run/report.html  (open it in a browser)"

@@ -6,7 +6,10 @@
 #include <spdlog/spdlog.h>
 
 #include "commands.h"
+#include <fmt/format.h>
+
 #include "ferkit/eval/evaluator.h"
+#include "ferkit/eval/tta.h"
 #include "ferkit/models/bundle.h"
 #include "ferkit/util/error.h"
 #include "ferkit/util/fs.h"
@@ -16,7 +19,8 @@ namespace fs = std::filesystem;
 
 void add_eval_command(CLI::App& app, GlobalOptions& global) {
   struct Args {
-    std::string model, data, split = "test";
+    std::string model, data, split = "test", tta = "none";
+    int bootstrap = 1000;
     bool json = false;
     int64_t batch_size = 256;
     LoadOptions load;
@@ -27,9 +31,12 @@ void add_eval_command(CLI::App& app, GlobalOptions& global) {
   cmd->add_option("--data", args->data, "data folder")->required();
   cmd->add_option("--split", args->split, "split to score: train, valid, test")->capture_default_str();
   cmd->add_option("--batch-size", args->batch_size, "images per forward pass")->capture_default_str();
+  cmd->add_option("--tta", args->tta, "test-time augmentation: none, flip, ten-crop")->capture_default_str();
+  cmd->add_option("--bootstrap", args->bootstrap, "bootstrap resamples for the intervals of balanced accuracy and macro-F1 (0: none)")
+      ->capture_default_str();
   cmd->add_flag("--json", args->json, "print JSON");
   add_load_flags(*cmd, args->load);
-  set_action(cmd, [args, &global]() {
+  set_action(cmd, [args, cmd, &global]() {
     const bool is_run = fs::is_directory(args->model);
     const std::string bundle_path = is_run ? (fs::path(args->model) / "model.ferkit").string() : args->model;
     LoadedBundle bundle = load_bundle(bundle_path);
@@ -37,15 +44,34 @@ void add_eval_command(CLI::App& app, GlobalOptions& global) {
     for (int k = 0; k < kNumEmotions; ++k) expected.push_back(emotion_name(k));
     if (bundle.info.class_names != expected)
       throw Error(bundle_path + ": the model's classes differ from the 8 FER+ emotions this data is labelled with");
+    check_tta_name(args->tta);
+    // The model was trained on images of one stored size: the data is read at that size unless
+    // --image-size says otherwise, and another size only loads when resized.
+    if (bundle.info.extra.contains("image_size")) {
+      const int trained = bundle.info.extra["image_size"];
+      if (cmd->count("--image-size") == 0) {
+        args->load.image_size = trained;
+      } else if (trained != args->load.image_size && !args->load.resize) {
+        throw Error(fmt::format("{}: the model was trained on {}x{} images but --image-size is {} (give --image-size {}, "
+                                "or add --resize)",
+                                bundle_path, trained, trained, args->load.image_size, trained));
+      }
+    }
     args->load.threads = global.threads;
     args->load.splits = {args->split};
     const Dataset ds = load_dataset(args->data, args->load);
     EvalOptions eo;
     eo.batch_size = args->batch_size;
+    eo.tta = args->tta;
+    eo.metrics.bootstrap = args->bootstrap;
     const Metrics m = evaluate_split(bundle.model, ds.split(args->split), bundle.info.preprocess, eo);
     nlohmann::json out = {{"model", bundle_path}, {"data", args->data}, {"split", args->split},
-                          {"label_mode", "majority"}, {"metrics", to_json(m)}};
-    if (is_run) atomic_write_text((fs::path(args->model) / ("eval-" + args->split + ".json")).string(), out.dump(2) + "\n");
+                          {"label_mode", "majority"}, {"tta", args->tta},
+                          {"metrics", to_json(m)}};
+    if (is_run) {
+      const std::string name = "eval-" + args->split + (args->tta == "none" ? "" : "-" + args->tta) + ".json";
+      atomic_write_text((fs::path(args->model) / name).string(), out.dump(2) + "\n");
+    }
     if (args->json) {
       std::cout << out.dump(2) << "\n";
     } else {

@@ -46,6 +46,7 @@ int main(int argc, char** argv) {
   ferkit::cli::add_data_command(app, global);
   ferkit::cli::add_train_command(app, global);
   ferkit::cli::add_eval_command(app, global);
+  ferkit::cli::add_report_command(app, global);
   ferkit::cli::add_weights_command(app, global);
 
   app.parse_complete_callback([&]() {

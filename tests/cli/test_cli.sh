@@ -17,7 +17,7 @@ expect_fail() {
   ok
 }
 
-for cmd in "" synth "data stats" train eval; do
+for cmd in "" synth "data stats" train eval report compare; do
   if $FERKIT $cmd --help >/dev/null 2>&1; then ok; else bad "ferkit $cmd --help"; fi
 done
 expect_fail "no command" "A subcommand is required" $FERKIT
@@ -41,6 +41,17 @@ $FERKIT train --data "$TMP/data" --out "$TMP/run" --epochs 1 --width 0.25 >/dev/
 ejson=$($FERKIT eval --model "$TMP/run" --data "$TMP/data" --split test --json 2>/dev/null)
 if /usr/bin/python3 -c "import json,sys; d=json.loads(sys.argv[1]); m=d['metrics']; assert m['count']>0 and 0<=m['accuracy']<=1" "$ejson"; then ok; else bad "eval --json"; fi
 [ -f "$TMP/run/eval-test.json" ] && ok || bad "eval-test.json not written"
+tjson=$($FERKIT eval --model "$TMP/run" --data "$TMP/data" --split valid --tta ten-crop --json 2>/dev/null)
+if /usr/bin/python3 -c "
+import json,sys; d=json.loads(sys.argv[1]); m=d['metrics']
+assert d['tta']=='ten-crop' and m['count']>0 and len(m['accuracy_ci95'])==2 and 'multi_target_accuracy' in m
+assert m['accuracy_ci95'][0] <= m['accuracy'] <= m['accuracy_ci95'][1]" "$tjson"; then ok; else bad "eval --tta ten-crop --json"; fi
+[ -f "$TMP/run/eval-valid-ten-crop.json" ] && ok || bad "eval-valid-ten-crop.json not written"
+expect_fail "eval unknown tta" "unknown test-time augmentation 'rotate'" $FERKIT eval --model "$TMP/run" --data "$TMP/data" --tta rotate
+expect_fail "eval other image size" "the model was trained on 48x48 images but --image-size is 64" $FERKIT eval --model "$TMP/run" --data "$TMP/data" --image-size 64
+rm -f "$TMP/run/report.html"
+$FERKIT report --run "$TMP/run" >/dev/null 2>&1 && grep -q 'id="evals"' "$TMP/run/report.html" && ok || bad "report --run"
+expect_fail "report of a non-run" "not a run folder" $FERKIT report --run "$TMP/data"
 
 # weights inspect: a torchvision state dict and ferkit's own bundle
 if /usr/bin/python3 -c "import torchvision" 2>/dev/null; then
@@ -51,6 +62,7 @@ if $FERKIT weights inspect "$TMP/run/model.ferkit" --json | grep -q '"format": "
 if $FERKIT weights inspect "$TMP/run/checkpoints/last.pt" | grep -q "architecture: small_cnn (width 0.25, 1 input channels)"; then ok; else bad "weights inspect checkpoint"; fi
 # a bundle as starting weights: continue from the run just made
 if $FERKIT train --data "$TMP/data" --out "$TMP/run_from_bundle" --epochs 1 --width 0.25 --weights "$TMP/run/model.ferkit" 2>&1 | grep -q "tensors loaded, 0 missing, 0 unexpected"; then ok; else bad "train --weights bundle"; fi
+$FERKIT compare "$TMP/run" "$TMP/run_from_bundle" --out "$TMP/cmp.html" >/dev/null 2>&1 && grep -q "<td>run_from_bundle</td>" "$TMP/cmp.html" && ok || bad "compare"
 expect_fail "weights of junk" "cannot read as a PyTorch state dict" $FERKIT weights inspect "$TMP/data/README.txt"
 
 # bad input

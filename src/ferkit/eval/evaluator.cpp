@@ -3,11 +3,13 @@
 #include <torch/torch.h>
 
 #include "ferkit/data/loader.h"
+#include "ferkit/eval/tta.h"
 
 namespace ferkit {
 
 Predictions predict_split(FerModel& model, const Split& split, const LabelledSplit& labelled, const Preprocess& pre,
                           const EvalOptions& options) {
+  check_tta_name(options.tta);
   LoaderConfig lc;
   lc.batch_size = options.batch_size;
   lc.workers = options.workers;
@@ -21,7 +23,7 @@ Predictions predict_split(FerModel& model, const Split& split, const LabelledSpl
   torch::NoGradGuard no_grad;
   std::vector<torch::Tensor> logits, labels, index;
   while (auto batch = loader.next()) {
-    logits.push_back(model->forward(batch->images));
+    logits.push_back(tta_logits(model, batch->images, options.tta));
     labels.push_back(batch->labels);
     index.push_back(labelled.index.index_select(0, batch->index));
   }
@@ -39,9 +41,19 @@ Predictions predict_split(FerModel& model, const Split& split, const LabelledSpl
 }
 
 Metrics evaluate_split(FerModel& model, const Split& split, const Preprocess& pre, const EvalOptions& options) {
-  const LabelledSplit labelled = label_split(split, LabelMode::kMajority);
-  const Predictions p = predict_split(model, split, labelled, pre, options);
-  return compute_metrics(p.logits, p.labels);
+  // Predict every row once (labels unused), then score each label mode's kept rows.
+  LabelledSplit all;
+  all.name = split.name;
+  all.index = torch::arange(split.size(), torch::kInt64);
+  all.targets = torch::zeros({split.size(), kNumEmotions});
+  all.labels = torch::zeros({split.size()}, torch::kInt64);
+  const Predictions p = predict_split(model, split, all, pre, options);
+
+  const LabelledSplit majority = label_split(split, LabelMode::kMajority);
+  Metrics m = compute_metrics(p.logits.index_select(0, majority.index), majority.labels, options.metrics);
+  const LabelledSplit multi = label_split(split, LabelMode::kMultiTarget);
+  add_multi_target_accuracy(m, p.logits.index_select(0, multi.index).argmax(1), multi.targets);
+  return m;
 }
 
 }  // namespace ferkit

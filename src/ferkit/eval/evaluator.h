@@ -1,6 +1,8 @@
 // The one evaluation loop: runs a model over a split in inference mode and returns its logits.
 // Validation during training, `ferkit eval` and reports all go through it.
 #pragma once
+#include <string>
+
 #include <ATen/core/Tensor.h>  // at::Tensor only: keeps this header cheap to include
 
 #include "ferkit/data/dataset.h"
@@ -13,11 +15,13 @@ namespace ferkit {
 struct EvalOptions {
   int64_t batch_size = 256;
   int workers = 1;
+  std::string tta = "none";   // test-time augmentation: none, flip, ten-crop (see tta.h)
+  MetricsOptions metrics;
 };
 
 struct Predictions {
   at::Tensor logits;   // (M, 8) float32
-  at::Tensor labels;   // (M) int64, majority labels
+  at::Tensor labels;   // (M) int64, the labelled split's labels
   at::Tensor index;    // (M) int64, rows of the split
 };
 
@@ -25,7 +29,9 @@ struct Predictions {
 Predictions predict_split(FerModel& model, const Split& split, const LabelledSplit& labelled, const Preprocess& pre,
                           const EvalOptions& options = {});
 
-// Predicts and scores against the split's majority labels (the FER+ protocol for valid/test).
+// Scores against the split's majority labels (the FER+ protocol for valid/test), and adds
+// multi-target accuracy over the images that the multi-target label mode keeps. Every image of
+// the split is predicted once.
 Metrics evaluate_split(FerModel& model, const Split& split, const Preprocess& pre, const EvalOptions& options = {});
 
 }  // namespace ferkit

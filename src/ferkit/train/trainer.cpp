@@ -14,6 +14,7 @@
 #include "ferkit/eval/evaluator.h"
 #include "ferkit/models/bundle.h"
 #include "ferkit/models/pretrained.h"
+#include "ferkit/report/html.h"
 #include "ferkit/train/averaging.h"
 #include "ferkit/train/checkpoint.h"
 #include "ferkit/train/loss.h"
@@ -134,7 +135,10 @@ struct TauPoint {
 };
 std::vector<TauPoint> tau_curve(const Predictions& p, const at::Tensor& log_prior) {
   std::vector<TauPoint> curve;
-  for (int i = 0; i <= 30; ++i) curve.push_back({0.1 * i, compute_metrics(p.logits - 0.1 * i * log_prior, p.labels)});
+  MetricsOptions counting_only;
+  counting_only.bootstrap = 0;
+  for (int i = 0; i <= 30; ++i)
+    curve.push_back({0.1 * i, compute_metrics(p.logits - 0.1 * i * log_prior, p.labels, counting_only)});
   return curve;
 }
 double choose_tau(const std::vector<TauPoint>& curve, double max_acc_drop) {
@@ -278,6 +282,7 @@ TrainSummary run_training(TrainConfig c, bool resume, const std::function<void(i
 
   EvalOptions eo;
   eo.workers = std::max(1, c.workers);
+  eo.metrics.bootstrap = 0;  // per-epoch figures need no intervals; the final ones get them
   Progress progress(c.epochs, batches_per_epoch, state.epoch);
   double train_images = 0, train_seconds = 0;
   bool stopped_early = false;
@@ -419,7 +424,9 @@ TrainSummary run_training(TrainConfig c, bool resume, const std::function<void(i
   load_checkpoint(best_path, best, nullptr);
   const LabelledSplit val_labels = label_split(val_split, LabelMode::kMajority);
   const Predictions val_pred = predict_split(best, val_split, val_labels, pre, eo);
-  Metrics best_val = compute_metrics(val_pred.logits, val_pred.labels);
+  MetricsOptions counting_only;
+  counting_only.bootstrap = 0;
+  const Metrics unadjusted = compute_metrics(val_pred.logits, val_pred.labels, counting_only);
   double tau = 0.0;
   nlohmann::json curve_json = nlohmann::json::array();
   if (c.posthoc_tau != "none") {
@@ -432,13 +439,16 @@ TrainSummary run_training(TrainConfig c, bool resume, const std::function<void(i
     }
     tau = c.posthoc_tau == "auto" ? choose_tau(curve, c.posthoc_max_acc_drop) : std::stod(c.posthoc_tau);
     best->set_logit_adjustment(-tau * lp);
-    const Metrics adjusted = compute_metrics(val_pred.logits - tau * lp, val_pred.labels);
+  }
+  // The figures of the bundle as shipped (adjustment included), with intervals and multi-target.
+  EvalOptions final_eo = eo;
+  final_eo.metrics.bootstrap = MetricsOptions{}.bootstrap;
+  const Metrics best_val = evaluate_split(best, val_split, pre, final_eo);
+  if (c.posthoc_tau != "none")
     spdlog::info("post-hoc logit adjustment tau {:.1f}{}: val acc {:.2f}% -> {:.2f}%, balanced {:.2f}% -> {:.2f}% "
                  "(tau chosen on this split: judge it on another)",
-                 tau, c.posthoc_tau == "auto" ? " (chosen on validation)" : "", 100 * best_val.accuracy,
-                 100 * adjusted.accuracy, 100 * best_val.balanced_accuracy, 100 * adjusted.balanced_accuracy);
-    best_val = adjusted;
-  }
+                 tau, c.posthoc_tau == "auto" ? " (chosen on validation)" : "", 100 * unadjusted.accuracy,
+                 100 * best_val.accuracy, 100 * unadjusted.balanced_accuracy, 100 * best_val.balanced_accuracy);
 
   std::vector<double> raw_acc, ema_acc;
   for (const auto& r : rows) {
@@ -455,6 +465,7 @@ TrainSummary run_training(TrainConfig c, bool resume, const std::function<void(i
   for (int k = 0; k < kNumEmotions; ++k) info.class_names.push_back(emotion_name(k));
   info.extra = {{"data", c.data},
                 {"label_mode", c.label_mode},
+                {"image_size", c.image_size},
                 {"recipe", c.recipe},
                 {"epoch", state.best_epoch},
                 {"weights", state.best_weights},
@@ -482,8 +493,19 @@ TrainSummary run_training(TrainConfig c, bool resume, const std::function<void(i
                        {"resumed", resume}};
   if (!curve_json.empty()) js["posthoc_curve_val"] = curve_json;
   js["class_counts_train"] = class_counts;
+  js["class_counts"] = {{c.train_split + " (" + c.label_mode + ")", class_counts},
+                        {c.val_split + " (majority)", label_split(val_split, LabelMode::kMajority).class_counts()}};
+  js["data_warnings"] = ds.report.warnings;
+  if (ds.report.skipped > 0)
+    js["data_warnings"].push_back(fmt::format("{} bad rows or images skipped (--skip-bad)", ds.report.skipped));
   if (ema) js["stability_val_accuracy_last10"]["ema"] = to_json(summary.ema_stability);
   atomic_write_text((run / "summary.json").string(), js.dump(2) + "\n");
+  // The report is a view of the run's files; failing to draw it must not fail the run.
+  try {
+    spdlog::info("report: {}", write_run_report(run.string()));
+  } catch (const std::exception& e) {
+    spdlog::warn("the report could not be drawn: {} (try `ferkit report --run {}`)", e.what(), run.string());
+  }
   spdlog::info("stability of val accuracy over the last {} epochs (points): raw sd {:.2f} (around the trend {:.2f}), "
                "largest drop {:.2f}{}",
                summary.raw_stability.epochs, 100 * summary.raw_stability.stddev, 100 * summary.raw_stability.detrended_stddev,

@@ -1,0 +1,319 @@
+// `ferkit report --run RUN`: one page with everything a run knows about itself. The charts are
+// drawn from the run's own files (metrics.csv, summary.json, eval-*.json), so the report of a
+// run can be redrawn at any time, also while it trains or after it was stopped.
+#include <chrono>
+#include <cmath>
+#include <ctime>
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include "ferkit/report/html.h"
+#include "ferkit/report/html_page.h"
+#include "ferkit/report/plots.h"
+#include "ferkit/report/run_files.h"
+#include "ferkit/util/error.h"
+#include "ferkit/util/fs.h"
+
+namespace ferkit {
+namespace fs = std::filesystem;
+namespace {
+
+std::vector<std::string> class_names() {
+  std::vector<std::string> n;
+  for (int c = 0; c < kNumEmotions; ++c) n.push_back(emotion_name(c));
+  return n;
+}
+
+std::vector<double> epochs_of(const MetricsTable& t) {
+  auto e = t.column("epoch");
+  if (e.empty())
+    for (size_t i = 0; i < t.rows.size(); ++i) e.push_back(static_cast<double>(i + 1));
+  return e;
+}
+
+plots::Line line(const MetricsTable& t, const std::string& column, const std::string& label, const std::string& colour,
+                 bool dashed = false, double scale = 1.0) {
+  plots::Line l{label, epochs_of(t), t.column(column), colour, dashed};
+  for (auto& v : l.y) v *= scale;
+  if (l.y.empty()) l.x.clear();
+  return l;
+}
+
+std::string now_text() {
+  const std::time_t t = std::time(nullptr);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", std::gmtime(&t));
+  return buf;
+}
+
+// Training curves: loss, accuracy (raw, EMA, balanced), learning rate; and per-class recall.
+std::string curves_section(const RunFiles& r, const fs::path& plots_dir) {
+  const MetricsTable& t = r.metrics;
+  std::string s = "<h2 id=\"curves\">Training curves</h2>\n";
+  if (t.rows.empty()) return s + "<p class=\"missing\">No epoch in metrics.csv yet: no curves to draw.</p>\n";
+  const auto& p = plots::palette();
+  plots::LineChart loss{"loss", "epoch", "loss", {}};
+  loss.lines = {line(t, "train_loss", "train", p[0]), line(t, "val_loss", "validation", p[1]),
+                line(t, "ema_val_loss", "validation, EMA weights", p[1], true)};
+  plots::LineChart acc{"accuracy (%)", "epoch", "%", {}};
+  acc.lines = {line(t, "train_acc", "train", p[0], false, 100), line(t, "val_acc", "validation", p[1], false, 100),
+               line(t, "ema_val_acc", "validation, EMA", p[1], true, 100),
+               line(t, "val_balanced_acc", "balanced, validation", p[2], false, 100),
+               line(t, "ema_val_balanced_acc", "balanced, EMA", p[2], true, 100)};
+  plots::LineChart lr{"learning rate (end of epoch)", "epoch", "lr", {}};
+  lr.lines = {line(t, "lr", "", p[4])};
+  lr.log_y = true;
+  {  // a cosine schedule ends near 0: show three decades below the peak, not ten
+    double peak = 0;
+    for (double v : t.column("lr")) peak = std::isfinite(v) ? std::max(peak, v) : peak;
+    if (peak > 0) lr.ymin = peak / 1000, lr.ymax = peak;
+  }
+  const fs::path curves = plots_dir / "curves.png";
+  plots::line_charts(curves.string(), {loss, acc, lr});
+  s += html::inline_png(curves.string(), "training curves") + "\n";
+  s += "<p class=\"note\">Dashed: the EMA of the weights, evaluated beside the raw weights every epoch. A validation "
+       "curve that jumps by more than the differences you compare cannot rank them: see Stability.</p>\n";
+
+  plots::LineChart recall{"validation recall per class (%)", "epoch", "%", {}};
+  for (int c = 0; c < kNumEmotions; ++c)
+    recall.lines.push_back(line(t, "val_recall_" + emotion_name(c), emotion_name(c), p[c % p.size()], false, 100));
+  recall.ymin = 0;
+  recall.ymax = 100;
+  if (t.has("val_recall_disgust")) {
+    const fs::path png = plots_dir / "recall_per_epoch.png";
+    plots::line_charts(png.string(), {recall}, 1000, 460);
+    s += html::inline_png(png.string(), "per-class recall per epoch") + "\n";
+  }
+  return s;
+}
+
+std::string stability_section(const RunHeadline& h) {
+  std::string s = "<h2 id=\"stability\">Stability</h2>\n";
+  if (h.raw.epochs == 0) return s + "<p class=\"missing\">No epochs yet.</p>\n";
+  auto row = [](const std::string& name, const Stability& st) {
+    return std::vector<std::string>{name, std::to_string(st.epochs), fmt::format("{:.2f}", 100 * st.stddev),
+                                     fmt::format("{:.2f}", 100 * st.detrended_stddev), fmt::format("{:.2f}", 100 * st.largest_drop)};
+  };
+  std::vector<std::vector<std::string>> rows = {row("raw weights", h.raw)};
+  if (h.has_ema) rows.push_back(row("EMA weights", h.ema));
+  s += html::table({"validation accuracy", "epochs", "std. dev. (points)", "around the trend", "largest drop"}, rows);
+  s += "<p class=\"note\">Over the last 10 epochs (fewer when the run is shorter). \"Around the trend\" is the "
+       "standard deviation around the least-squares line: the epoch-to-epoch noise without the learning trend.</p>\n";
+  return s;
+}
+
+std::string headline_section(const RunFiles& r, const RunHeadline& h) {
+  std::string s;
+  const auto& b = r.summary.is_object() && r.summary.contains("best_val") ? r.summary["best_val"] : nlohmann::json();
+  std::vector<std::vector<std::string>> rows;
+  auto ci = [&](const char* key) {
+    return b.is_object() && b.contains(key) ? html::interval(b[key][0], b[key][1]) : std::string();
+  };
+  rows.push_back({"accuracy", html::percent(h.accuracy), ci("accuracy_ci95")});
+  rows.push_back({"balanced accuracy", html::percent(h.balanced_accuracy), ci("balanced_accuracy_ci95")});
+  rows.push_back({"macro-F1", html::percent(h.macro_f1), ci("macro_f1_ci95")});
+  if (b.is_object()) {
+    rows.push_back({"top-2 accuracy", html::percent(b.value("top2_accuracy", NAN)), ""});
+    if (b.contains("multi_target_accuracy"))
+      rows.push_back({"FER+ multi-target accuracy", html::percent(b["multi_target_accuracy"]), ""});
+    rows.push_back({"negative log-likelihood", fmt::format("{:.4f}", b.value("loss", NAN)), ""});
+    rows.push_back({"expected calibration error", html::percent(b.value("ece", NAN)), ""});
+  }
+  s += "<h2 id=\"summary\">Summary</h2>\n";
+  if (h.final) {
+    const auto& sm = r.summary;
+    s += fmt::format("<p>Best weights: <b>{}</b> of epoch {} (by {}), post-hoc logit adjustment tau {}. Validation split: "
+                     "{} images, majority labels. {} epochs in {:.0f} s.</p>\n",
+                     html::escape(sm.value("best_weights", std::string("?"))), sm.value("best_epoch", int64_t{0}),
+                     html::escape(sm.value("select_metric", std::string("accuracy"))),
+                     fmt::format("{:.1f}", sm.value("posthoc_tau", 0.0)), h.val_count, h.epochs_done, h.seconds);
+  } else {
+    s += "<p class=\"warn\">The run has not finished: the figures are those of the last epoch in metrics.csv (EMA "
+         "weights when present), without intervals.</p>\n";
+  }
+  s += html::table({"validation", "value", "95% interval"}, rows);
+  s += "<p class=\"note\">Intervals: Wilson score for accuracy and recall; percentile bootstrap (images resampled) for "
+       "balanced accuracy and macro-F1. Two runs whose accuracy differs by less than about 1.4 times the half-width of "
+       "the interval cannot be told apart on this split.</p>\n";
+  return s;
+}
+
+std::string classes_section(const RunFiles& r, const fs::path& plots_dir) {
+  if (!r.summary.is_object() || !r.summary.contains("best_val")) return "";
+  const auto& b = r.summary["best_val"];
+  std::string s = "<h2 id=\"classes\">Per class</h2>\n";
+  std::vector<std::vector<std::string>> rows;
+  plots::BarSeries recall{"recall", {}, {}, plots::palette()[0]};
+  for (int c = 0; c < kNumEmotions; ++c) {
+    const auto& k = b["classes"][emotion_name(c)];
+    const int64_t support = k.value("support", int64_t{0});
+    const double rc = k.value("recall", 0.0);
+    Interval iv{NAN, NAN};  // summaries of older runs carry no intervals
+    if (k.contains("recall_ci95")) {
+      iv = {k["recall_ci95"][0], k["recall_ci95"][1]};
+      recall.intervals.push_back(iv);
+    }
+    recall.values.push_back(rc);
+    rows.push_back({emotion_name(c), html::percent(k.value("precision", 0.0), 1), html::percent(rc, 1),
+                    html::interval(iv.low, iv.high), html::percent(k.value("f1", 0.0), 1), std::to_string(support),
+                    support ? fmt::format("{:.1f}", 100.0 / support) : "&ndash;"});
+  }
+  s += html::table({"class", "precision", "recall", "recall 95% CI", "F1", "support", "1 image = points of recall"}, rows);
+  const fs::path png = plots_dir / "recall.png";
+  plots::bar_chart(png.string(), "validation recall per class, with 95% Wilson intervals", "recall (%)", class_names(),
+                   {recall}, true);
+  s += html::inline_png(png.string(), "per-class recall with intervals") + "\n";
+
+  Confusion confusion{};
+  for (int t = 0; t < kNumEmotions; ++t)
+    for (int p = 0; p < kNumEmotions; ++p) confusion[t][p] = b["confusion"][t][p];
+  s += "<h2 id=\"confusion\">Confusion matrix</h2>\n";
+  const fs::path cm = plots_dir / "confusion.png";
+  plots::confusion_heatmap(cm.string(), confusion, class_names(), "rows: true class, columns: predicted; colour: share of the row");
+  s += html::inline_png(cm.string(), "confusion matrix") + "\n";
+  std::vector<std::vector<std::string>> cm_rows;
+  for (int t = 0; t < kNumEmotions; ++t) {
+    std::vector<std::string> row{emotion_name(t)};
+    for (int p = 0; p < kNumEmotions; ++p) row.push_back(std::to_string(confusion[t][p]));
+    cm_rows.push_back(row);
+  }
+  std::vector<std::string> header{"true \\ predicted"};
+  for (const auto& n : class_names()) header.push_back(n);
+  s += html::table(header, cm_rows);
+
+  if (b.contains("reliability") && !b["reliability"].empty()) {
+    std::vector<ReliabilityBin> bins;
+    for (const auto& j : b["reliability"])
+      bins.push_back({j["low"], j["high"], j["count"], j["mean_confidence"], j["accuracy"]});
+    const fs::path rel = plots_dir / "reliability.png";
+    plots::reliability_diagram(rel.string(), bins, b.value("ece", 0.0));
+    s += "<h2 id=\"calibration\">Calibration</h2>\n" + html::inline_png(rel.string(), "reliability diagram") +
+         "\n<p class=\"note\">Bars below the diagonal: the model is over-confident at that confidence.</p>\n";
+  }
+  return s;
+}
+
+std::string distribution_section(const RunFiles& r, const fs::path& plots_dir) {
+  std::string s = "<h2 id=\"distribution\">Class distribution</h2>\n";
+  if (!r.summary.is_object() || !r.summary.contains("class_counts"))
+    return s + "<p class=\"missing\">summary.json holds no class counts (an unfinished run, or one from an older "
+               "ferkit): see <code>ferkit data stats</code>.</p>\n";
+  std::vector<plots::BarSeries> series;
+  std::vector<std::vector<std::string>> rows(kNumEmotions);
+  std::vector<std::string> header{"class"};
+  for (int c = 0; c < kNumEmotions; ++c) rows[c].push_back(emotion_name(c));
+  for (const auto& [split, counts] : r.summary["class_counts"].items()) {
+    plots::BarSeries se{split, {}, {}, ""};
+    double total = 0;
+    for (int c = 0; c < kNumEmotions; ++c) total += counts[c].get<double>();
+    for (int c = 0; c < kNumEmotions; ++c) {
+      se.values.push_back(total > 0 ? counts[c].get<double>() / total : 0.0);
+      rows[c].push_back(fmt::format("{} ({:.1f}%)", counts[c].get<int64_t>(), total > 0 ? 100 * counts[c].get<double>() / total : 0.0));
+    }
+    header.push_back(html::escape(split));
+    series.push_back(se);
+  }
+  const fs::path png = plots_dir / "class_distribution.png";
+  plots::bar_chart(png.string(), "class distribution (share of each split, %)", "%", class_names(), series, true);
+  s += html::inline_png(png.string(), "class distribution") + "\n" + html::table(header, rows);
+  return s;
+}
+
+std::string posthoc_section(const RunFiles& r, const fs::path& plots_dir) {
+  if (!r.summary.is_object() || !r.summary.contains("posthoc_curve_val")) return "";
+  const auto& curve = r.summary["posthoc_curve_val"];
+  plots::LineChart chart{"post-hoc logit adjustment on validation", "tau", "%", {}};
+  plots::Line acc{"accuracy", {}, {}, plots::palette()[1]}, bal{"balanced accuracy", {}, {}, plots::palette()[2]},
+      dis{"disgust recall", {}, {}, plots::palette()[5], true}, con{"contempt recall", {}, {}, plots::palette()[7], true};
+  for (const auto& p : curve) {
+    const double tau = p["tau"];
+    for (auto* l : {&acc, &bal, &dis, &con}) l->x.push_back(tau);
+    acc.y.push_back(100 * p["accuracy"].get<double>());
+    bal.y.push_back(100 * p["balanced_accuracy"].get<double>());
+    dis.y.push_back(100 * p["recall"][5].get<double>());
+    con.y.push_back(100 * p["recall"][7].get<double>());
+  }
+  chart.lines = {acc, bal, dis, con};
+  chart.ymin = 0;
+  chart.ymax = 100;
+  const fs::path png = plots_dir / "posthoc.png";
+  plots::line_charts(png.string(), {chart}, 1000, 460);
+  return "<h2 id=\"posthoc\">Imbalance: post-hoc logit adjustment</h2>\n" + html::inline_png(png.string(), "post-hoc curve") +
+         fmt::format("\n<p class=\"note\">logits &minus; tau &middot; log(training prior), for the best weights. The bundle "
+                     "uses tau = {:.1f}. Tau was chosen on this validation split, so these figures are optimistic: judge "
+                     "the choice on another split.</p>\n",
+                     r.summary.value("posthoc_tau", 0.0));
+}
+
+std::string evals_section(const RunFiles& r) {
+  if (r.evals.empty()) return "";
+  std::string s = "<h2 id=\"evals\">Evaluations</h2>\n";
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& [file, j] : r.evals) {
+    const auto& m = j.value("metrics", nlohmann::json::object());
+    auto ci = [&](const char* key) { return m.contains(key) ? " " + html::interval(m[key][0], m[key][1]) : std::string(); };
+    std::string recalls;
+    if (m.contains("classes"))
+      recalls = fmt::format("{} / {}", html::percent(m["classes"]["disgust"].value("recall", NAN), 0),
+                            html::percent(m["classes"]["contempt"].value("recall", NAN), 0));
+    rows.push_back({html::escape(file), html::escape(j.value("split", std::string("?"))), html::escape(j.value("tta", std::string("none"))),
+                    std::to_string(m.value("count", int64_t{0})), html::percent(m.value("accuracy", NAN)) + ci("accuracy_ci95"),
+                    html::percent(m.value("balanced_accuracy", NAN)) + ci("balanced_accuracy_ci95"),
+                    html::percent(m.value("macro_f1", NAN)), recalls});
+  }
+  return s + html::table({"file", "split", "TTA", "images", "accuracy", "balanced accuracy", "macro-F1", "disgust / contempt recall"}, rows);
+}
+
+std::string warnings_section(const RunFiles& r) {
+  std::vector<std::string> items;
+  if (r.summary.is_object() && r.summary.contains("data_warnings"))
+    for (const auto& w : r.summary["data_warnings"]) items.push_back(html::escape(w.get<std::string>()));
+  if (r.summary.is_object() && r.summary.contains("best_val"))
+    for (int c = 0; c < kNumEmotions; ++c) {
+      const int64_t n = r.summary["best_val"]["classes"][emotion_name(c)].value("support", int64_t{0});
+      if (n > 0 && n < 100)
+        items.push_back(fmt::format("{}: {} validation images, so one image moves its recall by {:.1f} points", emotion_name(c), n,
+                                    100.0 / n));
+    }
+  std::string s = "<h2 id=\"warnings\">Data warnings</h2>\n";
+  if (items.empty()) return s + "<p>None.</p>\n";
+  s += "<ul>";
+  for (const auto& i : items) s += "<li>" + i + "</li>";
+  return s + "</ul>\n";
+}
+
+}  // namespace
+
+std::string write_run_report(const std::string& run_dir, const std::string& out_path) {
+  const RunFiles r = read_run(run_dir);
+  const RunHeadline h = summarize_run(r);
+  const fs::path plots_dir = fs::path(run_dir) / "plots";
+  fs::create_directories(plots_dir);
+  const std::string out = out_path.empty() ? (fs::path(run_dir) / "report.html").string() : out_path;
+
+  std::string body = "<h1>ferkit run: " + html::escape(r.name) + "</h1>\n";
+  body += fmt::format("<p class=\"meta\">{} &middot; recipe {} &middot; {} &middot; {} &middot; report drawn {}</p>\n",
+                      html::escape(fs::absolute(run_dir).lexically_normal().string()), html::escape(h.recipe.empty() ? "?" : h.recipe),
+                      html::escape(h.backbone.empty() ? "?" : h.backbone), html::escape(h.status), now_text());
+  if (!r.problems.empty()) {
+    body += "<div class=\"missing\" id=\"problems\"><b>Missing or damaged:</b><ul>";
+    for (const auto& p : r.problems) body += "<li>" + html::escape(p) + "</li>";
+    body += "</ul></div>\n";
+  }
+  body += headline_section(r, h);
+  body += curves_section(r, plots_dir);
+  body += stability_section(h);
+  body += classes_section(r, plots_dir);
+  body += distribution_section(r, plots_dir);
+  body += posthoc_section(r, plots_dir);
+  body += evals_section(r);
+  body += warnings_section(r);
+  body += "<h2 id=\"config\">Configuration</h2>\n";
+  body += r.config_yaml.empty() ? "<p class=\"missing\">config.yaml is missing.</p>\n"
+                                : "<pre>" + html::escape(r.config_yaml) + "</pre>\n";
+  atomic_write_text(out, html::page("ferkit run " + r.name, body));
+  return out;
+}
+
+}  // namespace ferkit

@@ -1,0 +1,55 @@
+// Test-time augmentation: views that cannot change the prediction leave it unchanged, and the
+// result is a probability distribution.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "ferkit/eval/tta.h"
+#include "ferkit/util/error.h"
+
+namespace ferkit {
+namespace {
+
+FerModel tiny() {
+  ModelSpec spec;
+  spec.backbone.name = "small_cnn";
+  spec.backbone.width = 0.25;
+  torch::manual_seed(3);
+  FerModel m(spec);
+  m->eval();
+  return m;
+}
+
+TEST(Tta, FlipOfAMirrorSymmetricImageChangesNothing) {
+  FerModel model = tiny();
+  torch::NoGradGuard g;
+  torch::Tensor x = torch::rand({2, 1, 48, 48});
+  x = (x + x.flip({3})) / 2;  // mirror-symmetric
+  const torch::Tensor plain = torch::softmax(tta_logits(model, x, "none"), 1);
+  const torch::Tensor flipped = torch::softmax(tta_logits(model, x, "flip"), 1);
+  EXPECT_TRUE(torch::allclose(plain, flipped, 1e-5, 1e-6));
+}
+
+TEST(Tta, TenCropOfAConstantImageChangesNothingAndIsADistribution) {
+  FerModel model = tiny();
+  torch::NoGradGuard g;
+  const torch::Tensor flat = torch::full({1, 1, 48, 48}, 0.3f);
+  EXPECT_TRUE(torch::allclose(torch::softmax(tta_logits(model, flat, "ten-crop"), 1),
+                              torch::softmax(tta_logits(model, flat, "none"), 1), 1e-5, 1e-6));
+  const torch::Tensor x = torch::rand({3, 1, 48, 48});
+  const torch::Tensor p = torch::softmax(tta_logits(model, x, "ten-crop"), 1);
+  EXPECT_TRUE(torch::allclose(p.sum(1), torch::ones({3}), 1e-5, 1e-6));
+  // the mean of the views' probabilities, computed here from the views themselves
+  const torch::Tensor q = torch::softmax(tta_logits(model, x, "flip"), 1);
+  const torch::Tensor expected = (torch::softmax(model->forward(x), 1) + torch::softmax(model->forward(x.flip({3})), 1)) / 2;
+  EXPECT_TRUE(torch::allclose(q, expected, 1e-5, 1e-6));
+}
+
+TEST(Tta, UnknownNameIsAnError) {
+  FerModel model = tiny();
+  EXPECT_THROW(tta_logits(model, torch::zeros({1, 1, 48, 48}), "five-crop"), Error);
+  EXPECT_THROW(check_tta_name("rotate"), Error);
+  check_tta_name("ten-crop");
+}
+
+}  // namespace
+}  // namespace ferkit

@@ -17,8 +17,10 @@
 #include "ferkit/report/html.h"
 #include "ferkit/train/averaging.h"
 #include "ferkit/train/checkpoint.h"
+#include "ferkit/train/history.h"
 #include "ferkit/train/loss.h"
 #include "ferkit/train/optimizer.h"
+#include "ferkit/train/posthoc.h"
 #include "ferkit/train/progress.h"
 #include "ferkit/train/schedule.h"
 #include "ferkit/util/fs.h"
@@ -37,76 +39,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
-// The validation figures kept per epoch (metrics.csv, checkpoints, stability).
-struct ValFigures {
-  double loss = 0, accuracy = 0, balanced_accuracy = 0, macro_f1 = 0;
-  std::array<double, kNumEmotions> recall{};
-};
-ValFigures figures(const Metrics& m) { return {m.loss, m.accuracy, m.balanced_accuracy, m.macro_f1, m.recall}; }
-
-struct EpochRow {
-  int64_t epoch = 0;
-  double lr = 0, train_loss = 0, train_acc = 0, seconds = 0;
-  ValFigures val;
-  bool has_ema = false;
-  ValFigures ema;
-};
-
-nlohmann::json to_json(const ValFigures& v) {
-  return {{"loss", v.loss}, {"accuracy", v.accuracy}, {"balanced_accuracy", v.balanced_accuracy}, {"macro_f1", v.macro_f1}, {"recall", v.recall}};
-}
-ValFigures val_from_json(const nlohmann::json& j) {
-  ValFigures v;
-  v.loss = j.at("loss");
-  v.accuracy = j.at("accuracy");
-  v.balanced_accuracy = j.at("balanced_accuracy");
-  v.macro_f1 = j.at("macro_f1");
-  v.recall = j.at("recall").get<std::array<double, kNumEmotions>>();
-  return v;
-}
-std::string history_to_json(const std::vector<EpochRow>& rows) {
-  nlohmann::json a = nlohmann::json::array();
-  for (const auto& r : rows) {
-    nlohmann::json j = {{"epoch", r.epoch}, {"lr", r.lr}, {"train_loss", r.train_loss}, {"train_acc", r.train_acc},
-                        {"seconds", r.seconds}, {"val", to_json(r.val)}};
-    if (r.has_ema) j["ema"] = to_json(r.ema);
-    a.push_back(j);
-  }
-  return a.dump();
-}
-std::vector<EpochRow> history_from_json(const std::string& text) {
-  std::vector<EpochRow> rows;
-  if (text.empty()) return rows;
-  for (const auto& j : nlohmann::json::parse(text)) {
-    EpochRow r;
-    r.epoch = j.at("epoch");
-    r.lr = j.at("lr");
-    r.train_loss = j.at("train_loss");
-    r.train_acc = j.at("train_acc");
-    r.seconds = j.at("seconds");
-    r.val = val_from_json(j.at("val"));
-    r.has_ema = j.contains("ema");
-    if (r.has_ema) r.ema = val_from_json(j.at("ema"));
-    rows.push_back(r);
-  }
-  return rows;
-}
-
-std::string metrics_csv(const std::vector<EpochRow>& rows) {
-  std::string out = "epoch,lr,train_loss,train_acc,val_loss,val_acc,val_balanced_acc,val_macro_f1";
-  for (int k = 0; k < kNumEmotions; ++k) out += fmt::format(",val_recall_{}", emotion_name(k));
-  out += ",ema_val_loss,ema_val_acc,ema_val_balanced_acc,ema_val_macro_f1,seconds\n";
-  for (const auto& r : rows) {
-    out += fmt::format("{},{:.6g},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f}", r.epoch, r.lr, r.train_loss, r.train_acc,
-                       r.val.loss, r.val.accuracy, r.val.balanced_accuracy, r.val.macro_f1);
-    for (double rec : r.val.recall) out += fmt::format(",{:.6f}", rec);
-    out += r.has_ema ? fmt::format(",{:.6f},{:.6f},{:.6f},{:.6f}", r.ema.loss, r.ema.accuracy, r.ema.balanced_accuracy, r.ema.macro_f1)
-                     : std::string(",,,,");
-    out += fmt::format(",{:.2f}\n", r.seconds);
-  }
-  return out;
-}
-
 // The selection metric, oriented so that higher is better.
 double selection_value(const Metrics& m, const std::string& name) {
   if (name == "balanced_accuracy") return m.balanced_accuracy;
@@ -124,33 +56,6 @@ std::string resolve_stage(FerModel& model, const std::string& stage) {
   FERKIT_CHECK(n <= static_cast<int64_t>(names.size()), fmt::format("freeze_until {}: backbone {} has only {} stages", n,
                                                                     model->spec().backbone.name, names.size()));
   return names[n - 1];
-}
-
-// Post-hoc logit adjustment (Menon et al. 2021): logits - tau * log prior, for tau = 0, 0.1, ..., 3
-// on validation. "auto" takes the tau with the best balanced accuracy among those that cost at
-// most max_acc_drop of accuracy against tau = 0.
-struct TauPoint {
-  double tau;
-  Metrics m;
-};
-std::vector<TauPoint> tau_curve(const Predictions& p, const at::Tensor& log_prior) {
-  std::vector<TauPoint> curve;
-  MetricsOptions counting_only;
-  counting_only.bootstrap = 0;
-  for (int i = 0; i <= 30; ++i)
-    curve.push_back({0.1 * i, compute_metrics(p.logits - 0.1 * i * log_prior, p.labels, counting_only)});
-  return curve;
-}
-double choose_tau(const std::vector<TauPoint>& curve, double max_acc_drop) {
-  double best_tau = 0, best = -1;
-  for (const auto& point : curve) {
-    if (point.m.accuracy < curve.front().m.accuracy - max_acc_drop - 1e-12) continue;
-    if (point.m.balanced_accuracy > best + 1e-12) {
-      best = point.m.balanced_accuracy;
-      best_tau = point.tau;
-    }
-  }
-  return best_tau;
 }
 
 }  // namespace

@@ -1,0 +1,22 @@
+// Post-hoc logit adjustment (Menon et al. 2021): logits - tau * log(training prior), which moves
+// predictions towards rare classes without retraining. The curve over tau = 0, 0.1, ..., 3 is
+// measured on validation; "auto" takes the tau with the best balanced accuracy among those that
+// cost at most max_acc_drop of accuracy against tau = 0.
+#pragma once
+#include <vector>
+
+#include <ATen/core/Tensor.h>
+
+#include "ferkit/eval/evaluator.h"
+
+namespace ferkit {
+
+struct TauPoint {
+  double tau;
+  Metrics m;  // counting metrics only (no bootstrap)
+};
+
+std::vector<TauPoint> tau_curve(const Predictions& p, const at::Tensor& log_prior);
+double choose_tau(const std::vector<TauPoint>& curve, double max_acc_drop);
+
+}  // namespace ferkit

@@ -16,6 +16,7 @@ struct GlobalOptions {
 
 void add_synth_command(CLI::App& app, GlobalOptions& global);
 void add_data_command(CLI::App& app, GlobalOptions& global);
+void add_audit_command(CLI::App& app, GlobalOptions& global);
 void add_train_command(CLI::App& app, GlobalOptions& global);
 void add_eval_command(CLI::App& app, GlobalOptions& global);
 void add_weights_command(CLI::App& app, GlobalOptions& global);

@@ -44,6 +44,7 @@ int main(int argc, char** argv) {
 
   ferkit::cli::add_synth_command(app, global);
   ferkit::cli::add_data_command(app, global);
+  ferkit::cli::add_audit_command(app, global);
   ferkit::cli::add_train_command(app, global);
   ferkit::cli::add_eval_command(app, global);
   ferkit::cli::add_report_command(app, global);

@@ -17,7 +17,7 @@ expect_fail() {
   ok
 }
 
-for cmd in "" synth "data stats" train eval report compare; do
+for cmd in "" synth "data stats" audit train eval report compare; do
   if $FERKIT $cmd --help >/dev/null 2>&1; then ok; else bad "ferkit $cmd --help"; fi
 done
 expect_fail "no command" "A subcommand is required" $FERKIT
@@ -35,6 +35,17 @@ assert sum(s["train"]["agreement"]) == 400
 PY
 then ok; else bad "data stats --json"; fi
 expect_fail "synth into non-empty" "not empty" $FERKIT synth --out "$TMP/data"
+ajson=$($FERKIT audit --data "$TMP/data" --json 2>/dev/null)
+if /usr/bin/python3 - "$ajson" <<'PY'
+import json, sys
+a = json.loads(sys.argv[1])
+assert a["images"] == 560 and a["near_duplicates_searched"], a["images"]
+assert a["noise_floor"]["valid"]["scored_images"] > 0
+assert abs(a["noise_floor"]["valid"]["min_resolvable_difference_points"] - 1.96 * 2 ** 0.5 * a["noise_floor"]["valid"]["standard_error_points"]) < 1e-9
+assert set(a["label_noise"]) == {"train", "valid", "test"} and isinstance(a["warnings"], list)
+PY
+then ok; else bad "audit --json"; fi
+expect_fail "audit of no data" "matches no known data layout" $FERKIT audit --data "$TMP"
 
 $FERKIT train --data "$TMP/data" --out "$TMP/run" --epochs 1 --width 0.25 >/dev/null 2>&1 && ok || bad "train"
 [ -f "$TMP/run/model.ferkit" ] && [ -f "$TMP/run/metrics.csv" ] && ok || bad "run folder incomplete"

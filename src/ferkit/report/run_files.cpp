@@ -173,7 +173,10 @@ RunHeadline summarize_run(const RunFiles& run) {
     if (b.contains("classes"))
       for (int c = 0; c < kNumEmotions; ++c)
         if (b["classes"].contains(emotion_name(c))) h.recall[c] = b["classes"][emotion_name(c)].value("recall", NAN);
-    h.seconds = run.summary.value("seconds", NAN);
+    // A resumed run's summary holds the last session's wall time; the epochs hold them all.
+    double epoch_seconds = 0;
+    for (double v : run.metrics.column("seconds")) epoch_seconds += std::isfinite(v) ? v : 0;
+    h.seconds = std::max(run.summary.value("seconds", 0.0), epoch_seconds);
     if (run.summary.contains("epochs")) h.epochs_done = run.summary["epochs"];
   } else {
     h.status = h.epochs_done == 0 ? "no epoch finished yet"

@@ -123,11 +123,14 @@ std::string headline_section(const RunFiles& r, const RunHeadline& h) {
   s += "<h2 id=\"summary\">Summary</h2>\n";
   if (h.final) {
     const auto& sm = r.summary;
+    double epoch_seconds = 0;  // over all sessions of a resumed run (summary.json's wall time is the last one's)
+    for (double v : r.metrics.column("seconds")) epoch_seconds += std::isfinite(v) ? v : 0;
     s += fmt::format("<p>Best weights: <b>{}</b> of epoch {} (by {}), post-hoc logit adjustment tau {}. Validation split: "
-                     "{} images, majority labels. {} epochs in {:.0f} s.</p>\n",
+                     "{} images, majority labels. {} epochs, {:.0f} s in training epochs.</p>\n",
                      html::escape(sm.value("best_weights", std::string("?"))), sm.value("best_epoch", int64_t{0}),
                      html::escape(sm.value("select_metric", std::string("accuracy"))),
-                     fmt::format("{:.1f}", sm.value("posthoc_tau", 0.0)), h.val_count, h.epochs_done, h.seconds);
+                     fmt::format("{:.1f}", sm.value("posthoc_tau", 0.0)), h.val_count, h.epochs_done,
+                     epoch_seconds > 0 ? epoch_seconds : h.seconds);
   } else {
     s += "<p class=\"warn\">The run has not finished: the figures are those of the last epoch in metrics.csv (EMA "
          "weights when present), without intervals.</p>\n";

@@ -1,0 +1,198 @@
+#include "ferkit/data/duplicates.h"
+
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <mutex>
+#include <unordered_map>
+
+#include <ATen/Parallel.h>
+#include <opencv2/imgproc.hpp>
+#include <torch/torch.h>
+
+#include "ferkit/util/error.h"
+
+namespace ferkit {
+namespace {
+
+struct Catalogue {
+  std::vector<ImageRef> refs;
+  std::vector<const uint8_t*> pixels;
+  int side = 0;
+};
+
+Catalogue catalogue(const Dataset& ds) {
+  Catalogue c;
+  for (size_t s = 0; s < ds.splits.size(); ++s) {
+    const Split& split = ds.splits[s];
+    FERKIT_CHECK(split.images.is_contiguous() && split.images.scalar_type() == torch::kUInt8, "duplicates: images must be uint8");
+    if (split.size() == 0) continue;
+    const int side = static_cast<int>(split.images.size(1));
+    FERKIT_CHECK(c.side == 0 || c.side == side, "duplicates: the splits have images of different sizes");
+    c.side = side;
+    const uint8_t* base = split.images.data_ptr<uint8_t>();
+    for (int64_t r = 0; r < split.size(); ++r) {
+      c.refs.push_back({static_cast<int>(s), r});
+      c.pixels.push_back(base + r * side * side);
+    }
+  }
+  return c;
+}
+
+uint64_t fnv1a(const uint8_t* p, size_t n) {
+  uint64_t h = 1469598103934665603ull;
+  for (size_t i = 0; i < n; ++i) h = (h ^ p[i]) * 1099511628211ull;
+  return h;
+}
+
+std::vector<uint8_t> mirror(const uint8_t* p, int side) {
+  std::vector<uint8_t> m(static_cast<size_t>(side) * side);
+  for (int y = 0; y < side; ++y)
+    for (int x = 0; x < side; ++x) m[y * side + x] = p[y * side + side - 1 - x];
+  return m;
+}
+
+// Unit-length centred thumbnails (N, 256) of the images and of their mirror images.
+std::pair<torch::Tensor, torch::Tensor> thumbnails(const Catalogue& c, double blur) {
+  const int64_t n = static_cast<int64_t>(c.refs.size());
+  torch::Tensor x = torch::empty({n, 1, c.side, c.side}, torch::kUInt8);
+  for (int64_t i = 0; i < n; ++i) std::memcpy(x[i].data_ptr<uint8_t>(), c.pixels[i], c.side * c.side);
+  torch::Tensor kernel;
+  if (blur > 0) {
+    const int64_t r = static_cast<int64_t>(std::ceil(3 * blur));
+    const torch::Tensor t = torch::arange(-r, r + 1, torch::kFloat32);
+    torch::Tensor g = torch::exp(-t * t / (2 * blur * blur));
+    g = g / g.sum();
+    kernel = torch::outer(g, g).view({1, 1, 2 * r + 1, 2 * r + 1});
+  }
+  auto describe = [&](const torch::Tensor& img) {
+    torch::Tensor f = img.to(torch::kFloat32);
+    if (kernel.defined()) {
+      const int64_t r = kernel.size(2) / 2;
+      f = torch::conv2d(torch::replication_pad2d(f, {r, r, r, r}), kernel);
+    }
+    torch::Tensor d = torch::adaptive_avg_pool2d(f, {16, 16}).flatten(1);
+    d = d - d.mean(1, true);
+    return d / (d.norm(2, 1, true) + 1e-6);
+  };
+  return {describe(x), describe(x.flip({3}))};
+}
+
+// Difference of Gaussians (sigma 1 minus sigma 4), float.
+cv::Mat band_pass(const uint8_t* p, int side, bool flip, double fine_sigma, double coarse_sigma) {
+  cv::Mat img(side, side, CV_8U, const_cast<uint8_t*>(p)), f;
+  img.convertTo(f, CV_32F);
+  if (flip) cv::flip(f, f, 1);
+  cv::Mat fine, coarse;
+  cv::GaussianBlur(f, fine, cv::Size(0, 0), fine_sigma, 0, cv::BORDER_REPLICATE);
+  cv::GaussianBlur(f, coarse, cv::Size(0, 0), coarse_sigma, 0, cv::BORDER_REPLICATE);
+  return fine - coarse;
+}
+
+// Pearson correlation of a's centre window and b's window shifted by (dx, dy).
+double window_correlation(const cv::Mat& a, const cv::Mat& b, int margin, int dx, int dy) {
+  const int side = a.rows, w = side - 2 * margin;
+  const cv::Mat wa = a(cv::Rect(margin, margin, w, w)), wb = b(cv::Rect(margin + dx, margin + dy, w, w));
+  double sa = 0, sb = 0, saa = 0, sbb = 0, sab = 0;
+  for (int y = 0; y < w; ++y) {
+    const float* pa = wa.ptr<float>(y);
+    const float* pb = wb.ptr<float>(y);
+    for (int x = 0; x < w; ++x) {
+      sa += pa[x], sb += pb[x], saa += pa[x] * pa[x], sbb += pb[x] * pb[x], sab += pa[x] * pb[x];
+    }
+  }
+  const double n = static_cast<double>(w) * w;
+  const double cov = sab - sa * sb / n, va = saa - sa * sa / n, vb = sbb - sb * sb / n;
+  return va > 1e-6 && vb > 1e-6 ? cov / std::sqrt(va * vb) : 0.0;
+}
+
+}  // namespace
+
+DuplicateReport find_duplicates(const Dataset& ds, const DuplicateOptions& o) {
+  const auto t0 = std::chrono::steady_clock::now();
+  DuplicateReport report;
+  const Catalogue c = catalogue(ds);
+  const int64_t n = static_cast<int64_t>(c.refs.size());
+  if (n < 2) return report;
+  const size_t bytes = static_cast<size_t>(c.side) * c.side;
+  FERKIT_CHECK(o.max_shift >= 0 && 2 * o.max_shift < c.side / 2, "duplicates: max_shift too large for the image size");
+
+  // 1. Exact copies and exact mirror copies, by hash (confirmed byte by byte).
+  std::unordered_map<uint64_t, std::vector<int64_t>> by_hash;
+  for (int64_t i = 0; i < n; ++i) by_hash[fnv1a(c.pixels[i], bytes)].push_back(i);
+  std::vector<std::vector<int64_t>> exact_of(n);  // to skip these pairs in the near stage
+  auto add_exact = [&](int64_t i, int64_t j, bool mirrored) {
+    if (i > j) std::swap(i, j);
+    for (int64_t k : exact_of[i])
+      if (k == j) return;
+    exact_of[i].push_back(j);
+    exact_of[j].push_back(i);
+    report.pairs.push_back({c.refs[i], c.refs[j], mirrored ? "exact-mirror" : "exact", 1.0, mirrored, 0, 0});
+  };
+  for (const auto& [h, group] : by_hash)
+    for (size_t a = 0; a < group.size(); ++a)
+      for (size_t b = a + 1; b < group.size(); ++b)
+        if (std::memcmp(c.pixels[group[a]], c.pixels[group[b]], bytes) == 0) add_exact(group[a], group[b], false);
+  for (int64_t i = 0; i < n; ++i) {
+    const std::vector<uint8_t> m = mirror(c.pixels[i], c.side);
+    if (std::memcmp(m.data(), c.pixels[i], bytes) == 0) continue;  // symmetric image: its own mirror
+    auto it = by_hash.find(fnv1a(m.data(), bytes));
+    if (it == by_hash.end()) continue;
+    for (int64_t j : it->second)
+      if (j > i && std::memcmp(m.data(), c.pixels[j], bytes) == 0) add_exact(i, j, true);
+  }
+
+  // 2. Candidates: thumbnail correlation with the image or its mirror, upper triangle only.
+  const auto [direct, mirrored] = thumbnails(c, o.thumbnail_blur);
+  std::vector<std::pair<int64_t, int64_t>> candidates;
+  {
+    torch::NoGradGuard no_grad;
+    for (int64_t i0 = 0; i0 < n; i0 += o.block) {
+      const int64_t rows = std::min(o.block, n - i0);
+      const torch::Tensor q = direct.narrow(0, i0, rows);
+      const torch::Tensor rest_d = direct.narrow(0, i0, n - i0), rest_m = mirrored.narrow(0, i0, n - i0);
+      torch::Tensor s = torch::maximum(q.matmul(rest_d.t()), q.matmul(rest_m.t()));
+      s.triu_(1);  // j > i within the block's own columns, and all columns after it
+      const torch::Tensor hits = (s >= o.candidate_similarity).nonzero();
+      auto h = hits.accessor<int64_t, 2>();
+      for (int64_t k = 0; k < h.size(0); ++k) candidates.emplace_back(i0 + h[k][0], i0 + h[k][1]);
+    }
+  }
+  report.candidates = static_cast<int64_t>(candidates.size());
+
+  // 3. Confirm on the full image: band-pass correlation over shifts and the flip.
+  std::vector<DuplicatePair> near(candidates.size());
+  std::vector<char> keep(candidates.size(), 0);
+  const int margin = o.max_shift;
+  at::parallel_for(0, static_cast<int64_t>(candidates.size()), 16, [&](int64_t begin, int64_t end) {
+    for (int64_t k = begin; k < end; ++k) {
+      const auto [i, j] = candidates[k];
+      bool is_exact = false;
+      for (int64_t e : exact_of[i]) is_exact |= e == j;
+      if (is_exact) continue;
+      const cv::Mat a = band_pass(c.pixels[i], c.side, false, o.band_fine, o.band_coarse);
+      DuplicatePair best{c.refs[i], c.refs[j], "near", -1.0, false, 0, 0};
+      for (bool flip : {false, true}) {
+        const cv::Mat b = band_pass(c.pixels[j], c.side, flip, o.band_fine, o.band_coarse);
+        for (int dy = -o.max_shift; dy <= o.max_shift; ++dy)
+          for (int dx = -o.max_shift; dx <= o.max_shift; ++dx) {
+            const double r = window_correlation(a, b, margin, dx, dy);
+            if (r > best.similarity) best.similarity = r, best.mirrored = flip, best.dx = dx, best.dy = dy;
+          }
+      }
+      if (best.similarity >= o.near_similarity) {
+        near[k] = best;
+        keep[k] = 1;
+      }
+    }
+  });
+  for (size_t k = 0; k < candidates.size(); ++k)
+    if (keep[k]) report.pairs.push_back(near[k]);
+  std::sort(report.pairs.begin(), report.pairs.end(), [](const DuplicatePair& x, const DuplicatePair& y) {
+    return std::tie(x.a.split, x.a.row, x.b.split, x.b.row) < std::tie(y.a.split, y.a.row, y.b.split, y.b.row);
+  });
+  report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return report;
+}
+
+}  // namespace ferkit

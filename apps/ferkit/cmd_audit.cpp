@@ -27,6 +27,12 @@ void add_audit_command(CLI::App& app, GlobalOptions& global) {
                   "band-pass correlation from which two images are near-duplicates")
       ->capture_default_str();
   cmd->add_option("--max-shift", args->audit.duplicates.max_shift, "largest shift searched, pixels")->capture_default_str();
+  cmd->add_option("--candidate-similarity", args->audit.duplicates.candidate_similarity,
+                  "thumbnail correlation from which a pair is checked on the full image")
+      ->capture_default_str();
+  cmd->add_option("--thumbnail-blur", args->audit.duplicates.thumbnail_blur,
+                  "Gaussian blur (pixels) before the thumbnails; more tolerates larger shifts, finds more candidates")
+      ->capture_default_str();
   cmd->add_option("--max-pairs", args->max_pairs, "pairs listed in the text output")->capture_default_str();
   add_load_flags(*cmd, args->load);
   set_action(cmd, [args, &global]() {

@@ -6,8 +6,13 @@
 #include <mutex>
 #include <unordered_map>
 
+#include <atomic>
+#include <functional>
+#include <thread>
+
 #include <ATen/Parallel.h>
 #include <opencv2/imgproc.hpp>
+#include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
 #include "ferkit/util/error.h"
@@ -89,21 +94,18 @@ cv::Mat band_pass(const uint8_t* p, int side, bool flip, double fine_sigma, doub
   return fine - coarse;
 }
 
-// Pearson correlation of a's centre window and b's window shifted by (dx, dy).
-double window_correlation(const cv::Mat& a, const cv::Mat& b, int margin, int dx, int dy) {
-  const int side = a.rows, w = side - 2 * margin;
-  const cv::Mat wa = a(cv::Rect(margin, margin, w, w)), wb = b(cv::Rect(margin + dx, margin + dy, w, w));
-  double sa = 0, sb = 0, saa = 0, sbb = 0, sab = 0;
-  for (int y = 0; y < w; ++y) {
-    const float* pa = wa.ptr<float>(y);
-    const float* pb = wb.ptr<float>(y);
-    for (int x = 0; x < w; ++x) {
-      sa += pa[x], sb += pb[x], saa += pa[x] * pa[x], sbb += pb[x] * pb[x], sab += pa[x] * pb[x];
-    }
-  }
-  const double n = static_cast<double>(w) * w;
-  const double cov = sab - sa * sb / n, va = saa - sa * sa / n, vb = sbb - sb * sb / n;
-  return va > 1e-6 && vb > 1e-6 ? cov / std::sqrt(va * vb) : 0.0;
+// Runs body(k) for k in [0, n) on `threads` threads (a plain pool: at::parallel_for is serial
+// unless the caller is compiled with OpenMP).
+void parallel_loop(int64_t n, int threads, const std::function<void(int64_t)>& body) {
+  std::atomic<int64_t> next{0};
+  auto work = [&]() {
+    for (int64_t k; (k = next.fetch_add(64)) < n;)
+      for (int64_t i = k; i < std::min(n, k + 64); ++i) body(i);
+  };
+  std::vector<std::thread> pool;
+  for (int t = 1; t < threads; ++t) pool.emplace_back(work);
+  work();
+  for (auto& t : pool) t.join();
 }
 
 }  // namespace
@@ -142,6 +144,12 @@ DuplicateReport find_duplicates(const Dataset& ds, const DuplicateOptions& o) {
       if (j > i && std::memcmp(m.data(), c.pixels[j], bytes) == 0) add_exact(i, j, true);
   }
 
+  auto stage = [t = std::chrono::steady_clock::now()](const char* what) mutable {
+    const auto now = std::chrono::steady_clock::now();
+    spdlog::debug("duplicates: {} in {:.2f} s", what, std::chrono::duration<double>(now - t).count());
+    t = now;
+  };
+  stage("exact copies");
   // 2. Candidates: thumbnail correlation with the image or its mirror, upper triangle only.
   const auto [direct, mirrored] = thumbnails(c, o.thumbnail_blur);
   std::vector<std::pair<int64_t, int64_t>> candidates;
@@ -151,41 +159,57 @@ DuplicateReport find_duplicates(const Dataset& ds, const DuplicateOptions& o) {
       const int64_t rows = std::min(o.block, n - i0);
       const torch::Tensor q = direct.narrow(0, i0, rows);
       const torch::Tensor rest_d = direct.narrow(0, i0, n - i0), rest_m = mirrored.narrow(0, i0, n - i0);
-      torch::Tensor s = torch::maximum(q.matmul(rest_d.t()), q.matmul(rest_m.t()));
-      s.triu_(1);  // j > i within the block's own columns, and all columns after it
-      const torch::Tensor hits = (s >= o.candidate_similarity).nonzero();
-      auto h = hits.accessor<int64_t, 2>();
-      for (int64_t k = 0; k < h.size(0); ++k) candidates.emplace_back(i0 + h[k][0], i0 + h[k][1]);
+      const torch::Tensor hit = q.matmul(rest_d.t()).ge_(o.candidate_similarity).logical_or_(
+          q.matmul(rest_m.t()).ge_(o.candidate_similarity));
+      const torch::Tensor where = hit.nonzero();
+      auto h = where.accessor<int64_t, 2>();
+      for (int64_t k = 0; k < h.size(0); ++k)
+        if (h[k][1] > h[k][0]) candidates.emplace_back(i0 + h[k][0], i0 + h[k][1]);  // j > i only
     }
   }
   report.candidates = static_cast<int64_t>(candidates.size());
+  stage("thumbnail candidates");
 
-  // 3. Confirm on the full image: band-pass correlation over shifts and the flip.
+  // 3. Confirm on the full image: band-pass correlation over shifts and the flip. The band-pass
+  // images are made once per image that has a candidate.
+  const int threads = std::max(1, at::get_num_threads());
+  std::vector<int64_t> slot(n, -1);
+  std::vector<int64_t> used;
+  for (const auto& [i, j] : candidates)
+    for (int64_t k : {i, j})
+      if (slot[k] < 0) slot[k] = static_cast<int64_t>(used.size()), used.push_back(k);
+  std::vector<cv::Mat> band(used.size());
+  parallel_loop(static_cast<int64_t>(used.size()), threads, [&](int64_t u) {
+    band[u] = band_pass(c.pixels[used[u]], c.side, false, o.band_fine, o.band_coarse);
+  });
+  stage("band-pass images");
   std::vector<DuplicatePair> near(candidates.size());
   std::vector<char> keep(candidates.size(), 0);
   const int margin = o.max_shift;
-  at::parallel_for(0, static_cast<int64_t>(candidates.size()), 16, [&](int64_t begin, int64_t end) {
-    for (int64_t k = begin; k < end; ++k) {
-      const auto [i, j] = candidates[k];
-      bool is_exact = false;
-      for (int64_t e : exact_of[i]) is_exact |= e == j;
-      if (is_exact) continue;
-      const cv::Mat a = band_pass(c.pixels[i], c.side, false, o.band_fine, o.band_coarse);
-      DuplicatePair best{c.refs[i], c.refs[j], "near", -1.0, false, 0, 0};
-      for (bool flip : {false, true}) {
-        const cv::Mat b = band_pass(c.pixels[j], c.side, flip, o.band_fine, o.band_coarse);
-        for (int dy = -o.max_shift; dy <= o.max_shift; ++dy)
-          for (int dx = -o.max_shift; dx <= o.max_shift; ++dx) {
-            const double r = window_correlation(a, b, margin, dx, dy);
-            if (r > best.similarity) best.similarity = r, best.mirrored = flip, best.dx = dx, best.dy = dy;
-          }
-      }
-      if (best.similarity >= o.near_similarity) {
-        near[k] = best;
-        keep[k] = 1;
-      }
+  parallel_loop(static_cast<int64_t>(candidates.size()), threads, [&](int64_t k) {
+    const auto [i, j] = candidates[k];
+    for (int64_t e : exact_of[i])
+      if (e == j) return;
+    // OpenCV's normalised cross-correlation (TM_CCOEFF_NORMED: the Pearson correlation) of a's
+    // centre window against every shift of b and of its mirror image, in one call each.
+    const cv::Mat window = band[slot[i]](cv::Rect(margin, margin, c.side - 2 * margin, c.side - 2 * margin));
+    const cv::Mat& b = band[slot[j]];
+    cv::Mat b_mirror, scores;
+    cv::flip(b, b_mirror, 1);
+    DuplicatePair best{c.refs[i], c.refs[j], "near", -1.0, false, 0, 0};
+    for (bool flip : {false, true}) {
+      cv::matchTemplate(flip ? b_mirror : b, window, scores, cv::TM_CCOEFF_NORMED);
+      double top = 0;
+      cv::Point at;
+      cv::minMaxLoc(scores, nullptr, &top, nullptr, &at);
+      if (top > best.similarity) best.similarity = top, best.mirrored = flip, best.dx = at.x - margin, best.dy = at.y - margin;
+    }
+    if (best.similarity >= o.near_similarity) {
+      near[k] = best;
+      keep[k] = 1;
     }
   });
+  stage("confirmation");
   for (size_t k = 0; k < candidates.size(); ++k)
     if (keep[k]) report.pairs.push_back(near[k]);
   std::sort(report.pairs.begin(), report.pairs.end(), [](const DuplicatePair& x, const DuplicatePair& y) {

@@ -1,16 +1,16 @@
 // Exact and near-duplicate images within and across the splits of a data set.
 //
 // Exact: identical pixels (or identical after a horizontal flip), by hashing. Near: two stages.
-// Candidates come from a GEMM over 16x16 area-averaged thumbnails, centred and scaled to unit
-// length (correlation: blind to brightness and contrast; averaging absorbs noise, JPEG artefacts
-// and shifts of a pixel or two), each image against every other and its mirror image. A candidate
-// is confirmed on the full image: the correlation of band-pass (difference of Gaussians, sigma 1
-// and 2 by default) images, the best over shifts of up to `max_shift` pixels and the flip. The band-pass
-// keeps the detail that tells two similar faces apart, which the thumbnails lose (on FER+, plain
-// blurred correlation scored two different people at 0.95; band-pass at 0.70). Calibration on
-// synthetic faces (tests/data/test_duplicates.cpp): planted copies score >= 0.969, the most
-// similar distinct faces 0.897; hence the 0.93 threshold. Work in progress (issue 6): speed of
-// the confirmation stage, calibration on real FER+.
+// Candidates come from a GEMM over 16x16 thumbnails (Gaussian blur, area average), centred and
+// scaled to unit length (correlation: blind to brightness and contrast; the blur absorbs noise,
+// JPEG artefacts and small shifts), each image against every other and its mirror image. A
+// candidate is confirmed on the full image: the Pearson correlation (OpenCV's matchTemplate,
+// TM_CCOEFF_NORMED) of band-pass images (difference of Gaussians, sigma 0.7 and 2), the best over
+// shifts of up to `max_shift` pixels and the flip. The band-pass keeps the detail that tells two
+// similar faces apart, which the thumbnails lose (on FER+, plain blurred correlation scored two
+// different people at 0.95). Calibration on synthetic faces (tests/data/test_duplicates.cpp):
+// planted copies score >= 0.969, the most similar distinct faces 0.897; hence the 0.93
+// threshold. Work in progress (issue 6): speed, calibration on real FER+ pairs.
 #pragma once
 #include <string>
 #include <vector>

@@ -169,9 +169,10 @@ std::vector<std::string> audit_warnings(const nlohmann::json& a) {
   for (const auto& [split, s] : d["per_split"].items()) {
     const int64_t leaked = s["with_a_copy_in_another_split"], n = s["images"];
     if (leaked > 0 && split != "train")
-      w.push_back(fmt::format("{} of {} {} images ({:.1f}%) have an exact or near copy in another split: a model trained "
-                              "there has seen them, and a figure measured on {} counts them",
-                              leaked, n, split, 100.0 * leaked / n, split));
+      w.push_back(fmt::format("{} of {} {} images ({:.1f}%) have {} copy in another split: a model trained there has seen "
+                              "them, and a figure measured on {} counts them",
+                              leaked, n, split, 100.0 * leaked / n,
+                              a.value("near_duplicates_searched", true) ? "an exact or near" : "an exact", split));
     const int64_t extra = s["extra_copies_within"];
     if (extra > 0) w.push_back(fmt::format("{} {} images are extra copies of other {} images", extra, split, split));
   }

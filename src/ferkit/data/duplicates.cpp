@@ -150,6 +150,13 @@ DuplicateReport find_duplicates(const Dataset& ds, const DuplicateOptions& o) {
     t = now;
   };
   stage("exact copies");
+  if (o.candidate_similarity > 1.0) {  // exact only: no correlation reaches it
+    report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    std::sort(report.pairs.begin(), report.pairs.end(), [](const DuplicatePair& x, const DuplicatePair& y) {
+      return std::tie(x.a.split, x.a.row, x.b.split, x.b.row) < std::tie(y.a.split, y.a.row, y.b.split, y.b.row);
+    });
+    return report;
+  }
   // 2. Candidates: thumbnail correlation with the image or its mirror, upper triangle only.
   const auto [direct, mirrored] = thumbnails(c, o.thumbnail_blur);
   std::vector<std::pair<int64_t, int64_t>> candidates;

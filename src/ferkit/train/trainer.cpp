@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
+#include "ferkit/data/audit.h"
 #include "ferkit/data/loader.h"
 #include "ferkit/eval/evaluator.h"
 #include "ferkit/models/bundle.h"
@@ -93,6 +94,13 @@ TrainSummary run_training(TrainConfig c, bool resume, const std::function<void(i
   spdlog::info("data {} ({}): {} train images ({} kept, {} mode), {} {} images, loaded in {:.1f} s", c.data,
                layout_name(ds.layout), train_split.size(), train_labels.size(), c.label_mode, val_split.size(),
                c.val_split, seconds_since(t_load));
+
+  // The cheap audit (exact copies across and within the splits, the noise floor of the
+  // validation split): what the user should know before trusting the figures of this run.
+  AuditOptions quick_audit;
+  quick_audit.near_duplicates = false;
+  const std::vector<std::string> audit_notes = audit_dataset(ds, quick_audit)["warnings"];
+  for (const auto& w : audit_notes) spdlog::warn("data: {}", w);
 
   Preprocess pre;
   pre.input_size = c.input_size;
@@ -401,6 +409,7 @@ TrainSummary run_training(TrainConfig c, bool resume, const std::function<void(i
   js["class_counts"] = {{c.train_split + " (" + c.label_mode + ")", class_counts},
                         {c.val_split + " (majority)", label_split(val_split, LabelMode::kMajority).class_counts()}};
   js["data_warnings"] = ds.report.warnings;
+  for (const auto& w : audit_notes) js["data_warnings"].push_back(w);
   if (ds.report.skipped > 0)
     js["data_warnings"].push_back(fmt::format("{} bad rows or images skipped (--skip-bad)", ds.report.skipped));
   if (ema) js["stability_val_accuracy_last10"]["ema"] = to_json(summary.ema_stability);

@@ -10,7 +10,7 @@
 // similar faces apart, which the thumbnails lose (on FER+, plain blurred correlation scored two
 // different people at 0.95). Calibration on synthetic faces (tests/data/test_duplicates.cpp):
 // planted copies score >= 0.969, the most similar distinct faces 0.897; hence the 0.93
-// threshold. Work in progress (issue 6): speed, calibration on real FER+ pairs.
+// threshold. Open (issue 6): calibration on real FER+ pairs, which the defaults under-count.
 #pragma once
 #include <string>
 #include <vector>

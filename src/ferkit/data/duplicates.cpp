@@ -93,6 +93,13 @@ cv::Mat band_pass(const uint8_t* p, int side, bool flip, double fine_sigma, doub
   return fine - coarse;
 }
 
+// Pairs in split order, then row: a stable report whatever the threads did.
+void sort_pairs(std::vector<DuplicatePair>& pairs) {
+  std::sort(pairs.begin(), pairs.end(), [](const DuplicatePair& x, const DuplicatePair& y) {
+    return std::tie(x.a.split, x.a.row, x.b.split, x.b.row) < std::tie(y.a.split, y.a.row, y.b.split, y.b.row);
+  });
+}
+
 // Runs body(k) for k in [0, n) on `threads` threads (a plain pool: at::parallel_for is serial
 // unless the caller is compiled with OpenMP).
 void parallel_loop(int64_t n, int threads, const std::function<void(int64_t)>& body) {
@@ -151,9 +158,7 @@ DuplicateReport find_duplicates(const Dataset& ds, const DuplicateOptions& o) {
   stage("exact copies");
   if (o.candidate_similarity > 1.0) {  // exact only: no correlation reaches it
     report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    std::sort(report.pairs.begin(), report.pairs.end(), [](const DuplicatePair& x, const DuplicatePair& y) {
-      return std::tie(x.a.split, x.a.row, x.b.split, x.b.row) < std::tie(y.a.split, y.a.row, y.b.split, y.b.row);
-    });
+    sort_pairs(report.pairs);
     return report;
   }
   // 2. Candidates: thumbnail correlation with the image or its mirror, upper triangle only.
@@ -227,9 +232,7 @@ DuplicateReport find_duplicates(const Dataset& ds, const DuplicateOptions& o) {
   stage("confirmation");
   for (size_t k = 0; k < candidates.size(); ++k)
     if (keep[k]) report.pairs.push_back(near[k]);
-  std::sort(report.pairs.begin(), report.pairs.end(), [](const DuplicatePair& x, const DuplicatePair& y) {
-    return std::tie(x.a.split, x.a.row, x.b.split, x.b.row) < std::tie(y.a.split, y.a.row, y.b.split, y.b.row);
-  });
+  sort_pairs(report.pairs);
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return report;
 }

@@ -63,6 +63,10 @@ expect_fail "eval other image size" "the model was trained on 48x48 images but -
 rm -f "$TMP/run/report.html"
 $FERKIT report --run "$TMP/run" >/dev/null 2>&1 && grep -q 'id="evals"' "$TMP/run/report.html" && ok || bad "report --run"
 expect_fail "report of a non-run" "not a run folder" $FERKIT report --run "$TMP/data"
+# the full audit kept with the run (replacing training's exact-only one), and as a page of its own
+$FERKIT audit --data "$TMP/data" --run "$TMP/run" --html "$TMP/audit.html" >/dev/null 2>&1 &&
+  /usr/bin/python3 -c "import json,sys; assert json.load(open(sys.argv[1]))['near_duplicates_searched']" "$TMP/run/audit.json" &&
+  grep -q 'id="audit"' "$TMP/run/report.html" && grep -q 'Noise floor' "$TMP/audit.html" && ok || bad "audit --run --html"
 
 # weights inspect: a torchvision state dict and ferkit's own bundle
 if /usr/bin/python3 -c "import torchvision" 2>/dev/null; then

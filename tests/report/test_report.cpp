@@ -93,6 +93,9 @@ class RunReport : public ::testing::Test {
     sc.out = *tmp_ / "data";
     sc.scale = 0.1;
     write_synthetic_dataset(sc);
+    // one train image copied over a valid one: the audit at training start finds it, the report draws it
+    fs::copy_file(fs::path(sc.out) / "FER2013Train" / "fer0000003.png", fs::path(sc.out) / "FER2013Valid" / "fer0000000.png",
+                  fs::copy_options::overwrite_existing);
     TrainConfig c;
     c.data = sc.out;
     c.out = *tmp_ / "run";
@@ -124,10 +127,12 @@ TEST_F(RunReport, TrainingWritesACompleteSelfContainedReport) {
   const std::string run = *tmp_ / "run";
   const std::string page = test_read(run + "/report.html");
   for (const char* id : {"summary", "curves", "stability", "classes", "confusion", "calibration", "distribution", "posthoc",
-                         "warnings", "config"})
+                         "audit", "warnings", "config"})
     EXPECT_NE(page.find(std::string("id=\"") + id + "\""), std::string::npos) << id;
   const auto imgs = images_of(page);
-  EXPECT_EQ(imgs.size(), 7u);  // curves, recall per epoch, recall bars, confusion, reliability, distribution, post-hoc
+  // curves, recall per epoch, recall bars, confusion, reliability, distribution, post-hoc, duplicate pairs
+  EXPECT_EQ(imgs.size(), 8u);
+  EXPECT_NE(page.find("1 of 80 valid images (1.2%) have an exact copy in another split"), std::string::npos);
   for (const auto& src : imgs) EXPECT_EQ(src.rfind("data:image/png;base64,iVBORw0KGgo", 0), 0u) << src;
   EXPECT_EQ(page.find("id=\"problems\""), std::string::npos);  // nothing missing
   EXPECT_EQ(page.find("src=\"plots/"), std::string::npos);     // nothing linked

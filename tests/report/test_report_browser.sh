@@ -29,7 +29,7 @@ broken=$(sed -n 's/.*data-images-broken="\([0-9]*\)".*/\1/p' <<<"$body")
 [ -n "$images" ] || fail "the page's load script did not run: $body"
 [ "$images" -ge 7 ] || fail "expected at least 7 images, the page has $images"
 [ "$broken" = "0" ] || fail "$broken of $images images did not load"
-for id in summary curves stability classes confusion calibration distribution posthoc evals warnings config; do
+for id in summary curves stability classes confusion calibration distribution posthoc evals audit warnings config; do
   grep -q "id=\"$id\"" "$TMP/dom.html" || fail "section $id missing"
 done
 mkdir -p "$ARTIFACTS"

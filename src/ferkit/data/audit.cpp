@@ -26,20 +26,25 @@ nlohmann::json duplicates_json(const Dataset& ds, const DuplicateReport& r, cons
   std::map<std::string, int64_t> kinds, where;
   int64_t conflicting = 0;
   // images of each split with a duplicate in another split (leakage), and within their own
-  std::vector<std::vector<char>> leaked(ds.splits.size()), repeated(ds.splits.size());
+  // (and, apart, those whose only match in another split is a "similar" one)
+  std::vector<std::vector<char>> leaked(ds.splits.size()), repeated(ds.splits.size()), resembling(ds.splits.size());
   for (size_t s = 0; s < ds.splits.size(); ++s) {
     leaked[s].assign(ds.splits[s].size(), 0);
     repeated[s].assign(ds.splits[s].size(), 0);
+    resembling[s].assign(ds.splits[s].size(), 0);
   }
   for (const auto& p : r.pairs) {
     const int la = labels[p.a.split][p.a.row], lb = labels[p.b.split][p.b.row];
     const bool conflict = la >= 0 && lb >= 0 && la != lb;
-    conflicting += conflict;
+    const bool similar_only = p.kind == "similar";
+    conflicting += conflict && !similar_only;
     ++kinds[p.kind];
     const std::string& sa = ds.splits[p.a.split].name;
     const std::string& sb = ds.splits[p.b.split].name;
     ++where[sa == sb ? sa : sa + "-" + sb];
-    if (p.a.split != p.b.split) {
+    if (similar_only) {
+      if (p.a.split != p.b.split) resembling[p.a.split][p.a.row] = resembling[p.b.split][p.b.row] = 1;
+    } else if (p.a.split != p.b.split) {
       leaked[p.a.split][p.a.row] = leaked[p.b.split][p.b.row] = 1;
     } else {
       repeated[p.a.split][p.b.row] = 1;  // the later copy is the extra one
@@ -55,18 +60,20 @@ nlohmann::json duplicates_json(const Dataset& ds, const DuplicateReport& r, cons
   }
   nlohmann::json per_split = nlohmann::json::object();
   for (size_t s = 0; s < ds.splits.size(); ++s) {
-    int64_t l = 0, rep = 0;
+    int64_t l = 0, rep = 0, res = 0;
     for (char c : leaked[s]) l += c;
     for (char c : repeated[s]) rep += c;
+    for (size_t i = 0; i < resembling[s].size(); ++i) res += resembling[s][i] && !leaked[s][i];
     per_split[ds.splits[s].name] = {{"images", ds.splits[s].size()},
                                     {"with_a_copy_in_another_split", l},
+                                    {"with_only_a_similar_image_in_another_split", res},
                                     {"extra_copies_within", rep}};
   }
   return {{"pairs", pairs},
           {"count", r.pairs.size()},
           {"by_kind", kinds},
           {"by_splits", where},
-          {"conflicting_labels", conflicting},
+          {"conflicting_labels", conflicting},  // among exact and near pairs
           {"per_split", per_split},
           {"candidates_checked", r.candidates},
           {"seconds", r.seconds}};
@@ -156,6 +163,10 @@ nlohmann::json audit_dataset(const Dataset& ds, const AuditOptions& o) {
                       {"layout", layout_name(ds.layout)},
                       {"images", images},
                       {"near_duplicates_searched", o.near_duplicates},
+                      {"thresholds", {{"candidate", dup.candidate_similarity},
+                                      {"near", dup.near_similarity},
+                                      {"similar", dup.similar_similarity < dup.near_similarity ? nlohmann::json(dup.similar_similarity)
+                                                                                                : nlohmann::json(nullptr)}}},
                       {"duplicates", duplicates_json(ds, r, labels)},
                       {"label_noise", label_noise_json(ds)},
                       {"noise_floor", noise_floor_json(ds, o.typical_accuracy)}};
@@ -173,6 +184,11 @@ std::vector<std::string> audit_warnings(const nlohmann::json& a) {
                               "them, and a figure measured on {} counts them",
                               leaked, n, split, 100.0 * leaked / n,
                               a.value("near_duplicates_searched", true) ? "an exact or near" : "an exact", split));
+    const int64_t resembling = s.value("with_only_a_similar_image_in_another_split", int64_t{0});
+    if (resembling > 0 && split != "train")
+      w.push_back(fmt::format("{} more {} images ({:.1f}%) have a similar image in another split (the same photograph more "
+                              "heavily edited, or the same shoot: see the montage)",
+                              resembling, split, 100.0 * resembling / n));
     const int64_t extra = s["extra_copies_within"];
     if (extra > 0) w.push_back(fmt::format("{} {} images are extra copies of other {} images", extra, split, split));
   }
@@ -196,13 +212,25 @@ std::string format_audit(const nlohmann::json& a, int max_pairs) {
   std::string s = fmt::format("{} ({}): {} images\n\nduplicates ({}; {} candidate pairs checked, {:.1f} s): {} pairs, {} with "
                               "conflicting labels\n",
                               a["root"].get<std::string>(), a["layout"].get<std::string>(), a["images"].get<int64_t>(),
-                              a["near_duplicates_searched"].get<bool>() ? "exact and near" : "exact only",
+                              !a["near_duplicates_searched"].get<bool>()           ? "exact only"
+                              : a["thresholds"]["similar"].is_null() ? "exact and near"
+                                                                     : "exact, near and similar",
                               d["candidates_checked"].get<int64_t>(), d["seconds"].get<double>(), d["count"].get<int64_t>(),
                               d["conflicting_labels"].get<int64_t>());
   for (const auto& [k, n] : d["by_kind"].items()) s += fmt::format("  {:<14} {}\n", k, n.get<int64_t>());
   for (const auto& [k, n] : d["by_splits"].items()) s += fmt::format("  {:<14} {}\n", k, n.get<int64_t>());
+  // Pairs between splits (leakage) first, conflicting labels first among them; exact and near
+  // before similar.
+  std::vector<const nlohmann::json*> order;
+  for (const auto& p : d["pairs"]) order.push_back(&p);
+  auto rank = [](const nlohmann::json* p) {
+    return ((*p)["a"]["split"] == (*p)["b"]["split"] ? 4 : 0) + ((*p)["kind"] == "similar" ? 2 : 0) +
+           ((*p)["conflict"].get<bool>() ? 0 : 1);
+  };
+  std::stable_sort(order.begin(), order.end(), [&](auto* x, auto* y) { return rank(x) < rank(y); });
   int listed = 0;
-  for (const auto& p : d["pairs"]) {
+  for (const nlohmann::json* pp : order) {
+    const auto& p = *pp;
     if (listed++ >= max_pairs) {
       s += fmt::format("  ... ({} more; --json lists all)\n", d["count"].get<int64_t>() - max_pairs);
       break;

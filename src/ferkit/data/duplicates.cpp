@@ -224,7 +224,8 @@ DuplicateReport find_duplicates(const Dataset& ds, const DuplicateOptions& o) {
       cv::minMaxLoc(scores, nullptr, &top, nullptr, &at);
       if (top > best.similarity) best.similarity = top, best.mirrored = flip, best.dx = at.x - margin, best.dy = at.y - margin;
     }
-    if (best.similarity >= o.near_similarity) {
+    if (best.similarity >= std::min(o.near_similarity, o.similar_similarity)) {
+      if (best.similarity < o.near_similarity) best.kind = "similar";
       near[k] = best;
       keep[k] = 1;
     }

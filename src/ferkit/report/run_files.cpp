@@ -111,6 +111,13 @@ RunFiles read_run(const std::string& dir) {
   r.has_bundle = fs::exists(root / "model.ferkit");
   if (!r.has_last_checkpoint) r.problems.push_back("checkpoints/last.pt is missing: the run cannot be resumed");
   if (!r.has_bundle && has_summary) r.problems.push_back("model.ferkit is missing: the model cannot be deployed");
+  if (fs::exists(root / "audit.json")) {
+    try {
+      r.audit = nlohmann::json::parse(read_text_file((root / "audit.json").string()));
+    } catch (const nlohmann::json::exception& e) {
+      r.problems.push_back((root / "audit.json").string() + ": not valid JSON (" + e.what() + ")");
+    }
+  }
   std::vector<fs::path> evals;
   for (const auto& e : fs::directory_iterator(root)) {
     const std::string f = e.path().filename().string();

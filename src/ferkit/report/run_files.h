@@ -25,6 +25,7 @@ struct RunFiles {
   MetricsTable metrics;
   nlohmann::json summary;           // null when missing or unreadable (a run still training)
   std::vector<std::pair<std::string, nlohmann::json>> evals;  // eval-*.json by file name
+  nlohmann::json audit;             // audit.json (the data audit; null when absent)
   bool has_last_checkpoint = false, has_best_checkpoint = false, has_bundle = false;
   std::vector<std::string> problems;  // what is missing or damaged, in words
 };

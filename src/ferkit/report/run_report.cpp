@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "ferkit/report/audit_section.h"
 #include "ferkit/report/html.h"
 #include "ferkit/report/html_page.h"
 #include "ferkit/report/plots.h"
@@ -313,6 +314,13 @@ std::string write_run_report(const std::string& run_dir, const std::string& out_
   body += distribution_section(r, plots_dir);
   body += posthoc_section(r, plots_dir);
   body += evals_section(r);
+  if (r.audit.is_object()) {
+    try {
+      body += audit_section_html(r.audit, (plots_dir / "duplicate_pairs.png").string(), false);
+    } catch (const nlohmann::json::exception& e) {  // a hand-edited or foreign audit.json
+      body += "<p class=\"missing\">audit.json: not an audit of this ferkit (" + html::escape(e.what()) + ")</p>\n";
+    }
+  }
   body += warnings_section(r);
   body += "<h2 id=\"config\">Configuration</h2>\n";
   body += r.config_yaml.empty() ? "<p class=\"missing\">config.yaml is missing.</p>\n"

@@ -11,6 +11,7 @@
 #include <torch/torch.h>
 
 #include "ferkit/data/audit.h"
+#include "ferkit/data/audit_montage.h"
 #include "ferkit/data/loader.h"
 #include "ferkit/eval/evaluator.h"
 #include "ferkit/models/bundle.h"
@@ -99,8 +100,10 @@ TrainSummary run_training(TrainConfig c, bool resume, const std::function<void(i
   // validation split): what the user should know before trusting the figures of this run.
   AuditOptions quick_audit;
   quick_audit.near_duplicates = false;
-  const std::vector<std::string> audit_notes = audit_dataset(ds, quick_audit)["warnings"];
+  const nlohmann::json audit = audit_dataset(ds, quick_audit);
+  const std::vector<std::string> audit_notes = audit["warnings"];
   for (const auto& w : audit_notes) spdlog::warn("data: {}", w);
+  write_run_audit(run.string(), ds, audit);
 
   Preprocess pre;
   pre.input_size = c.input_size;

@@ -10,6 +10,9 @@
 #include <torch/types.h>
 
 namespace ferkit {
+namespace infer {
+class GraphBuilder;
+}
 
 struct BackboneSpec {
   std::string name = "small_cnn";
@@ -30,6 +33,9 @@ class Backbone : public torch::nn::Module {
   // Where the original architecture keeps its ImageNet classifier in a checkpoint ("fc" for
   // torchvision's ResNet); those tensors map to ferkit's head. Empty when there is none.
   virtual std::string classifier_prefix() const { return ""; }
+  // Describes forward_features into an inference graph (BatchNorm folded): the fast inference
+  // path and the ONNX export. Returns the value id of the feature map. Must mirror forward_features.
+  virtual int to_graph(infer::GraphBuilder& graph, int input) = 0;
   // Truncates the network after a stage (its later stages are removed; num_features() follows).
   virtual void cut_after(const std::string& stage) = 0;
 

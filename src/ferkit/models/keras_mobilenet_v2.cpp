@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include "ferkit/infer/graph.h"
 #include "ferkit/models/mobilenet_v2.h"  // make_divisible
 #include "ferkit/util/error.h"
 
@@ -120,5 +121,26 @@ at::Tensor KerasMobileNetV2::forward_until(const at::Tensor& x, const std::strin
 }
 
 at::Tensor KerasMobileNetV2::forward_features(const at::Tensor& x) { return forward_until(x, ""); }
+
+int KerasMobileNetV2::to_graph(infer::GraphBuilder& g, int x) {
+  // keras_pad: (0, 1) on even sides, (1, 1) on odd ones
+  auto pad = [&](int v) {
+    const auto& s = g.shape(v);
+    return g.pad(v, {s[1] % 2 ? 1 : 0, s[2] % 2 ? 1 : 0, 1, 1});
+  };
+  x = g.clip(g.conv(*conv1_, bn_conv1_.get(), pad(x), "backbone.Conv1"), 0, 6);
+  for (size_t b = 0; b < kept_blocks_; ++b) {
+    Block& blk = blocks_[b];
+    const std::string p = "backbone." + std::string(b == 0 ? "expanded_conv_" : blk.name + "_");
+    int h = x;
+    if (blk.expand) h = g.clip(g.conv(*blk.expand, blk.expand_bn.get(), h, p + "expand"), 0, 6);
+    if (blk.stride == 2) h = pad(h);
+    h = g.clip(g.conv(*blk.depthwise, blk.depthwise_bn.get(), h, p + "depthwise"), 0, 6);
+    h = g.conv(*blk.project, blk.project_bn.get(), h, p + "project");
+    x = blk.residual ? g.add(h, x) : h;
+  }
+  if (keep_last_) x = g.clip(g.conv(*conv_last_, bn_last_.get(), x, "backbone.Conv_1"), 0, 6);
+  return x;
+}
 
 }  // namespace ferkit

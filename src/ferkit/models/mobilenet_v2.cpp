@@ -4,6 +4,8 @@
 
 #include <torch/torch.h>
 
+#include "ferkit/infer/graph.h"
+
 namespace ferkit {
 
 int64_t make_divisible(double v, int64_t divisor) {
@@ -33,6 +35,25 @@ class InvertedResidualImpl : public torch::nn::Module {
     conv_ = register_module("conv", conv);
   }
   at::Tensor forward(at::Tensor x) { return use_residual_ ? x + conv_->forward(x) : conv_->forward(x); }
+  int to_graph(infer::GraphBuilder& g, int x, const std::string& name) {
+    int h = x;
+    const auto parts = conv_->named_children();
+    for (size_t i = 0; i < parts.size(); ++i) {
+      const std::string part = name + ".conv." + parts[i].key();
+      if (const auto* cbr = parts[i].value()->as<SeqImpl>()) {
+        h = conv_bn_relu6_graph(g, *cbr, h, part);
+      } else {  // the linear projection: conv, BatchNorm
+        h = g.conv(*parts[i].value()->as<torch::nn::Conv2d>(), parts[i + 1].value()->as<torch::nn::BatchNorm2d>(), h, part);
+        ++i;
+      }
+    }
+    return use_residual_ ? g.add(h, x) : h;
+  }
+  // Seq(conv, BatchNorm, relu6) of conv_bn_relu6 (the relu6 is a Functional, which has no options to read)
+  static int conv_bn_relu6_graph(infer::GraphBuilder& g, const SeqImpl& cbr, int x, const std::string& name) {
+    const auto c = cbr.named_children();
+    return g.clip(g.conv(*c[0].value()->as<torch::nn::Conv2d>(), c[1].value()->as<torch::nn::BatchNorm2d>(), x, name + ".0"), 0, 6);
+  }
 
  private:
   bool use_residual_;
@@ -97,5 +118,17 @@ void MobileNetV2::cut_after(const std::string& stage) {
 }
 
 at::Tensor MobileNetV2::forward_features(const at::Tensor& x) { return features_seq_->forward(x); }
+
+int MobileNetV2::to_graph(infer::GraphBuilder& g, int x) {
+  const auto children = features_seq_->named_children();
+  for (const auto& child : children) {
+    const std::string name = "backbone.features." + child.key();
+    if (auto* block = child.value()->as<InvertedResidualImpl>())
+      x = block->to_graph(g, x, name);
+    else
+      x = InvertedResidualImpl::conv_bn_relu6_graph(g, *child.value()->as<SeqImpl>(), x, name);
+  }
+  return x;
+}
 
 }  // namespace ferkit

@@ -2,6 +2,8 @@
 
 #include <torch/torch.h>
 
+#include "ferkit/infer/graph.h"
+
 namespace ferkit {
 
 namespace {
@@ -41,6 +43,13 @@ class BlockImpl : public torch::nn::Module {
     if (bottleneck_) out = bn3_->forward(conv3_->forward(torch::relu(out)));
     const at::Tensor identity = downsample_ ? downsample_->forward(x) : x;
     return torch::relu(out + identity);
+  }
+  int to_graph(infer::GraphBuilder& g, int x, const std::string& name) {
+    int out = g.relu(g.conv(*conv1_, bn1_.get(), x, name + ".conv1"));
+    out = g.conv(*conv2_, bn2_.get(), out, name + ".conv2");
+    if (bottleneck_) out = g.conv(*conv3_, bn3_.get(), g.relu(out), name + ".conv3");
+    const int identity = downsample_ ? g.sequential(*downsample_, x, name + ".downsample") : x;
+    return g.relu(g.add(out, identity));
   }
 
  private:
@@ -97,6 +106,17 @@ at::Tensor ResNet::forward_features(const at::Tensor& x) {
   if (!native_stem_) y = maxpool_->forward(y);
   for (int l = 0; l < kept_layers_; ++l) y = layers_[l]->forward(y);
   return y;
+}
+
+int ResNet::to_graph(infer::GraphBuilder& g, int x) {
+  x = g.relu(g.conv(*conv1_, bn1_.get(), x, "backbone.conv1"));
+  if (!native_stem_) x = g.max_pool(x, 3, 2, 1);
+  for (int l = 0; l < kept_layers_; ++l) {
+    size_t b = 0;
+    for (auto& block : *layers_[l])
+      x = block.get<BlockImpl>().to_graph(g, x, "backbone.layer" + std::to_string(l + 1) + "." + std::to_string(b++));
+  }
+  return x;
 }
 
 }  // namespace ferkit

@@ -2,6 +2,8 @@
 
 #include <torch/torch.h>
 
+#include "ferkit/infer/graph.h"
+
 namespace ferkit {
 
 void StagedBackbone::add_stage(const std::string& name, torch::nn::Sequential stage, int64_t channels) {
@@ -21,6 +23,11 @@ at::Tensor StagedBackbone::forward_features(const at::Tensor& x) {
   at::Tensor y = x;
   for (size_t s = 0; s < kept_; ++s) y = stages_[s]->forward(y);
   return y;
+}
+
+int StagedBackbone::to_graph(infer::GraphBuilder& g, int x) {
+  for (size_t s = 0; s < kept_; ++s) x = g.sequential(*stages_[s], x, "backbone." + names_[s]);
+  return x;
 }
 
 }  // namespace ferkit

@@ -1,0 +1,86 @@
+// The inference graph (BatchNorm folded, in-place activations) against the modules' own forward,
+// for every backbone of the registry, cut or whole, at even and odd feature-map sizes.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "ferkit/infer/graph.h"
+#include "ferkit/models/model.h"
+#include "ferkit/util/error.h"
+
+namespace ferkit {
+namespace {
+
+// Random BatchNorm statistics and affine parameters, so that folding them is tested (fresh
+// modules have mean 0, var 1, gamma 1, beta 0: an identity that hides a wrong fold).
+void randomize_norms(FerModel& model) {
+  torch::NoGradGuard no_grad;
+  for (auto& m : model->modules(false))
+    if (auto* bn = m->as<torch::nn::BatchNorm2d>()) {
+      bn->running_mean.normal_(0, 0.2);
+      bn->running_var.uniform_(0.5, 2.0);
+      bn->weight.uniform_(0.5, 1.5);
+      bn->bias.normal_(0, 0.2);
+    }
+}
+
+float max_abs_difference(FerModel& model, int64_t size, int64_t channels) {
+  model->eval();
+  const infer::Graph g = infer::model_graph(*model, size);
+  const torch::Tensor x = torch::rand({3, channels, size, size});
+  torch::NoGradGuard no_grad;
+  const torch::Tensor expected = model->forward(x);
+  const torch::Tensor got = infer::run_graph(g, x);
+  EXPECT_EQ(got.sizes(), expected.sizes());
+  return (got - expected).abs().max().item<float>();
+}
+
+TEST(InferenceGraph, MatchesForwardForEveryBackbone) {
+  torch::manual_seed(3);
+  for (const auto& name : backbone_names()) {
+    ModelSpec spec;
+    spec.backbone.name = name;
+    spec.backbone.in_channels = name == "small_cnn" || name == "vgg13_ferplus" ? 1 : 3;
+    if (name == "resnet50" || name == "resnet34") spec.backbone.width = 0.25;
+    if (name == "keras_mobilenet_v2") spec.backbone.width = 0.35;
+    spec.head = parse_head_spec("32,dropout=0.3");
+    FerModel model(spec);
+    randomize_norms(model);
+    model->set_logit_adjustment(torch::randn({8}));
+    // 48: keras' stride-2 paddings meet an odd 3x3 map; 64: even all the way down
+    for (int64_t size : {48, 64}) {
+      const float d = max_abs_difference(model, size, spec.backbone.in_channels);
+      EXPECT_LT(d, 1e-4) << name << " at " << size;
+    }
+  }
+}
+
+TEST(InferenceGraph, FollowsACutBackbone) {
+  torch::manual_seed(4);
+  for (const auto& [name, stage] : std::vector<std::pair<std::string, std::string>>{
+           {"resnet18", "layer2"}, {"mobilenet_v2", "block4"}, {"keras_mobilenet_v2", "block_13"}, {"small_cnn", "stage3"}}) {
+    ModelSpec spec;
+    spec.backbone.name = name;
+    spec.backbone.width = name == "keras_mobilenet_v2" ? 0.35 : 0.5;
+    spec.cut_after = stage;
+    FerModel model(spec);
+    randomize_norms(model);
+    EXPECT_LT(max_abs_difference(model, 48, 1), 1e-4) << name << " cut after " << stage;
+  }
+}
+
+TEST(InferenceGraph, CountsMultiplyAdds) {
+  ModelSpec spec;
+  spec.backbone.name = "resnet18";
+  spec.backbone.in_channels = 3;
+  FerModel model(spec);
+  const infer::Graph g = infer::model_graph(*model, 224);
+  // torchvision's ResNet-18 at 224: 1.814 GMACs (the backbone's 1.8136 G + the 512 x 8 head)
+  EXPECT_NEAR(infer::graph_macs(g) / 1e9, 1.8136, 0.002);
+  EXPECT_EQ(g.shapes[g.output], (std::array<int64_t, 3>{8, 1, 1}));
+  ModelSpec small;
+  FerModel cnn(small);  // small_cnn: four 2x2 max-pools; 8 -> 4 -> 2 -> 1 -> 0
+  EXPECT_THROW(infer::model_graph(*cnn, 8), Error);
+}
+
+}  // namespace
+}  // namespace ferkit

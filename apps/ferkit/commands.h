@@ -21,6 +21,9 @@ void add_train_command(CLI::App& app, GlobalOptions& global);
 void add_eval_command(CLI::App& app, GlobalOptions& global);
 void add_weights_command(CLI::App& app, GlobalOptions& global);
 void add_report_command(CLI::App& app, GlobalOptions& global);  // report and compare
+void add_predict_command(CLI::App& app, GlobalOptions& global);
+void add_export_command(CLI::App& app, GlobalOptions& global);
+void add_serve_command(CLI::App& app, GlobalOptions& global);
 
 // Commands run after the whole command line has been parsed and checked (CLI11 callbacks
 // would run before leftover arguments are known). set_action attaches the work to a command.

@@ -49,6 +49,9 @@ int main(int argc, char** argv) {
   ferkit::cli::add_eval_command(app, global);
   ferkit::cli::add_report_command(app, global);
   ferkit::cli::add_weights_command(app, global);
+  ferkit::cli::add_predict_command(app, global);
+  ferkit::cli::add_serve_command(app, global);
+  ferkit::cli::add_export_command(app, global);
 
   app.parse_complete_callback([&]() {
     spdlog::set_pattern("[%H:%M:%S] %^%l%$ %v");

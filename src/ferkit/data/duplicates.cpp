@@ -16,6 +16,7 @@
 #include <torch/torch.h>
 
 #include "ferkit/util/error.h"
+#include "ferkit/util/threads.h"
 
 namespace ferkit {
 namespace {
@@ -98,20 +99,6 @@ void sort_pairs(std::vector<DuplicatePair>& pairs) {
   std::sort(pairs.begin(), pairs.end(), [](const DuplicatePair& x, const DuplicatePair& y) {
     return std::tie(x.a.split, x.a.row, x.b.split, x.b.row) < std::tie(y.a.split, y.a.row, y.b.split, y.b.row);
   });
-}
-
-// Runs body(k) for k in [0, n) on `threads` threads (a plain pool: at::parallel_for is serial
-// unless the caller is compiled with OpenMP).
-void parallel_loop(int64_t n, int threads, const std::function<void(int64_t)>& body) {
-  std::atomic<int64_t> next{0};
-  auto work = [&]() {
-    for (int64_t k; (k = next.fetch_add(64)) < n;)
-      for (int64_t i = k; i < std::min(n, k + 64); ++i) body(i);
-  };
-  std::vector<std::thread> pool;
-  for (int t = 1; t < threads; ++t) pool.emplace_back(work);
-  work();
-  for (auto& t : pool) t.join();
 }
 
 }  // namespace
@@ -198,14 +185,14 @@ DuplicateReport find_duplicates(const Dataset& ds, const DuplicateOptions& o) {
     for (int64_t k : {cand.i, cand.j})
       if (slot[k] < 0) slot[k] = static_cast<int64_t>(used.size()), used.push_back(k);
   std::vector<cv::Mat> band(used.size());
-  parallel_loop(static_cast<int64_t>(used.size()), threads, [&](int64_t u) {
+  parallel_for_each(static_cast<int64_t>(used.size()), threads, [&](int64_t u) {
     band[u] = band_pass(c.pixels[used[u]], c.side, false, o.band_fine, o.band_coarse);
   });
   stage("band-pass images");
   std::vector<DuplicatePair> near(candidates.size());
   std::vector<char> keep(candidates.size(), 0);
   const int margin = o.max_shift;
-  parallel_loop(static_cast<int64_t>(candidates.size()), threads, [&](int64_t k) {
+  parallel_for_each(static_cast<int64_t>(candidates.size()), threads, [&](int64_t k) {
     const auto [i, j, orientations] = candidates[k];
     for (int64_t e : exact_of[i])
       if (e == j) return;

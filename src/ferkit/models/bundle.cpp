@@ -117,4 +117,8 @@ bool read_ferkit_model_tensors(const std::string& path, std::vector<std::pair<st
   return true;
 }
 
+std::string bundle_path_of(const std::string& m) {
+  return std::filesystem::is_directory(m) ? (std::filesystem::path(m) / "model.ferkit").string() : m;
+}
+
 }  // namespace ferkit

@@ -1,6 +1,11 @@
 #include "ferkit/util/threads.h"
 
 #include <sched.h>
+
+#include <atomic>
+#include <exception>
+#include <mutex>
+#include <vector>
 #include <thread>
 
 #include <opencv2/core.hpp>
@@ -24,6 +29,27 @@ int set_threads(int n) {
   // OpenCV work happens inside ferkit's own worker threads; nested OpenCV threads only contend.
   cv::setNumThreads(0);
   return n;
+}
+
+void parallel_for_each(int64_t n, int threads, const std::function<void(int64_t)>& body, int64_t chunk) {
+  std::atomic<int64_t> next{0};
+  std::exception_ptr failure;
+  std::mutex failure_mutex;
+  auto work = [&]() {
+    try {
+      for (int64_t k; (k = next.fetch_add(chunk)) < n;)
+        for (int64_t i = k; i < std::min(n, k + chunk); ++i) body(i);
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(failure_mutex);
+      if (!failure) failure = std::current_exception();
+      next = n;  // the others stop at their next chunk
+    }
+  };
+  std::vector<std::thread> pool;
+  for (int t = 1; t < std::min<int64_t>(threads, (n + chunk - 1) / chunk); ++t) pool.emplace_back(work);
+  work();
+  for (auto& t : pool) t.join();
+  if (failure) std::rethrow_exception(failure);
 }
 
 }  // namespace ferkit

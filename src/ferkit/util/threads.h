@@ -1,5 +1,7 @@
 // Thread settings: LibTorch starts with one intra-op thread on these machines, so ferkit sets it.
 #pragma once
+#include <cstdint>
+#include <functional>
 
 namespace ferkit {
 
@@ -9,5 +11,10 @@ int available_cores();
 // Sets LibTorch's intra-op threads (and OpenCV's) to n; n <= 0 means available_cores().
 // Returns the number set.
 int set_threads(int n);
+
+// Runs body(k) for k in [0, n) on `threads` threads, `chunk` indices at a time (a plain pool:
+// at::parallel_for is serial unless the caller is compiled with OpenMP, which ferkit is not).
+// The first exception a body throws is rethrown once all threads have stopped.
+void parallel_for_each(int64_t n, int threads, const std::function<void(int64_t)>& body, int64_t chunk = 64);
 
 }  // namespace ferkit

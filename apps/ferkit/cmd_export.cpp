@@ -1,0 +1,47 @@
+// `ferkit export --model BUNDLE --onnx FILE.onnx`: the model as ONNX, preprocessing in its metadata.
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "commands.h"
+#include "ferkit/infer/onnx_export.h"
+#include "ferkit/models/bundle.h"
+#include "ferkit/util/error.h"
+
+namespace ferkit::cli {
+
+// The preprocessing in words, for the ONNX doc_string: what a user of the file must do.
+std::string preprocessing_sentence(const Preprocess& p, int stored_size) {
+  const std::string norm = p.normalize == "imagenet" ? "then (x - mean) / std per channel with torchvision's ImageNet mean and std"
+                           : p.normalize == "keras"  ? "then 2x - 1 (Keras MobileNetV2's [-1, 1])"
+                                                     : "nothing more";
+  return fmt::format("Input 'image': float32 (N, {}, {}, {}). Crop the face square, convert to grayscale, resize to {}x{} "
+                     "(area interpolation, as the training data was stored), then to {}x{} (bilinear){}; scale pixels to "
+                     "[0, 1], {}. Outputs: 'logits' and 'probabilities' (softmax), classes in ferkit.classes.",
+                     p.channels, p.input_size, p.input_size, stored_size, stored_size, p.input_size, p.input_size,
+                     p.channels == 3 ? ", replicate the gray channel to R, G, B" : "", norm);
+}
+
+void add_export_command(CLI::App& app, GlobalOptions& global) {
+  struct Args {
+    std::string model, onnx;
+  };
+  auto args = std::make_shared<Args>();
+  auto* cmd = app.add_subcommand("export", "write the model as ONNX (BatchNorm folded; preprocessing in the metadata)");
+  cmd->add_option("--model", args->model, "run folder (uses RUN/model.ferkit) or model bundle")->required();
+  cmd->add_option("--onnx", args->onnx, "ONNX file to write")->required();
+  set_action(cmd, [args]() {
+    const std::string path = bundle_path_of(args->model);
+    LoadedBundle b = load_bundle(path);
+    b.model->eval();
+    const int stored = b.info.extra.value("image_size", 48);
+    const infer::Graph g = infer::model_graph(*b.model, b.info.preprocess.input_size);
+    infer::OnnxMetadata meta{to_json(b.info.preprocess), b.info.class_names, to_json(b.info.spec),
+                             preprocessing_sentence(b.info.preprocess, stored)};
+    meta.preprocess["stored_image_size"] = stored;
+    infer::export_onnx(g, meta, args->onnx);
+    spdlog::info("wrote {}: {} ({} nodes, {:.1f} M multiply-adds per image); {}", args->onnx, b.info.spec.backbone.name,
+                 g.nodes.size(), infer::graph_macs(g) / 1e6, meta.description);
+  });
+}
+
+}  // namespace ferkit::cli

@@ -1,0 +1,177 @@
+#include "ferkit/infer/predictor.h"
+
+#include <fmt/format.h>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+#include <torch/torch.h>
+
+#include "ferkit/data/augment.h"
+#include "ferkit/util/error.h"
+
+namespace ferkit::infer {
+
+Predictor::Predictor(const std::string& bundle_path, const PredictOptions& o) : options_(o) {
+  FERKIT_CHECK(o.batch_size > 0, "--batch-size must be positive");
+  bundle_ = load_bundle(bundle_path);
+  bundle_.model->eval();
+  stored_size_ = bundle_.info.extra.value("image_size", 48);
+  if (o.folded) graph_ = model_graph(*bundle_.model, bundle_.info.preprocess.input_size);
+  detector_ = std::make_unique<FaceDetector>(o.detector);
+}
+
+cv::Mat Predictor::decode(const std::string& bytes) const {
+  FERKIT_CHECK(!bytes.empty(), "empty file (0 bytes)");
+  FERKIT_CHECK(static_cast<int64_t>(bytes.size()) <= options_.max_bytes,
+               fmt::format("{} bytes: larger than the limit of {} bytes", bytes.size(), options_.max_bytes));
+  int w = 0, h = 0;
+  if (image_header_size(bytes, w, h)) {
+    FERKIT_CHECK(w > 0 && h > 0, fmt::format("the image declares a size of {}x{}", w, h));
+    FERKIT_CHECK(static_cast<int64_t>(w) * h <= options_.max_pixels,
+                 fmt::format("{}x{} pixels: larger than the limit of {} pixels", w, h, options_.max_pixels));
+  }
+  cv::Mat gray;
+  try {
+    const cv::Mat raw(1, static_cast<int>(bytes.size()), CV_8UC1, const_cast<char*>(bytes.data()));
+    gray = cv::imdecode(raw, cv::IMREAD_GRAYSCALE);
+  } catch (const cv::Exception& e) {
+    throw Error(std::string("cannot be decoded: ") + e.what());
+  }
+  FERKIT_CHECK(!gray.empty(), "not an image that OpenCV can decode (PNG, JPEG, BMP, ...), or a damaged one");
+  FERKIT_CHECK(static_cast<int64_t>(gray.cols) * gray.rows <= options_.max_pixels,
+               fmt::format("{}x{} pixels: larger than the limit of {} pixels", gray.cols, gray.rows, options_.max_pixels));
+  return gray;
+}
+
+std::vector<std::vector<float>> Predictor::classify(const std::vector<cv::Mat>& faces) {
+  std::vector<std::vector<float>> out;
+  const Preprocess& pre = bundle_.info.preprocess;
+  const int64_t n_in = pre.input_size, c = pre.channels;
+  AugmentConfig none;
+  Rng rng(0);
+  for (size_t start = 0; start < faces.size(); start += options_.batch_size) {
+    const int64_t b = std::min<int64_t>(options_.batch_size, faces.size() - start);
+    torch::Tensor batch = torch::empty({b, c, n_in, n_in});
+    float* dst = batch.data_ptr<float>();
+    for (int64_t i = 0; i < b; ++i) augment_image(faces[start + i], none, pre, false, rng, dst + i * c * n_in * n_in);
+    torch::Tensor logits;
+    if (options_.folded) {
+      logits = run_graph(graph_, batch);
+    } else {
+      c10::InferenceMode guard;
+      logits = bundle_.model->forward(batch);
+    }
+    const torch::Tensor p = torch::softmax(logits, 1).contiguous();
+    auto a = p.accessor<float, 2>();
+    for (int64_t i = 0; i < b; ++i) {
+      std::vector<float> row(p.size(1));
+      for (int64_t k = 0; k < p.size(1); ++k) row[k] = a[i][k];
+      out.push_back(std::move(row));
+    }
+  }
+  return out;
+}
+
+ImagePrediction Predictor::find_faces(const cv::Mat& gray, const std::string& source, std::vector<cv::Mat>& crops) {
+  ImagePrediction r;
+  r.source = source;
+  r.width = gray.cols, r.height = gray.rows;
+  for (const cv::Rect& box : detector_->detect(gray)) {
+    FacePrediction f;
+    f.box = box;
+    r.faces.push_back(f);
+    // "none": the whole image is the face, as the training images were
+    crops.push_back(crop_face(gray, box, detector_->enabled() ? options_.detector.margin : 0.0, stored_size_));
+  }
+  return r;
+}
+
+void Predictor::fill(ImagePrediction& p, const std::vector<std::vector<float>>& probabilities) {
+  FERKIT_CHECK(probabilities.size() == p.faces.size(), "fill: one row of probabilities per face");
+  for (size_t k = 0; k < p.faces.size(); ++k) {
+    FacePrediction& f = p.faces[k];
+    f.probabilities = probabilities[k];
+    f.top = static_cast<int>(std::max_element(f.probabilities.begin(), f.probabilities.end()) - f.probabilities.begin());
+  }
+}
+
+std::vector<ImagePrediction> Predictor::predict_gray_batch(const std::vector<cv::Mat>& grays, const std::vector<std::string>& sources) {
+  std::vector<ImagePrediction> results;
+  std::vector<cv::Mat> crops;
+  for (size_t i = 0; i < grays.size(); ++i) results.push_back(find_faces(grays[i], sources[i], crops));
+  const auto probs = classify(crops);
+  size_t k = 0;
+  for (auto& r : results) {
+    const std::vector<std::vector<float>> mine(probs.begin() + k, probs.begin() + k + r.faces.size());
+    fill(r, mine);
+    k += r.faces.size();
+  }
+  return results;
+}
+
+ImagePrediction Predictor::predict_gray(const cv::Mat& gray, const std::string& source) {
+  return predict_gray_batch({gray}, {source}).front();
+}
+
+ImagePrediction Predictor::predict_encoded(const std::string& bytes, const std::string& source) {
+  try {
+    return predict_gray(decode(bytes), source);
+  } catch (const std::exception& e) {
+    ImagePrediction p;
+    p.source = source;
+    p.error = e.what();
+    return p;
+  }
+}
+
+nlohmann::json Predictor::model_json() const {
+  const auto& i = bundle_.info;
+  return {{"classes", i.class_names},
+          {"input_size", i.preprocess.input_size},
+          {"stored_image_size", stored_size_},
+          {"preprocess", to_json(i.preprocess)},
+          {"architecture", to_json(i.spec)},
+          {"detector", detector_->source()},
+          {"inference", options_.folded ? "graph, BatchNorm folded" : "module forward"}};
+}
+
+nlohmann::json to_json(const ImagePrediction& p, const std::vector<std::string>& names) {
+  nlohmann::json j = {{"source", p.source}};
+  if (p.frame >= 0) j["frame"] = p.frame;
+  if (!p.error.empty()) {
+    j["error"] = p.error;
+    return j;
+  }
+  j["width"] = p.width;
+  j["height"] = p.height;
+  nlohmann::json faces = nlohmann::json::array();
+  for (const auto& f : p.faces) {
+    nlohmann::json probs = nlohmann::json::object();
+    for (size_t k = 0; k < f.probabilities.size() && k < names.size(); ++k) probs[names[k]] = f.probabilities[k];
+    faces.push_back({{"box", {{"x", f.box.x}, {"y", f.box.y}, {"width", f.box.width}, {"height", f.box.height}}},
+                     {"emotion", names.at(f.top)},
+                     {"confidence", f.probabilities.at(f.top)},
+                     {"probabilities", probs}});
+  }
+  j["faces"] = faces;
+  return j;
+}
+
+cv::Mat annotate(const cv::Mat& image, const ImagePrediction& p, const std::vector<std::string>& names) {
+  cv::Mat out;
+  if (image.channels() == 1) cv::cvtColor(image, out, cv::COLOR_GRAY2BGR);
+  else out = image.clone();
+  const int thick = std::max(1, std::min(out.cols, out.rows) / 300);
+  const double scale = std::max(0.4, std::min(out.cols, out.rows) / 800.0);
+  for (const auto& f : p.faces) {
+    cv::rectangle(out, f.box, cv::Scalar(0, 200, 0), thick + 1);
+    const std::string label = fmt::format("{} {:.0f}%", names.at(f.top), 100 * f.probabilities.at(f.top));
+    int base = 0;
+    const cv::Size ts = cv::getTextSize(label, cv::FONT_HERSHEY_SIMPLEX, scale, thick, &base);
+    const cv::Point at(f.box.x, std::max(ts.height + 4, f.box.y - 4));
+    cv::rectangle(out, cv::Rect(at.x, at.y - ts.height - 4, ts.width + 4, ts.height + base + 6), cv::Scalar(0, 200, 0), cv::FILLED);
+    cv::putText(out, label, at + cv::Point(2, 0), cv::FONT_HERSHEY_SIMPLEX, scale, cv::Scalar(0, 0, 0), thick, cv::LINE_AA);
+  }
+  return out;
+}
+
+}  // namespace ferkit::infer

@@ -1,0 +1,48 @@
+// `ferkit serve`: the HTTP API over a Predictor (cpp-httplib).
+//   POST /v1/predict   an image (multipart/form-data, any field; or a raw image/* or
+//                      application/octet-stream body) -> the JSON of `ferkit predict --json`
+//   GET  /v1/health    {"status": "ok", ...}
+//   GET  /v1/model     classes, input size, preprocessing, architecture
+// Errors are JSON too ({"error": ...}) with 400 (empty or bad request), 413 (body over the
+// limit), 415 (wrong content type), 422 (not a decodable image, or too many pixels), 404.
+// Connections are handled by a fixed pool of threads with a bounded queue (the listener waits
+// when it is full); faces of concurrent requests are classified together (Batcher).
+#pragma once
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "ferkit/infer/predictor.h"
+
+namespace ferkit::serve {
+
+struct ServeOptions {
+  std::string host = "127.0.0.1";  // loopback only unless asked
+  int port = 8080;                 // 0: any free port (bind() says which)
+  int workers = 8;                 // connection threads
+  int queue = 64;                  // connections waiting for a worker before the listener waits
+  int64_t max_body_bytes = 16 << 20;
+  int timeout_s = 10;              // read and write timeouts per connection
+  int batch_size = 32;             // faces per forward pass
+  int batch_wait_ms = 2;           // how long a batch waits for more requests
+};
+
+class Server {
+ public:
+  Server(infer::Predictor& predictor, const ServeOptions& options);
+  ~Server();
+  // Binds the socket; returns the port (useful with port 0). Throws Error when it cannot bind.
+  int bind();
+  // Serves until stop(); returns then.
+  void run();
+  // Thread-safe; also what SIGTERM/SIGINT lead to in `ferkit serve`.
+  void stop();
+  int64_t requests() const;
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace ferkit::serve

@@ -8,7 +8,6 @@
 #include <fmt/format.h>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
-#include <opencv2/videoio.hpp>
 #include <spdlog/spdlog.h>
 
 #include "commands.h"
@@ -191,31 +190,15 @@ void add_predict_command(CLI::App& app, GlobalOptions& global) {
           out.write(p);
           continue;
         }
-        cv::VideoCapture video(in.path);
-        if (!video.isOpened()) {
+        try {
+          infer::predict_video(predictor, in.path, args->every, args->max_frames, [&](const infer::ImagePrediction& p, const cv::Mat& frame) {
+            out.write(p);
+            save_annotated(frame, p, fmt::format("{}_f{:06d}.png", fs::path(in.path).stem().string(), p.frame));
+          });
+        } catch (const Error& e) {
           infer::ImagePrediction p;
           p.source = in.path;
-          p.error = "cannot open the video (no OpenCV backend reads it, or it is damaged)";
-          out.write(p);
-          continue;
-        }
-        cv::Mat frame, gray;
-        int64_t analysed = 0;
-        for (int64_t index = 0; video.read(frame); ++index) {
-          if (index % args->every != 0) continue;
-          if (args->max_frames > 0 && analysed >= args->max_frames) break;
-          ++analysed;
-          if (frame.channels() == 1) gray = frame;
-          else cv::cvtColor(frame, gray, frame.channels() == 4 ? cv::COLOR_BGRA2GRAY : cv::COLOR_BGR2GRAY);
-          infer::ImagePrediction p = predictor.predict_gray(gray, in.path);
-          p.frame = index;
-          out.write(p);
-          save_annotated(frame, p, fmt::format("{}_f{:06d}.png", fs::path(in.path).stem().string(), index));
-        }
-        if (analysed == 0) {
-          infer::ImagePrediction p;
-          p.source = in.path;
-          p.error = "the video has no readable frame";
+          p.error = e.what();
           out.write(p);
         }
         continue;

@@ -4,7 +4,8 @@
 #include <iostream>
 #include <thread>
 
-#include <pthread.h>
+#include <atomic>
+#include <chrono>
 #include <spdlog/spdlog.h>
 
 #include "commands.h"
@@ -12,6 +13,10 @@
 #include "ferkit/util/threads.h"
 
 namespace ferkit::cli {
+namespace {
+volatile std::sig_atomic_t g_stop_signal = 0;
+extern "C" void on_stop_signal(int sig) { g_stop_signal = sig; }
+}  // namespace
 
 void add_serve_command(CLI::App& app, GlobalOptions& global) {
   struct Args {
@@ -36,31 +41,26 @@ void add_serve_command(CLI::App& app, GlobalOptions& global) {
   cmd->add_option("--margin", args->predict.detector.margin, "added around a found face, as a share of its side")->capture_default_str();
   cmd->add_option("--max-pixels", args->predict.max_pixels, "images with more pixels are refused (422)")->capture_default_str();
   set_action(cmd, [args, &global]() {
-    // SIGTERM and SIGINT go to one thread that stops the server; every other thread (the
-    // server's included, which inherit this mask) never sees them.
-    sigset_t stop_signals;
-    sigemptyset(&stop_signals);
-    sigaddset(&stop_signals, SIGTERM);
-    sigaddset(&stop_signals, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-
+    // SIGTERM and SIGINT (whichever thread they land on: LibTorch's and OpenCV's pools exist
+    // already) set a flag; a watcher thread sees it and stops the server, which then drains.
+    std::signal(SIGTERM, on_stop_signal);
+    std::signal(SIGINT, on_stop_signal);
     set_threads(global.threads);
     args->predict.max_bytes = std::max<int64_t>(args->predict.max_bytes, args->serve.max_body_bytes);
     infer::Predictor predictor(bundle_path_of(args->model), args->predict);
     serve::Server server(predictor, args->serve);
     const int port = server.bind();
+    std::atomic<bool> done{false};
     std::thread watcher([&] {
-      int sig = 0;
-      sigwait(&stop_signals, &sig);
-      if (sig != 0) spdlog::info("signal {}: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+      while (!done && !g_stop_signal) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      if (g_stop_signal) spdlog::info("signal {}: stopping", g_stop_signal == SIGTERM ? "SIGTERM" : "SIGINT");
       server.stop();
     });
     // The line a launcher (or the tests) waits for.
     std::cout << "listening on http://" << args->serve.host << ":" << port << std::endl;
     spdlog::info("model {}; faces: {}; {} workers", bundle_path_of(args->model), predictor.detector_source(), args->serve.workers);
     server.run();
-    // Stopped by a signal: the watcher has returned. Stopped otherwise: wake it.
-    pthread_kill(watcher.native_handle(), SIGTERM);
+    done = true;
     watcher.join();
     spdlog::info("stopped after {} requests", server.requests());
   });

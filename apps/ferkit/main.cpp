@@ -3,6 +3,7 @@
 #include <map>
 
 #include <CLI/CLI.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include "commands.h"
@@ -54,6 +55,8 @@ int main(int argc, char** argv) {
   ferkit::cli::add_export_command(app, global);
 
   app.parse_complete_callback([&]() {
+    // Messages go to stderr: stdout carries results (JSON, CSV, tables) that others parse.
+    spdlog::set_default_logger(spdlog::stderr_color_mt("ferkit"));
     spdlog::set_pattern("[%H:%M:%S] %^%l%$ %v");
     spdlog::set_level(global.quiet ? spdlog::level::warn : global.verbose ? spdlog::level::debug : spdlog::level::info);
     ferkit::set_threads(global.threads);

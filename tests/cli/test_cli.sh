@@ -95,6 +95,65 @@ expect_fail "unknown recipe" "unknown recipe 'fastest' (known: cpu-fast, seed, s
 expect_fail "unknown loss" "unknown loss 'hinge'" $FERKIT train --data "$TMP/data" --out "$TMP/run6" --loss hinge
 expect_fail "resume without a run" "no such file; is $TMP/nothing a ferkit run?" $FERKIT train --out "$TMP/nothing" --resume
 
+# predict: face crops (--detector none) from a folder, JSON lines; bad inputs are reported per
+# input, the others still processed, and the exit is non-zero
+mkdir -p "$TMP/photos/sub"
+cp "$TMP/data/FER2013Test/fer0000000.png" "$TMP/data/FER2013Test/fer0000001.png" "$TMP/photos/"
+cp "$TMP/data/FER2013Test/fer0000002.png" "$TMP/photos/sub/"
+: > "$TMP/photos/empty.png"
+echo "not an image" > "$TMP/photos/text.jpg"
+printf '\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x75\x30\x00\x00\x75\x30\x08\x00\x00\x00\x00' > "$TMP/photos/huge.png"
+echo "not a video" > "$TMP/photos/clip.mp4"
+$FERKIT predict --model "$TMP/run" --detector none --json "$TMP/photos" "$TMP/missing.png" >"$TMP/pred.jsonl" 2>"$TMP/pred.err"; rc=$?
+if [ $rc -eq 1 ] && /usr/bin/python3 - "$TMP/pred.jsonl" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+assert len(rows) == 8, len(rows)
+by = {r["source"].split("/")[-1]: r for r in rows}
+for f in ("fer0000000.png", "fer0000001.png", "fer0000002.png"):
+    faces = by[f]["faces"]
+    assert len(faces) == 1 and faces[0]["box"] == {"x": 0, "y": 0, "width": 48, "height": 48}, by[f]
+    assert abs(sum(faces[0]["probabilities"].values()) - 1) < 1e-4
+assert "empty file (0 bytes)" in by["empty.png"]["error"]
+assert "not an image" in by["text.jpg"]["error"]
+assert "30000x30000 pixels" in by["huge.png"]["error"], by["huge.png"]
+assert "cannot open the video" in by["clip.mp4"]["error"], by["clip.mp4"]
+assert "no such file" in by["missing.png"]["error"]
+PY
+then ok; else bad "predict --json with bad inputs (rc $rc): $(tail -n 3 "$TMP/pred.err")"; fi
+grep -q "5 of 8 inputs failed" "$TMP/pred.err" && ok || bad "predict: no summary of the failures"
+$FERKIT predict --model "$TMP/run" --detector none --csv --annotate "$TMP/ann" "$TMP/photos/fer0000000.png" >"$TMP/pred.csv" 2>/dev/null &&
+  head -n 1 "$TMP/pred.csv" | grep -q "^source,frame,face,x,y,width,height,emotion,confidence,p_neutral" &&
+  [ "$(wc -l <"$TMP/pred.csv")" -eq 2 ] && [ -s "$TMP/ann/fer0000000.png" ] && ok || bad "predict --csv --annotate"
+expect_fail "predict with a missing cascade" "no such cascade file" $FERKIT predict --model "$TMP/run" --detector "$TMP/none.xml" "$TMP/photos"
+
+# export: ONNX with the preprocessing in its metadata; python3-onnx's checker when present
+$FERKIT export --model "$TMP/run" --onnx "$TMP/model.onnx" >/dev/null 2>&1 && [ -s "$TMP/model.onnx" ] && ok || bad "export --onnx"
+if /usr/bin/python3 -c "import onnx" 2>/dev/null; then
+  /usr/bin/python3 -c "
+import json, onnx, sys
+m = onnx.load(sys.argv[1]); onnx.checker.check_model(m)
+meta = {p.key: p.value for p in m.metadata_props}
+assert json.loads(meta['ferkit.preprocess'])['input_size'] == 48 and len(json.loads(meta['ferkit.classes'])) == 8
+assert 'grayscale' in m.doc_string" "$TMP/model.onnx" && ok || bad "exported ONNX: checker or metadata"
+fi
+
+# serve: a free port, the endpoints, SIGTERM stops it cleanly (exit 0)
+if command -v curl >/dev/null; then
+  $FERKIT serve --model "$TMP/run" --port 0 --detector none >"$TMP/serve.out" 2>"$TMP/serve.err" &
+  spid=$!
+  for _ in $(seq 100); do grep -q "listening on" "$TMP/serve.out" 2>/dev/null && break; sleep 0.1; done
+  url=$(sed -n 's/^listening on //p' "$TMP/serve.out")
+  health=$(curl -s "$url/v1/health")
+  pred=$(curl -s -H "Content-Type: image/png" --data-binary @"$TMP/photos/fer0000000.png" "$url/v1/predict")
+  multi=$(curl -s -F "image=@$TMP/photos/fer0000001.png" "$url/v1/predict")
+  code=$(curl -s -o /dev/null -w "%{http_code}" -H "Content-Type: text/plain" --data "hello" "$url/v1/predict")
+  kill -TERM $spid; wait $spid; src=$?
+  if [ -n "$url" ] && grep -q '"status":"ok"' <<<"$health" && grep -q '"faces":\[{' <<<"$pred" &&
+     grep -q '"source":"fer0000001.png"' <<<"$multi" && [ "$code" = 415 ] && [ $src -eq 0 ] && grep -q "stopped after 3 requests" "$TMP/serve.err"
+  then ok; else bad "serve: url '$url' health '$health' predict '$pred' multipart '$multi' wrong type $code exit $src: $(tail -n 2 "$TMP/serve.err")"; fi
+fi
+
 # Ctrl-C during training: exit 130, the last complete epoch's checkpoint stays; --resume finishes
 $FERKIT train --data "$TMP/data" --out "$TMP/intr" --epochs 3 --width 0.25 >"$TMP/intr.log" 2>&1 &
 pid=$!

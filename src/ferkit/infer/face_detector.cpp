@@ -35,7 +35,9 @@ FaceDetector::FaceDetector(const DetectorOptions& o) : options_(o) {
   }
   source_ = o.cascade == "default" ? default_cascade_path() : o.cascade;
   FERKIT_CHECK(std::filesystem::is_regular_file(source_), source_ + ": no such cascade file");
-  FERKIT_CHECK(cascade_.load(source_), source_ + ": not an OpenCV cascade classifier (XML)");
+  auto first = std::make_unique<cv::CascadeClassifier>();
+  FERKIT_CHECK(first->load(source_), source_ + ": not an OpenCV cascade classifier (XML)");
+  idle_.push_back(std::move(first));
 }
 
 std::vector<cv::Rect> FaceDetector::detect(const cv::Mat& gray) {
@@ -43,10 +45,20 @@ std::vector<cv::Rect> FaceDetector::detect(const cv::Mat& gray) {
   std::vector<cv::Rect> faces;
   cv::Mat equalized;
   cv::equalizeHist(gray, equalized);  // the cascades were trained on equalised faces
+  std::unique_ptr<cv::CascadeClassifier> cascade;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    cascade_.detectMultiScale(equalized, faces, options_.scale_factor, options_.min_neighbors, 0,
-                              cv::Size(options_.min_face, options_.min_face));
+    if (!idle_.empty()) cascade = std::move(idle_.back()), idle_.pop_back();
+  }
+  if (!cascade) {
+    cascade = std::make_unique<cv::CascadeClassifier>();
+    FERKIT_CHECK(cascade->load(source_), source_ + ": cannot be loaded again");
+  }
+  cascade->detectMultiScale(equalized, faces, options_.scale_factor, options_.min_neighbors, 0,
+                            cv::Size(options_.min_face, options_.min_face));
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    idle_.push_back(std::move(cascade));
   }
   std::sort(faces.begin(), faces.end(), [](const cv::Rect& a, const cv::Rect& b) { return a.area() > b.area(); });
   return faces;

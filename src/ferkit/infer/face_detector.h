@@ -2,6 +2,7 @@
 // opencv-data by default, any cascade file by path, or "none" when the inputs are face crops),
 // and cropping a found face the way FER2013 crops them: a square around the box with a margin.
 #pragma once
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -35,8 +36,10 @@ class FaceDetector {
   DetectorOptions options_;
   bool enabled_ = true;
   std::string source_;
-  cv::CascadeClassifier cascade_;
-  std::mutex mutex_;  // detectMultiScale is not safe to call concurrently on one classifier
+  // detectMultiScale is not safe to call concurrently on one classifier: each caller borrows
+  // one of these, and another is loaded when all are in use (as many as concurrent callers).
+  std::vector<std::unique_ptr<cv::CascadeClassifier>> idle_;
+  std::mutex mutex_;
 };
 
 // The square face crop for a box (margin added, centred, the image's border replicated where the

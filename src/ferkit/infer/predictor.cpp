@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
+#include <opencv2/core/utils/logger.hpp>
+#include <opencv2/videoio.hpp>
 #include <torch/torch.h>
 
 #include "ferkit/data/augment.h"
@@ -132,6 +134,31 @@ nlohmann::json Predictor::model_json() const {
           {"architecture", to_json(i.spec)},
           {"detector", detector_->source()},
           {"inference", options_.folded ? "graph, BatchNorm folded" : "module forward"}};
+}
+
+int64_t predict_video(Predictor& predictor, const std::string& path, int every, int64_t max_frames,
+                      const std::function<void(const ImagePrediction&, const cv::Mat& frame)>& on_frame) {
+  FERKIT_CHECK(every > 0, "every Nth frame: N must be positive");
+  cv::VideoCapture video;
+  {  // OpenCV logs every backend it tries and fails with; the error below says it once
+    const auto level = cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_SILENT);
+    video.open(path);
+    cv::utils::logging::setLogLevel(level);
+  }
+  FERKIT_CHECK(video.isOpened(), "cannot open the video (no OpenCV backend reads it, or it is damaged)");
+  cv::Mat frame, gray;
+  int64_t analysed = 0;
+  for (int64_t index = 0; (max_frames <= 0 || analysed < max_frames) && video.read(frame); ++index) {
+    if (index % every != 0) continue;
+    ++analysed;
+    if (frame.channels() == 1) gray = frame;
+    else cv::cvtColor(frame, gray, frame.channels() == 4 ? cv::COLOR_BGRA2GRAY : cv::COLOR_BGR2GRAY);
+    ImagePrediction p = predictor.predict_gray(gray, path);
+    p.frame = index;
+    on_frame(p, frame);
+  }
+  FERKIT_CHECK(analysed > 0, "the video has no readable frame");
+  return analysed;
 }
 
 nlohmann::json to_json(const ImagePrediction& p, const std::vector<std::string>& names) {

@@ -3,6 +3,7 @@
 // stored image size), classify them in batches through the inference graph (BatchNorm folded).
 // One Predictor serves `ferkit predict` and `ferkit serve`; it is safe to share across threads.
 #pragma once
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -73,6 +74,12 @@ class Predictor {
   int stored_size_ = 48;
   std::unique_ptr<FaceDetector> detector_;
 };
+
+// Every `every`-th frame of a video (at most max_frames of them; 0: all), in order: on_frame gets
+// each frame's prediction (frame index set) and the frame. Returns the frames analysed. Throws
+// Error when the video cannot be opened or has no readable frame.
+int64_t predict_video(Predictor& predictor, const std::string& path, int every, int64_t max_frames,
+                      const std::function<void(const ImagePrediction&, const cv::Mat& frame)>& on_frame);
 
 nlohmann::json to_json(const ImagePrediction& p, const std::vector<std::string>& class_names);
 

@@ -58,8 +58,9 @@ void Batcher::loop() {
       ++batches_;
       size_t k = 0;
       for (Job* j : jobs) {
-        j->result.set_value(std::vector<std::vector<float>>(probs.begin() + k, probs.begin() + k + j->crops.size()));
-        k += j->crops.size();
+        const size_t n = j->crops.size();  // read before set_value: the waiting thread then frees the job
+        j->result.set_value(std::vector<std::vector<float>>(probs.begin() + k, probs.begin() + k + n));
+        k += n;
       }
     } catch (...) {
       for (Job* j : jobs) j->result.set_exception(std::current_exception());

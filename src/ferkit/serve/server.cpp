@@ -6,8 +6,8 @@
 #include <mutex>
 #include <thread>
 
-// Debian builds cpp-httplib as a library: its listen backlog is the compiled-in 5. The accept
-// loop hands connections to the pool at once, so the backlog only fills when `queue` does.
+#include <sys/socket.h>
+
 #include <httplib.h>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -83,6 +83,7 @@ struct Server::State {
   httplib::Server http;
   Batcher batcher;
   std::atomic<int64_t> requests{0}, failures{0};
+  int listen_fd = -1;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   State(infer::Predictor& p, const ServeOptions& o) : predictor(p), options(o), batcher(p, o.batch_size, o.batch_wait_ms) {}
 };
@@ -91,6 +92,13 @@ Server::Server(infer::Predictor& predictor, const ServeOptions& o) : state_(std:
   State& s = *state_;
   auto& http = s.http;
   http.new_task_queue = [o] { return new BoundedPool(o.workers, o.queue); };
+  // Debian builds cpp-httplib as a library whose listen backlog is 5: 50 clients connecting at
+  // once overflow it and some see their connection reset. Keep the listening socket to listen
+  // on it again with room for a burst (Linux takes the new backlog).
+  http.set_socket_options([&s](socket_t sock) {
+    httplib::default_socket_options(sock);
+    s.listen_fd = sock;
+  });
   http.set_payload_max_length(static_cast<size_t>(o.max_body_bytes));
   http.set_read_timeout(o.timeout_s, 0);
   http.set_write_timeout(o.timeout_s, 0);
@@ -169,6 +177,7 @@ int Server::bind() {
     FERKIT_CHECK(s.http.bind_to_port(s.options.host, port),
                  fmt::format("cannot bind to {}:{} (in use, or not an address of this machine)", s.options.host, port));
   }
+  if (s.listen_fd >= 0) ::listen(s.listen_fd, 512);
   return port;
 }
 

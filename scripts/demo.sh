@@ -19,8 +19,13 @@ rm -rf "$DEMO/run"
 "$FERKIT" eval --model "$DEMO/run" --data "$DEMO/data" --split test --tta flip -q >/dev/null
 # Training drew the report already; drawing it again adds the evaluations just made.
 "$FERKIT" report --run "$DEMO/run"
+# Using the model: the emotions of a few test faces (already crops: no face detection), and the
+# model as ONNX.
+"$FERKIT" predict --model "$DEMO/run" --detector none "$DEMO"/data/FER2013Test/fer000000[0-4].png
+"$FERKIT" export --model "$DEMO/run" --onnx "$DEMO/run/model.onnx"
 
 echo
 echo "demo finished in $(( $(date +%s) - start )) s"
 echo "  run folder:   $DEMO/run  (config.yaml, metrics.csv, checkpoints/, model.ferkit, eval-test*.json)"
 echo "  report:       $DEMO/run/report.html  (open it in a browser)"
+echo "  ONNX model:   $DEMO/run/model.onnx"

@@ -155,6 +155,44 @@ TEST(Predict, DetectsFacesWithTheDefaultCascade) {
   EXPECT_THROW(infer::Predictor(make_bundle(tmp), bad), Error);
 }
 
+// A group picture: six real FER+ faces (FER2013Valid) enlarged to 180 px on a grey 780 x 520
+// canvas, as in a photo of several people. The cascade must find each face, once, where it was
+// pasted: the box centre within the middle half of the pasted square (45 px of its centre).
+TEST(Predict, FindsEveryFaceOfAGroupPicture) {
+  FERKIT_REQUIRE_FERPLUS(dir);
+  try {
+    infer::default_cascade_path();
+  } catch (const Error& e) {
+    GTEST_SKIP() << e.what();
+  }
+  const std::vector<std::string> files = {"fer0028640.png", "fer0028650.png", "fer0028700.png",
+                                          "fer0028720.png", "fer0028800.png", "fer0028900.png"};
+  cv::Mat group(520, 780, CV_8UC1, cv::Scalar(128));
+  std::vector<cv::Point> centres;
+  for (size_t i = 0; i < files.size(); ++i) {
+    const cv::Mat face = cv::imread(dir + "/FER2013Valid/" + files[i], cv::IMREAD_GRAYSCALE);
+    ASSERT_FALSE(face.empty()) << files[i];
+    cv::Mat big;
+    cv::resize(face, big, {180, 180}, 0, 0, cv::INTER_CUBIC);
+    const cv::Point at(40 + static_cast<int>(i % 3) * 260, 40 + static_cast<int>(i / 3) * 260);
+    big.copyTo(group(cv::Rect(at, big.size())));
+    centres.push_back(at + cv::Point(90, 90));
+  }
+  test::TempDir tmp;
+  infer::Predictor p(make_bundle(tmp), infer::PredictOptions{});
+  const auto r = p.predict_encoded(encode(group, ".jpg"), "group.jpg");
+  ASSERT_TRUE(r.error.empty()) << r.error;
+  EXPECT_EQ(r.faces.size(), files.size());
+  std::vector<int> found(files.size(), 0);
+  for (const auto& f : r.faces) {
+    const cv::Point c(f.box.x + f.box.width / 2, f.box.y + f.box.height / 2);
+    for (size_t i = 0; i < centres.size(); ++i)
+      if (std::abs(c.x - centres[i].x) <= 45 && std::abs(c.y - centres[i].y) <= 45) ++found[i];
+    EXPECT_GT(f.box.width, 100);  // a face, not a feature of one
+  }
+  EXPECT_EQ(found, std::vector<int>(files.size(), 1));
+}
+
 TEST(Predict, VideosFrameByFrame) {
   test::TempDir tmp;
   const std::string video = tmp / "clip.avi";

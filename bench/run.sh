@@ -26,9 +26,22 @@ for i in $(seq "$REPS"); do
 done
 
 echo "== backbone throughput (random data, forward+backward+SGD and inference forward)"
-"$BUILD/bin/bench_backbones" "${SIZES:-48,64,112,224}" all "${SECONDS_PER_CASE:-2}" | tee "$TMP/backbones.jsonl"
+"$BUILD/bin/bench_backbones" "${SIZES:-48,64}" all "${SECONDS_PER_CASE:-2}" | tee "$TMP/backbones.jsonl"
 
-/usr/bin/python3 - "$TMP/load.jsonl" "$OUT" "$DATA" "$REPS" "$TMP/backbones.jsonl" <<'PY'
+THREADS=${THREADS:-$(nproc)}
+STEP_SECONDS=${STEP_SECONDS:-2}
+echo "== side by side with PyTorch: training step, inference, batch-1 latency ($REPS interleaved runs, $THREADS threads)"
+for i in $(seq "$REPS"); do
+  "$BUILD/bin/bench_step" gemm 1024 10 "$THREADS" | tee -a "$TMP/step.jsonl"
+  /usr/bin/python3 "$HERE/gemm_torch.py" 1024 10 "$THREADS" | tee -a "$TMP/step.jsonl"
+  for case in ${STEP_CASES:-small_cnn:48:64 resnet18:48:64 mobilenet_v2:48:64 resnet50:48:32}; do
+    IFS=: read -r backbone size batch <<<"$case"
+    "$BUILD/bin/bench_step" "$backbone" "$size" "$batch" "$STEP_SECONDS" "$THREADS" | tee -a "$TMP/step.jsonl"
+    /usr/bin/python3 "$HERE/step_torch.py" "$backbone" "$size" "$batch" "$STEP_SECONDS" "$THREADS" | tee -a "$TMP/step.jsonl"
+  done
+done
+
+/usr/bin/python3 - "$TMP/load.jsonl" "$OUT" "$DATA" "$REPS" "$TMP/backbones.jsonl" "$TMP/step.jsonl" <<'PY'
 import json, platform, statistics, subprocess, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
 def med(tool, key):
@@ -64,6 +77,48 @@ if bb:
               "| backbone | input | train img/s | inference img/s |", "|---|---:|---:|---:|"]
     for r in bb:
         lines.append(f"| {r['backbone']} | {r['input']} | {r['train_img_s']:.0f} | {r['infer_img_s']:.0f} |")
+st = [json.loads(l) for l in open(sys.argv[6]) if l.startswith("{")]
+if st:
+    def m(tool, key, **match):
+        vals = [r[key] for r in st if r["tool"] == tool and all(r.get(k) == v for k, v in match.items()) and r.get(key) is not None]
+        return statistics.median(vals) if vals else float("nan")
+    gemm_f, gemm_p = m("ferkit", "gflops", bench="gemm"), m("pytorch", "gflops", bench="gemm")
+    peak = max(gemm_f, gemm_p)  # one library underneath; the two medians differ by the machine's noise
+    lines += ["", "## Side by side with PyTorch (same models, batch, threads, random in-memory data)", "",
+              f"The machine's fp32 GEMM (1024 x 1024 x 1024, `at::mm`, median): {gemm_f:.1f} GFLOP/s from ferkit, "
+              f"{gemm_p:.1f} from PyTorch (the same OpenBLAS). Achieved GFLOP/s below: 2 x multiply-adds x images/s for "
+              "inference, 6 x for a training step (forward, and a backward pass of about twice its work).", "",
+              "| backbone | input | batch | train img/s ferkit | PyTorch | ratio | share of GEMM peak |",
+              "|---|---:|---:|---:|---:|---:|---:|"]
+    cases = []
+    for r in st:
+        if r.get("backbone") and (r["backbone"], r["input"], r["batch"]) not in cases:
+            cases.append((r["backbone"], r["input"], r["batch"]))
+    for b, i, n in cases:
+        k = dict(backbone=b, input=i, batch=n)
+        tf, tp = m("ferkit", "train_img_s", **k), m("pytorch", "train_img_s", **k)
+        macs = m("ferkit", "macs", **k)
+        lines.append(f"| {b} | {i} | {n} | {tf:.0f} | {tp:.0f} | {tf/tp:.2f}x | {6*macs*tf/1e9/peak:.0%} |")
+    # what predict and serve run: the graph on oneDNN where it can, else the dense graph
+    def served(key_mkldnn, key_graph, **k):
+        v = m("ferkit", key_mkldnn, **k)
+        return (v, "oneDNN") if v == v else (m("ferkit", key_graph, **k), "dense")
+    lines += ["", "Inference, batched: ferkit's inference graph (BatchNorm folded) as predict and serve run it (on oneDNN tensors",
+              "where every op has a oneDNN kernel, else dense), the dense graph, the modules' forward; PyTorch eager in inference mode.", "",
+              "| backbone | ferkit served img/s | path | dense graph | modules | PyTorch | ratio (served / PyTorch) | share of peak |",
+              "|---|---:|---|---:|---:|---:|---:|---:|"]
+    for b, i, n in cases:
+        k = dict(backbone=b, input=i, batch=n)
+        (g, path), dg = served("infer_mkldnn_img_s", "infer_graph_img_s", **k), m("ferkit", "infer_graph_img_s", **k)
+        mo, p = m("ferkit", "infer_img_s", **k), m("pytorch", "infer_img_s", **k)
+        lines.append(f"| {b} | {g:.0f} | {path} | {dg:.0f} | {mo:.0f} | {p:.0f} | {g/p:.2f}x | {2*m('ferkit','macs',**k)*g/1e9/peak:.0%} |")
+    lines += ["", "| backbone | batch-1 latency ms: ferkit served | dense graph | modules | PyTorch eager | PyTorch / ferkit served | peak RSS MB ferkit | PyTorch |",
+              "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for b, i, n in cases:
+        k = dict(backbone=b, input=i, batch=n)
+        (ls, _), lg = served("latency1_mkldnn_ms", "latency1_graph_ms", **k), m("ferkit", "latency1_graph_ms", **k)
+        lm, lp = m("ferkit", "latency1_ms", **k), m("pytorch", "latency1_ms", **k)
+        lines.append(f"| {b} | {ls:.2f} | {lg:.2f} | {lm:.2f} | {lp:.2f} | {lp/ls:.2f}x | {m('ferkit','peak_rss_mb',**k):.0f} | {m('pytorch','peak_rss_mb',**k):.0f} |")
 open(sys.argv[2], "w").write("\n".join(lines) + "\n")
 print("\n".join(lines))
 PY

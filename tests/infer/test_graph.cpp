@@ -68,6 +68,28 @@ TEST(InferenceGraph, FollowsACutBackbone) {
   }
 }
 
+TEST(InferenceGraph, RunsOnOneDnnWhereEveryOpHasAKernel) {
+  if (!at::hasMKLDNN()) GTEST_SKIP() << "this LibTorch has no oneDNN";
+  torch::manual_seed(5);
+  for (const auto& [name, expect] : std::vector<std::pair<std::string, bool>>{
+           {"small_cnn", true}, {"resnet18", true}, {"resnet50", true}, {"mobilenet_v2", false}, {"keras_mobilenet_v2", false}}) {
+    ModelSpec spec;
+    spec.backbone.name = name;
+    spec.backbone.in_channels = name == "small_cnn" ? 1 : 3;
+    spec.backbone.width = name == "small_cnn" ? 0.5 : name == "keras_mobilenet_v2" ? 0.35 : 0.25;
+    FerModel model(spec);
+    randomize_norms(model);
+    model->eval();
+    infer::Graph dense = infer::model_graph(*model, 48);
+    infer::Graph onednn = dense;
+    EXPECT_EQ(infer::use_mkldnn(onednn), expect) << name;
+    const torch::Tensor x = torch::rand({2, spec.backbone.in_channels, 48, 48});
+    const float d = (infer::run_graph(onednn, x) - infer::run_graph(dense, x)).abs().max().item<float>();
+    EXPECT_LT(d, 1e-4) << name;
+    EXPECT_FALSE(infer::run_graph(onednn, x).is_mkldnn());
+  }
+}
+
 TEST(InferenceGraph, CountsMultiplyAdds) {
   ModelSpec spec;
   spec.backbone.name = "resnet18";

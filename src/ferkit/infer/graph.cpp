@@ -161,6 +161,23 @@ Graph model_graph(FerModelImpl& model, int64_t input_size) {
   return graph;
 }
 
+bool use_mkldnn(Graph& g) {
+  if (!at::hasMKLDNN()) return false;
+  for (const auto& n : g.nodes) {
+    if (n.op == Op::GlobalAveragePool) break;
+    if (n.op != Op::Conv && n.op != Op::Relu && n.op != Op::Add && n.op != Op::MaxPool) return false;
+  }
+  c10::InferenceMode guard;
+  for (auto& n : g.nodes)
+    if (n.op == Op::Conv) {
+      n.mkldnn_weight = at::mkldnn_reorder_conv2d_weight(n.weight.to_mkldnn(), {n.pads[0], n.pads[1]}, {n.stride[0], n.stride[1]},
+                                                         {1, 1}, n.groups);
+      n.mkldnn_bias = n.bias.to_mkldnn();
+    }
+  g.mkldnn = true;
+  return true;
+}
+
 at::Tensor run_graph(const Graph& g, const at::Tensor& input) {
   c10::InferenceMode guard;
   // How many nodes read each value: the last reader may overwrite it (activations in place).
@@ -168,7 +185,7 @@ at::Tensor run_graph(const Graph& g, const at::Tensor& input) {
   for (const auto& n : g.nodes)
     for (int v : n.inputs) ++readers[v];
   std::vector<at::Tensor> v(g.values);
-  v[g.input] = input.to(torch::kFloat32);
+  v[g.input] = g.mkldnn ? input.to(torch::kFloat32).to_mkldnn() : input.to(torch::kFloat32);
   ++readers[g.input];  // never overwrite the caller's tensor
   for (const auto& n : g.nodes) {
     const at::Tensor& x = v[n.inputs[0]];
@@ -176,7 +193,9 @@ at::Tensor run_graph(const Graph& g, const at::Tensor& input) {
     at::Tensor y;
     switch (n.op) {
       case Op::Conv:
-        y = at::conv2d(x, n.weight, n.bias, {n.stride[0], n.stride[1]}, {n.pads[0], n.pads[1]}, {1, 1}, n.groups);
+        y = g.mkldnn ? at::mkldnn_convolution(x, n.mkldnn_weight, n.mkldnn_bias, {n.pads[0], n.pads[1]}, {n.stride[0], n.stride[1]},
+                                              {1, 1}, n.groups)
+                     : at::conv2d(x, n.weight, n.bias, {n.stride[0], n.stride[1]}, {n.pads[0], n.pads[1]}, {1, 1}, n.groups);
         break;
       case Op::Relu: y = own ? at::relu_(v[n.inputs[0]]) : at::relu(x); break;
       case Op::Clip: y = own ? at::clamp_(v[n.inputs[0]], n.low, n.high) : at::clamp(x, n.low, n.high); break;
@@ -185,7 +204,7 @@ at::Tensor run_graph(const Graph& g, const at::Tensor& input) {
         y = at::max_pool2d(x, {n.kernel[0], n.kernel[1]}, {n.stride[0], n.stride[1]}, {n.pads[0], n.pads[1]});
         break;
       case Op::Pad: y = at::constant_pad_nd(x, {n.pads[1], n.pads[3], n.pads[0], n.pads[2]}); break;
-      case Op::GlobalAveragePool: y = x.mean({2, 3}); break;
+      case Op::GlobalAveragePool: y = (x.is_mkldnn() ? x.to_dense() : x).mean({2, 3}); break;
       case Op::Gemm: y = at::linear(x, n.weight, n.bias); break;
     }
     for (int in : n.inputs)

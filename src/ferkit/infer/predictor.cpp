@@ -17,7 +17,10 @@ Predictor::Predictor(const std::string& bundle_path, const PredictOptions& o) : 
   bundle_ = load_bundle(bundle_path);
   bundle_.model->eval();
   stored_size_ = bundle_.info.extra.value("image_size", 48);
-  if (o.folded) graph_ = model_graph(*bundle_.model, bundle_.info.preprocess.input_size);
+  if (o.folded) {
+    graph_ = model_graph(*bundle_.model, bundle_.info.preprocess.input_size);
+    if (o.onednn) use_mkldnn(graph_);
+  }
   detector_ = std::make_unique<FaceDetector>(o.detector);
 }
 
@@ -133,7 +136,7 @@ nlohmann::json Predictor::model_json() const {
           {"preprocess", to_json(i.preprocess)},
           {"architecture", to_json(i.spec)},
           {"detector", detector_->source()},
-          {"inference", options_.folded ? "graph, BatchNorm folded" : "module forward"}};
+          {"inference", !options_.folded ? "module forward" : graph_.mkldnn ? "graph, BatchNorm folded, oneDNN" : "graph, BatchNorm folded"}};
 }
 
 int64_t predict_video(Predictor& predictor, const std::string& path, int every, int64_t max_frames,

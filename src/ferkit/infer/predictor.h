@@ -23,6 +23,7 @@ struct PredictOptions {
   int64_t max_pixels = 40'000'000;      // larger images are refused before decoding
   int64_t max_bytes = 64 << 20;         // larger files are refused unread
   bool folded = true;                   // the inference graph; false: the modules' forward (for checks)
+  bool onednn = true;                   // run the graph on oneDNN tensors where it can (use_mkldnn)
 };
 
 struct FacePrediction {

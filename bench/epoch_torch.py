@@ -18,11 +18,12 @@ from step_torch import Classifier  # noqa: E402
 
 
 def majority(votes):
-    """FER+'s majority rule: the top emotion with more than half of the votes ('unknown' and
-    'not a face' count in the total but never win)."""
-    total = sum(votes)
-    top = max(range(10), key=lambda k: votes[k])
-    return top if top < 8 and votes[top] * 2 > total and votes.count(votes[top]) == 1 else None
+    """FER+'s majority rule (ferplus.py, as ferkit applies it): single votes are outliers and
+    dropped; the first class with the most votes must hold more than half of the rest, and be an
+    emotion (not 'unknown' or 'not a face')."""
+    raw = [v if v > 1 else 0 for v in votes]
+    top = raw.index(max(raw))
+    return top if top < 8 and raw[top] > 0.5 * sum(raw) else None
 
 
 class FerPlus(torch.utils.data.Dataset):

@@ -86,7 +86,7 @@ if st:
     peak = max(gemm_f, gemm_p)  # one library underneath; the two medians differ by the machine's noise
     lines += ["", "## Side by side with PyTorch (same models, batch, threads, random in-memory data)", "",
               f"The machine's fp32 GEMM (1024 x 1024 x 1024, `at::mm`, median): {gemm_f:.1f} GFLOP/s from ferkit, "
-              f"{gemm_p:.1f} from PyTorch (the same OpenBLAS). Achieved GFLOP/s below: 2 x multiply-adds x images/s for "
+              f"{gemm_p:.1f} from PyTorch (the same OpenBLAS; the larger is the peak). Achieved GFLOP/s below: 2 x multiply-adds x images/s for "
               "inference, 6 x for a training step (forward, and a backward pass of about twice its work).", "",
               "| backbone | input | batch | train img/s ferkit | PyTorch | ratio | share of GEMM peak |",
               "|---|---:|---:|---:|---:|---:|---:|"]
@@ -119,6 +119,14 @@ if st:
         (ls, _), lg = served("latency1_mkldnn_ms", "latency1_graph_ms", **k), m("ferkit", "latency1_graph_ms", **k)
         lm, lp = m("ferkit", "latency1_ms", **k), m("pytorch", "latency1_ms", **k)
         lines.append(f"| {b} | {ls:.2f} | {lg:.2f} | {lm:.2f} | {lp:.2f} | {lp/ls:.2f}x | {m('ferkit','peak_rss_mb',**k):.0f} | {m('pytorch','peak_rss_mb',**k):.0f} |")
+if st:
+    lines += ["", "Reading these: training is the same LibTorch in both tools, so its ratio is 1 within the machine's",
+              "noise (two runs of this suite gave 1.02-1.16x and 0.94-0.98x). ferkit's inference gains are its own:",
+              "BatchNorm folded, no module dispatch, activations in place, and on oneDNN tensors with the convolution",
+              "weights reordered once (small_cnn, ResNets; MobileNetV2's ReLU6 has no oneDNN kernel in LibTorch 1.13,",
+              "so it runs dense, and its batch-1 latency stays at ~1.6x PyTorch's, short of the 2x target). A share",
+              "of peak near or above 100 % means oneDNN's convolutions beat the 1024^3 GEMM reference at these shapes;",
+              "the machine is shared, so single figures move by 10-20 %."]
 open(sys.argv[2], "w").write("\n".join(lines) + "\n")
 print("\n".join(lines))
 PY

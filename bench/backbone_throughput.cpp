@@ -10,6 +10,7 @@
 
 #include "ferkit/models/model.h"
 #include "ferkit/util/threads.h"
+#include "bench_util.h"
 
 namespace {
 std::vector<std::string> split(const std::string& s) {
@@ -19,20 +20,6 @@ std::vector<std::string> split(const std::string& s) {
   return out;
 }
 
-// Runs `step` for at least `seconds` (after one warm-up) and returns images per second.
-template <typename F>
-double images_per_second(F step, int64_t batch, double seconds) {
-  step();
-  const auto t0 = std::chrono::steady_clock::now();
-  int64_t images = 0;
-  double elapsed = 0;
-  while (elapsed < seconds || images < 2 * batch) {
-    step();
-    images += batch;
-    elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  }
-  return images / elapsed;
-}
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -46,22 +33,13 @@ int main(int argc, char** argv) {
       const int64_t batch = size >= 224 ? 16 : size >= 112 ? 32 : 64;
       ferkit::ModelSpec spec;
       spec.backbone.name = name;
-      spec.backbone.in_channels = (name == "small_cnn" || name == "resnet18_native" || name == "vgg13_ferplus") ? 1 : 3;
+      spec.backbone.in_channels = ferkit::bench::input_channels(name);
       ferkit::FerModel model(spec);
       const auto x = torch::randn({batch, spec.backbone.in_channels, size, size});
-      const auto y = torch::randint(0, 8, {batch}, torch::kLong);
-      torch::optim::SGD opt(model->parameters(), torch::optim::SGDOptions(0.01).momentum(0.9));
-      model->train();
-      const double train = images_per_second(
-          [&] {
-            opt.zero_grad();
-            torch::nn::functional::cross_entropy(model->forward(x), y).backward();
-            opt.step();
-          },
-          batch, seconds);
+      const double train = ferkit::bench::training_images_per_second(model, x, seconds);
       model->eval();
       torch::NoGradGuard no_grad;
-      const double infer = images_per_second([&] { model->forward(x); }, batch, seconds);
+      const double infer = ferkit::bench::images_per_second([&] { model->forward(x); }, batch, seconds);
       std::printf("{\"backbone\": \"%s\", \"input\": %lld, \"channels\": %d, \"batch\": %lld, \"threads\": %d, "
                   "\"train_img_s\": %.1f, \"infer_img_s\": %.1f}\n",
                   name.c_str(), static_cast<long long>(size), spec.backbone.in_channels, static_cast<long long>(batch),

@@ -17,23 +17,12 @@
 #include "ferkit/infer/graph.h"
 #include "ferkit/models/model.h"
 #include "ferkit/util/threads.h"
+#include "bench_util.h"
+
+using ferkit::bench::images_per_second;
 
 namespace {
 using Clock = std::chrono::steady_clock;
-
-template <typename F>
-double images_per_second(F step, int64_t batch, double seconds) {
-  step();
-  const auto t0 = Clock::now();
-  int64_t images = 0;
-  double elapsed = 0;
-  while (elapsed < seconds || images < 2 * batch) {
-    step();
-    images += batch;
-    elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
-  }
-  return images / elapsed;
-}
 
 template <typename F>
 double median_latency_ms(F run, double seconds) {
@@ -85,19 +74,10 @@ int main(int argc, char** argv) {
   torch::manual_seed(0);
   ferkit::ModelSpec spec;
   spec.backbone.name = name;
-  spec.backbone.in_channels = name == "small_cnn" || name == "vgg13_ferplus" || name == "resnet18_native" ? 1 : 3;
+  spec.backbone.in_channels = ferkit::bench::input_channels(name);
   ferkit::FerModel model(spec);
   const auto x = torch::randn({batch, spec.backbone.in_channels, size, size});
-  const auto y = torch::randint(0, 8, {batch}, torch::kLong);
-  torch::optim::SGD opt(model->parameters(), torch::optim::SGDOptions(0.01).momentum(0.9));
-  model->train();
-  const double train = images_per_second(
-      [&] {
-        opt.zero_grad();
-        torch::nn::functional::cross_entropy(model->forward(x), y).backward();
-        opt.step();
-      },
-      batch, seconds);
+  const double train = ferkit::bench::training_images_per_second(model, x, seconds);
   model->eval();
   const ferkit::infer::Graph graph = ferkit::infer::model_graph(*model, size);
   const auto one = x.slice(0, 0, 1).clone();

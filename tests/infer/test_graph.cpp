@@ -5,23 +5,11 @@
 
 #include "ferkit/infer/graph.h"
 #include "ferkit/models/model.h"
+#include "model_fixtures.h"
 #include "ferkit/util/error.h"
 
 namespace ferkit {
 namespace {
-
-// Random BatchNorm statistics and affine parameters, so that folding them is tested (fresh
-// modules have mean 0, var 1, gamma 1, beta 0: an identity that hides a wrong fold).
-void randomize_norms(FerModel& model) {
-  torch::NoGradGuard no_grad;
-  for (auto& m : model->modules(false))
-    if (auto* bn = m->as<torch::nn::BatchNorm2d>()) {
-      bn->running_mean.normal_(0, 0.2);
-      bn->running_var.uniform_(0.5, 2.0);
-      bn->weight.uniform_(0.5, 1.5);
-      bn->bias.normal_(0, 0.2);
-    }
-}
 
 float max_abs_difference(FerModel& model, int64_t size, int64_t channels) {
   model->eval();
@@ -37,14 +25,9 @@ float max_abs_difference(FerModel& model, int64_t size, int64_t channels) {
 TEST(InferenceGraph, MatchesForwardForEveryBackbone) {
   torch::manual_seed(3);
   for (const auto& name : backbone_names()) {
-    ModelSpec spec;
-    spec.backbone.name = name;
-    spec.backbone.in_channels = name == "small_cnn" || name == "vgg13_ferplus" ? 1 : 3;
-    if (name == "resnet50" || name == "resnet34") spec.backbone.width = 0.25;
-    if (name == "keras_mobilenet_v2") spec.backbone.width = 0.35;
-    spec.head = parse_head_spec("32,dropout=0.3");
+    const ModelSpec spec = test::small_spec(name, "32,dropout=0.3");
     FerModel model(spec);
-    randomize_norms(model);
+    test::randomize_norms(model);
     model->set_logit_adjustment(torch::randn({8}));
     // 48: keras' stride-2 paddings meet an odd 3x3 map; 64: even all the way down
     for (int64_t size : {48, 64}) {
@@ -63,7 +46,7 @@ TEST(InferenceGraph, FollowsACutBackbone) {
     spec.backbone.width = name == "keras_mobilenet_v2" ? 0.35 : 0.5;
     spec.cut_after = stage;
     FerModel model(spec);
-    randomize_norms(model);
+    test::randomize_norms(model);
     EXPECT_LT(max_abs_difference(model, 48, 1), 1e-4) << name << " cut after " << stage;
   }
 }
@@ -78,7 +61,7 @@ TEST(InferenceGraph, RunsOnOneDnnWhereEveryOpHasAKernel) {
     spec.backbone.in_channels = name == "small_cnn" ? 1 : 3;
     spec.backbone.width = name == "small_cnn" ? 0.5 : name == "keras_mobilenet_v2" ? 0.35 : 0.25;
     FerModel model(spec);
-    randomize_norms(model);
+    test::randomize_norms(model);
     model->eval();
     infer::Graph dense = infer::model_graph(*model, 48);
     infer::Graph onednn = dense;

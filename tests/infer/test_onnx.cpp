@@ -10,21 +10,12 @@
 #include "ferkit/infer/graph.h"
 #include "ferkit/infer/onnx_export.h"
 #include "ferkit/models/model.h"
+#include "model_fixtures.h"
 #include "test_util.h"
 
 namespace ferkit {
 namespace {
 
-void randomize_norms(FerModel& model) {
-  torch::NoGradGuard no_grad;
-  for (auto& m : model->modules(false))
-    if (auto* bn = m->as<torch::nn::BatchNorm2d>()) {
-      bn->running_mean.normal_(0, 0.2);
-      bn->running_var.uniform_(0.5, 2.0);
-      bn->weight.uniform_(0.5, 1.5);
-      bn->bias.normal_(0, 0.2);
-    }
-}
 
 bool python_onnx_available() { return std::system("/usr/bin/python3 -c 'import onnx' >/dev/null 2>&1") == 0; }
 
@@ -34,14 +25,9 @@ TEST(OnnxExport, OpenCvRunsEveryBackboneAsFerkitDoes) {
   if (!checker) std::printf("python3-onnx is missing: the ONNX checker part is skipped\n");
   torch::manual_seed(7);
   for (const auto& name : backbone_names()) {
-    ModelSpec spec;
-    spec.backbone.name = name;
-    spec.backbone.in_channels = name == "small_cnn" || name == "vgg13_ferplus" ? 1 : 3;
-    if (name == "resnet50" || name == "resnet34") spec.backbone.width = 0.25;
-    if (name == "keras_mobilenet_v2") spec.backbone.width = 0.35;
-    spec.head = parse_head_spec("16");
+    const ModelSpec spec = test::small_spec(name, "16");
     FerModel model(spec);
-    randomize_norms(model);
+    test::randomize_norms(model);
     model->set_logit_adjustment(torch::randn({8}));
     model->eval();
     const int64_t size = 48;

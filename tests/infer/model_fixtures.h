@@ -1,0 +1,36 @@
+// Models for the inference tests: random BatchNorm statistics and affine parameters, so that
+// folding them is tested (fresh modules have mean 0, var 1, gamma 1, beta 0: an identity that
+// hides a wrong fold), and each backbone at a size that keeps the tests quick.
+#pragma once
+#include <string>
+
+#include <torch/torch.h>
+
+#include "ferkit/models/model.h"
+
+namespace ferkit::test {
+
+inline void randomize_norms(FerModel& model) {
+  torch::NoGradGuard no_grad;
+  for (auto& m : model->modules(false))
+    if (auto* bn = m->as<torch::nn::BatchNorm2d>()) {
+      bn->running_mean.normal_(0, 0.2);
+      bn->running_var.uniform_(0.5, 2.0);
+      bn->weight.uniform_(0.5, 1.5);
+      bn->bias.normal_(0, 0.2);
+    }
+}
+
+// A registered backbone as the tests use it: gray for the native networks, RGB for the ImageNet
+// ones, the big ResNets at a quarter of their width.
+inline ModelSpec small_spec(const std::string& name, const std::string& head = "") {
+  ModelSpec spec;
+  spec.backbone.name = name;
+  spec.backbone.in_channels = name == "small_cnn" || name == "vgg13_ferplus" ? 1 : 3;
+  if (name == "resnet50" || name == "resnet34") spec.backbone.width = 0.25;
+  if (name == "keras_mobilenet_v2") spec.backbone.width = 0.35;
+  spec.head = parse_head_spec(head);
+  return spec;
+}
+
+}  // namespace ferkit::test

@@ -31,18 +31,15 @@ int main(int argc, char** argv) {
     for (const auto& s : sizes) {
       const int64_t size = std::stoll(s);
       const int64_t batch = size >= 224 ? 16 : size >= 112 ? 32 : 64;
-      ferkit::ModelSpec spec;
-      spec.backbone.name = name;
-      spec.backbone.in_channels = ferkit::bench::input_channels(name);
-      ferkit::FerModel model(spec);
-      const auto x = torch::randn({batch, spec.backbone.in_channels, size, size});
+      ferkit::FerModel model = ferkit::bench::make_model(name);
+      const auto x = torch::randn({batch, ferkit::bench::input_channels(name), size, size});
       const double train = ferkit::bench::training_images_per_second(model, x, seconds);
       model->eval();
       torch::NoGradGuard no_grad;
       const double infer = ferkit::bench::images_per_second([&] { model->forward(x); }, batch, seconds);
       std::printf("{\"backbone\": \"%s\", \"input\": %lld, \"channels\": %d, \"batch\": %lld, \"threads\": %d, "
                   "\"train_img_s\": %.1f, \"infer_img_s\": %.1f}\n",
-                  name.c_str(), static_cast<long long>(size), spec.backbone.in_channels, static_cast<long long>(batch),
+                  name.c_str(), static_cast<long long>(size), ferkit::bench::input_channels(name), static_cast<long long>(batch),
                   threads, train, infer);
       std::fflush(stdout);
     }

@@ -30,6 +30,14 @@ inline int input_channels(const std::string& backbone) {
   return backbone == "small_cnn" || backbone == "resnet18_native" || backbone == "vgg13_ferplus" ? 1 : 3;
 }
 
+// A registered backbone with ferkit's default head, at its benchmark input channels.
+inline FerModel make_model(const std::string& backbone) {
+  ModelSpec spec;
+  spec.backbone.name = backbone;
+  spec.backbone.in_channels = input_channels(backbone);
+  return FerModel(spec);
+}
+
 // Training throughput: forward, cross-entropy, backward, SGD step with momentum (what the
 // Python peers do), on one fixed random batch.
 inline double training_images_per_second(FerModel& model, const torch::Tensor& x, double seconds) {

@@ -72,11 +72,8 @@ int main(int argc, char** argv) {
   const double seconds = std::atof(argv[4]);
   const int threads = ferkit::set_threads(std::atoi(argv[5]));
   torch::manual_seed(0);
-  ferkit::ModelSpec spec;
-  spec.backbone.name = name;
-  spec.backbone.in_channels = ferkit::bench::input_channels(name);
-  ferkit::FerModel model(spec);
-  const auto x = torch::randn({batch, spec.backbone.in_channels, size, size});
+  ferkit::FerModel model = ferkit::bench::make_model(name);
+  const auto x = torch::randn({batch, ferkit::bench::input_channels(name), size, size});
   const double train = ferkit::bench::training_images_per_second(model, x, seconds);
   model->eval();
   const ferkit::infer::Graph graph = ferkit::infer::model_graph(*model, size);

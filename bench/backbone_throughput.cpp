@@ -8,6 +8,7 @@
 
 #include <torch/torch.h>
 
+#include "ferkit/util/allocator.h"
 #include "ferkit/models/model.h"
 #include "ferkit/util/threads.h"
 #include "bench_util.h"
@@ -23,6 +24,7 @@ std::vector<std::string> split(const std::string& s) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  ferkit::tune_allocator();  // as the ferkit command does
   const auto sizes = split(argc > 1 ? argv[1] : "48,64,112,224");
   auto backbones = argc > 2 && std::string(argv[2]) != "all" ? split(argv[2]) : ferkit::backbone_names();
   const double seconds = argc > 3 ? std::atof(argv[3]) : 3.0;

@@ -14,11 +14,13 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include "ferkit/util/allocator.h"
 #include "ferkit/infer/predictor.h"
 #include "ferkit/serve/server.h"
 #include "ferkit/util/threads.h"
 
 int main(int argc, char** argv) {
+  ferkit::tune_allocator();  // as the ferkit command does
   if (argc < 3) {
     std::fprintf(stderr, "usage: %s BUNDLE IMAGE [CLIENTS] [SECONDS] [DETECTOR]\n", argv[0]);
     return 2;

@@ -14,6 +14,7 @@
 
 #include <torch/torch.h>
 
+#include "ferkit/util/allocator.h"
 #include "ferkit/infer/graph.h"
 #include "ferkit/models/model.h"
 #include "ferkit/util/threads.h"
@@ -46,6 +47,7 @@ double peak_rss_mb() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  ferkit::tune_allocator();  // as the ferkit command does
   if (argc < 5) {
     std::fprintf(stderr, "usage: %s BACKBONE SIZE BATCH SECONDS THREADS | gemm N REPS THREADS\n", argv[0]);
     return 2;

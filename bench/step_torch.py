@@ -4,8 +4,9 @@ torchvision's resnet18, resnet50 and mobilenet_v2 with ferkit's head: global ave
 one linear layer to 8 classes), the same batch, threads and in-memory random data.
 Measures: training step (forward + cross-entropy + backward + SGD momentum step) images/s,
 batched inference images/s (eval mode, inference_mode), batch-1 latency (median), peak RSS.
-Usage: step_torch.py BACKBONE SIZE BATCH SECONDS THREADS -> one JSON line."""
-import json, resource, statistics, sys, time
+Usage: step_torch.py BACKBONE SIZE BATCH SECONDS THREADS [train] -> one JSON line (train: the
+training step only)."""
+import json, os, resource, statistics, sys, time
 
 import torch
 import torch.nn as nn
@@ -81,6 +82,11 @@ def main():
         opt.step()
 
     train = rate(train_step, batch, seconds)
+    # The tool's name says whether glibc's allocator was tuned (GLIBC_TUNABLES), as ferkit tunes its own.
+    tool = "pytorch+tunables" if os.environ.get("GLIBC_TUNABLES") else "pytorch"
+    if len(sys.argv) > 6 and sys.argv[6] == "train":
+        print(json.dumps({"tool": tool, "backbone": name, "input": size, "batch": batch, "threads": threads, "train_img_s": train}))
+        return
     model.eval()
     with torch.inference_mode():
         infer = rate(lambda: model(x), batch, seconds)
@@ -94,7 +100,7 @@ def main():
             model(one)
             lat.append((time.perf_counter() - t0) * 1e3)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"tool": "pytorch", "backbone": name, "input": size, "batch": batch, "threads": threads,
+    print(json.dumps({"tool": tool, "backbone": name, "input": size, "batch": batch, "threads": threads,
                       "train_img_s": train, "infer_img_s": infer, "latency1_ms": statistics.median(lat), "peak_rss_mb": rss}))
 
 

@@ -8,6 +8,7 @@
 
 #include "commands.h"
 #include "ferkit/train/trainer.h"
+#include "ferkit/util/allocator.h"
 #include "ferkit/util/error.h"
 #include "ferkit/util/threads.h"
 
@@ -32,6 +33,7 @@ bool run_action(CLI::App& app) {
 }  // namespace ferkit::cli
 
 int main(int argc, char** argv) {
+  ferkit::tune_allocator();  // before the first tensor: see allocator.h
   CLI::App app{"ferkit: facial-expression recognition by transfer learning (FER+), on LibTorch"};
   app.require_subcommand(1);
   app.fallthrough();

@@ -2,12 +2,14 @@
 // (--recipe, default stable), then a YAML file (--config), then the flags. --resume starts from
 // the run folder's own config.yaml instead and continues from its last checkpoint.
 #include <csignal>
+#include <cstdlib>
 #include <filesystem>
 #include <map>
 
 #include <spdlog/spdlog.h>
 
 #include "commands.h"
+#include "ferkit/dist/env.h"
 #include "ferkit/train/recipes.h"
 #include "ferkit/train/trainer.h"
 
@@ -33,6 +35,10 @@ void add_train_command(CLI::App& app, GlobalOptions& global) {
   cmd->add_option("--recipe", *recipe, recipe_help + ") or a YAML file; --config and flags override it")
       ->default_str("stable");
   cmd->add_flag("--resume", *resume, "continue the run in --out from checkpoints/last.pt, with its config.yaml");
+  auto distributed = std::make_shared<bool>(false);
+  cmd->add_flag("--distributed", *distributed,
+                "run as one data-parallel worker of torchrun's environment (RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT; "
+                "`ferkit launch` sets it); implied when WORLD_SIZE > 1");
   TrainConfig defaults;  // shown in --help as the default recipe sets them
   apply_recipe(defaults, "stable");
   for (const auto& f : config_fields(defaults)) {
@@ -51,7 +57,11 @@ void add_train_command(CLI::App& app, GlobalOptions& global) {
     opt->default_str(f.get());
     opt->group(f.section);
   }
-  set_action(cmd, [config_file, values, recipe, resume, &global]() {
+  set_action(cmd, [config_file, values, recipe, resume, distributed, &global]() {
+    const DistEnv dist = dist_env_from_environment();
+    FERKIT_CHECK(!*distributed || std::getenv("WORLD_SIZE"),
+                 "--distributed: WORLD_SIZE is not set; start the workers with `ferkit launch --nproc N -- train ...` "
+                 "or torchrun");
     TrainConfig config;
     if (*resume) {
       FERKIT_CHECK(values->count("out"), "--resume needs --out RUN (the run to continue)");
@@ -65,8 +75,9 @@ void add_train_command(CLI::App& app, GlobalOptions& global) {
     for (const auto& [key, value] : *values) set_config_value(config, key, value, "--" + key);
     if (global.threads > 0) config.threads = global.threads;
     std::signal(SIGINT, on_sigint);
-    const TrainSummary s = run_training(config, *resume);
+    const TrainSummary s = run_training(config, *resume, {}, dist);
     std::signal(SIGINT, SIG_DFL);
+    if (dist.rank != 0) return;  // rank 0 reports the run
     spdlog::info("done in {:.1f} s: best {} accuracy {:.2f}% (balanced {:.2f}%) at epoch {} ({} weights); model {}", s.seconds,
                  config.val_split, 100 * s.best_val.accuracy, 100 * s.best_val.balanced_accuracy, s.best_epoch,
                  s.best_weights, s.bundle_path);

@@ -24,6 +24,13 @@ void add_report_command(CLI::App& app, GlobalOptions& global);  // report and co
 void add_predict_command(CLI::App& app, GlobalOptions& global);
 void add_export_command(CLI::App& app, GlobalOptions& global);
 void add_serve_command(CLI::App& app, GlobalOptions& global);
+void add_launch_command(CLI::App& app, GlobalOptions& global);
+
+// Thrown by a command that has already said what went wrong and only sets the exit status
+// (launch: the exit code of the first worker that failed).
+struct ExitCode {
+  int code;
+};
 
 // Commands run after the whole command line has been parsed and checked (CLI11 callbacks
 // would run before leftover arguments are known). set_action attaches the work to a command.

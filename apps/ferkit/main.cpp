@@ -55,6 +55,7 @@ int main(int argc, char** argv) {
   ferkit::cli::add_predict_command(app, global);
   ferkit::cli::add_serve_command(app, global);
   ferkit::cli::add_export_command(app, global);
+  ferkit::cli::add_launch_command(app, global);
 
   app.parse_complete_callback([&]() {
     // Messages go to stderr: stdout carries results (JSON, CSV, tables) that others parse.
@@ -69,7 +70,8 @@ int main(int argc, char** argv) {
     // Leftovers anywhere on the command line are an error, found before any work starts.
     std::string extra, command = "ferkit";
     for (auto* sub = &app; sub;) {
-      for (const auto& r : sub->remaining()) extra += " " + r;
+      for (const auto& r : sub->remaining())
+        if (r != "--") extra += " " + r;  // the separator before launch's worker command
       if (sub != &app) command += " " + sub->get_name();
       auto subs = sub->get_subcommands();
       sub = subs.empty() ? nullptr : subs.front();
@@ -77,6 +79,8 @@ int main(int argc, char** argv) {
     if (!extra.empty())
       throw ferkit::Error("unknown option, config key or argument:" + extra + " (see `" + command + " --help`)");
     ferkit::cli::run_action(app);
+  } catch (const ferkit::cli::ExitCode& e) {
+    return e.code;
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   } catch (const ferkit::Interrupted& e) {

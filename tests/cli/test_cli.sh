@@ -17,7 +17,7 @@ expect_fail() {
   ok
 }
 
-for cmd in "" synth "data stats" audit train eval report compare; do
+for cmd in "" synth "data stats" audit train eval report compare launch; do
   if $FERKIT $cmd --help >/dev/null 2>&1; then ok; else bad "ferkit $cmd --help"; fi
 done
 expect_fail "no command" "A subcommand is required" $FERKIT
@@ -167,6 +167,21 @@ cp -r "$TMP/data" "$TMP/notest" && rm -rf "$TMP/notest/FER2013Test"
 expect_fail "missing split" "has no 'test' split (it has: train, valid)" $FERKIT eval --model "$TMP/run" --data "$TMP/notest"
 printf 'junk' > "$TMP/junk.ferkit"
 expect_fail "not a bundle" "not a ferkit model bundle" $FERKIT eval --model "$TMP/junk.ferkit" --data "$TMP/data"
+
+# Data-parallel training: two workers through `ferkit launch`, then a distributed --resume.
+if $FERKIT launch --nproc 2 -- train --data "$TMP/data" --out "$TMP/dist" --epochs 1 --width 0.25 >"$TMP/dist.log" 2>&1 &&
+   grep -q "data-parallel: 2 workers (gloo backend" "$TMP/dist.log" && [ -f "$TMP/dist/model.ferkit" ] &&
+   [ "$(wc -l <"$TMP/dist/metrics.csv")" -eq 2 ] && [ "$(grep -c "epoch 1/1: train loss" "$TMP/dist.log")" -eq 1 ]; then ok
+else bad "launch --nproc 2: $(tail -n 5 "$TMP/dist.log")"; fi
+if $FERKIT launch --nproc 2 -- train --out "$TMP/dist" --resume --epochs 2 >"$TMP/dist2.log" 2>&1 &&
+   grep -q "resuming" "$TMP/dist2.log" && [ "$(wc -l <"$TMP/dist/metrics.csv")" -eq 3 ]; then ok
+else bad "launch --resume: $(tail -n 5 "$TMP/dist2.log")"; fi
+expect_fail "launch: uneven batch" "batch_size 63 does not split evenly among 2 workers" \
+  $FERKIT launch --nproc 2 -- train --data "$TMP/data" --out "$TMP/dist3" --batch-size 63
+expect_fail "--distributed alone" "WORLD_SIZE is not set" $FERKIT train --data "$TMP/data" --out "$TMP/dist4" --distributed
+expect_fail "launch: not train" "launch runs \`train\`" $FERKIT launch --nproc 2 -- eval --model x
+expect_fail "no CUDA" "this LibTorch has no CUDA" $FERKIT train --data "$TMP/data" --out "$TMP/dist5" --device cuda
+expect_fail "bad device" "device must be cpu, cuda or cuda:N" $FERKIT train --data "$TMP/data" --out "$TMP/dist5" --device gpu0
 
 echo "cli: $pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -31,7 +31,7 @@ void BatchLoader::stop() {
 void BatchLoader::start_epoch(int64_t epoch) {
   stop();
   epoch_ = epoch;
-  order_ = sampler_->epoch_order(epoch, config_.seed);
+  order_ = shard_order(sampler_->epoch_order(epoch, config_.seed), config_.rank, config_.world);
   const int64_t n = static_cast<int64_t>(order_.size());
   num_batches_ = config_.drop_last ? n / config_.batch_size : (n + config_.batch_size - 1) / config_.batch_size;
   slots_.assign(num_batches_, std::nullopt);
@@ -47,8 +47,11 @@ Batch BatchLoader::make_batch(int64_t b) const {
   const int64_t bs = end - begin;
   const int n = preprocess_.input_size, c = preprocess_.channels, s = static_cast<int>(split_.images.size(1));
   // One generator per batch, seeded by (seed, epoch, batch): reproducible with any worker count.
-  std::seed_seq seq{static_cast<uint32_t>(config_.seed), static_cast<uint32_t>(config_.seed >> 32),
-                    static_cast<uint32_t>(epoch_), static_cast<uint32_t>(b), 0xba7c4u};
+  // Workers of a data-parallel run draw apart (the rank joins the seed; one process keeps the old seeds).
+  std::vector<uint32_t> key{static_cast<uint32_t>(config_.seed), static_cast<uint32_t>(config_.seed >> 32),
+                            static_cast<uint32_t>(epoch_), static_cast<uint32_t>(b), 0xba7c4u};
+  if (config_.world > 1) key.push_back(static_cast<uint32_t>(config_.rank) + 0x51a2d000u);
+  std::seed_seq seq(key.begin(), key.end());
   Rng rng(seq);
 
   Batch batch;

@@ -28,6 +28,9 @@ struct LoaderConfig {
   bool augment = true;              // false: resize and normalise only (evaluation)
   uint64_t seed = 1;
   int prefetch = 2;                 // batches made ahead, per worker
+  // Data-parallel training: this process's shard of every epoch (sampler.h, shard_order);
+  // batch_size is then the per-process batch.
+  int rank = 0, world = 1;
 };
 
 struct Batch {

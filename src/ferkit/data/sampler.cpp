@@ -91,6 +91,17 @@ const std::map<std::string, Factory>& registry() {
 
 std::vector<std::string> sampler_names() { return registry_names(registry()); }
 
+std::vector<int64_t> shard_order(const std::vector<int64_t>& order, int rank, int world) {
+  FERKIT_CHECK(world >= 1 && rank >= 0 && rank < world, "shard_order: rank must be in [0, world)");
+  if (world == 1 || order.empty()) return order;
+  const int64_t n = static_cast<int64_t>(order.size());
+  const int64_t padded = (n + world - 1) / world * world;
+  std::vector<int64_t> shard;
+  shard.reserve(padded / world);
+  for (int64_t i = rank; i < padded; i += world) shard.push_back(order[i % n]);
+  return shard;
+}
+
 std::unique_ptr<Sampler> make_sampler(const std::string& name, const torch::Tensor& labels) {
   const Factory& factory = registry_lookup(registry(), name, "sampler");
   FERKIT_CHECK(labels.size(0) > 0, "sampler: the split has no labelled images");

@@ -24,4 +24,10 @@ class Sampler {
 std::unique_ptr<Sampler> make_sampler(const std::string& name, const at::Tensor& labels);
 std::vector<std::string> sampler_names();
 
+// One worker's share of an epoch's order, as PyTorch's DistributedSampler deals it: the order is
+// padded by repeating its start until its length divides by `world`, then worker `rank` takes
+// positions rank, rank + world, ... Every worker gets the same count, so all run the same number
+// of steps; the shards of an epoch cover the order once (plus the padding, at most world - 1).
+std::vector<int64_t> shard_order(const std::vector<int64_t>& order, int rank, int world);
+
 }  // namespace ferkit

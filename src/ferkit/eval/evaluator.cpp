@@ -4,12 +4,26 @@
 
 #include "ferkit/data/loader.h"
 #include "ferkit/eval/tta.h"
+#include "ferkit/util/error.h"
 
 namespace ferkit {
 
-Predictions predict_split(FerModel& model, const Split& split, const LabelledSplit& labelled, const Preprocess& pre,
+Predictions predict_split(FerModel& model, const Split& split, const LabelledSplit& full, const Preprocess& pre,
                           const EvalOptions& options) {
   check_tta_name(options.tta);
+  const bool sharded = options.shard_count > 1;
+  FERKIT_CHECK(!sharded || options.gather, "predict_split: a sharded evaluation needs a gather function");
+  LabelledSplit shard;
+  if (sharded) {
+    const at::Tensor rows = torch::arange(options.shard_rank, std::max<int64_t>(full.size(), options.shard_rank),
+                                          options.shard_count, torch::kInt64);
+    shard.name = full.name;
+    shard.index = full.index.index_select(0, rows);
+    shard.targets = full.targets.index_select(0, rows);
+    shard.labels = full.labels.index_select(0, rows);
+  }
+  const LabelledSplit& labelled = sharded ? shard : full;
+  const torch::Device device = model->parameters().empty() ? torch::Device(torch::kCPU) : model->parameters().front().device();
   LoaderConfig lc;
   lc.batch_size = options.batch_size;
   lc.workers = options.workers;
@@ -23,7 +37,7 @@ Predictions predict_split(FerModel& model, const Split& split, const LabelledSpl
   torch::NoGradGuard no_grad;
   std::vector<torch::Tensor> logits, labels, index;
   while (auto batch = loader.next()) {
-    logits.push_back(tta_logits(model, batch->images, options.tta));
+    logits.push_back(tta_logits(model, batch->images.to(device), options.tta).to(torch::kCPU));
     labels.push_back(batch->labels);
     index.push_back(labelled.index.index_select(0, batch->index));
   }
@@ -36,6 +50,11 @@ Predictions predict_split(FerModel& model, const Split& split, const LabelledSpl
     p.logits = torch::cat(logits);
     p.labels = torch::cat(labels);
     p.index = torch::cat(index);
+  }
+  if (sharded) {
+    p.logits = options.gather(p.logits, full.size());
+    p.labels = full.labels;
+    p.index = full.index;
   }
   return p;
 }

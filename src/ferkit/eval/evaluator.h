@@ -1,6 +1,7 @@
 // The one evaluation loop: runs a model over a split in inference mode and returns its logits.
 // Validation during training, `ferkit eval` and reports all go through it.
 #pragma once
+#include <functional>
 #include <string>
 
 #include <ATen/core/Tensor.h>  // at::Tensor only: keeps this header cheap to include
@@ -17,6 +18,10 @@ struct EvalOptions {
   int workers = 1;
   std::string tta = "none";   // test-time augmentation: none, flip, ten-crop (see tta.h)
   MetricsOptions metrics;
+  // Data-parallel evaluation: this process predicts rows shard_rank, shard_rank + shard_count, ...
+  // and `gather` (Communicator::gather_interleaved) hands every process all rows' logits in order.
+  int shard_rank = 0, shard_count = 1;
+  std::function<at::Tensor(const at::Tensor& local, int64_t total)> gather;
 };
 
 struct Predictions {

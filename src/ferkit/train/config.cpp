@@ -141,6 +141,9 @@ std::vector<ConfigField> config_fields(TrainConfig& c) {
       field("mix_p", "augment", "probability that a batch is mixed", a.mix_p),
       field("seed", "run", "random seed", c.seed),
       field("threads", "run", "compute threads (0: all cores)", c.threads),
+      field("device", "run", "cpu, cuda or cuda:N (needs a CUDA LibTorch; with several workers cuda is cuda:LOCAL_RANK)", c.device),
+      field("dist_backend", "run", "data-parallel runs: auto (gloo on cpu, nccl on cuda), gloo, nccl", c.dist_backend),
+      field("dist_timeout", "run", "data-parallel runs: seconds to wait for the other workers before failing", c.dist_timeout),
       field("out", "run", "run folder", c.out),
       field("recipe", "run", "the recipe this config started from (set by --recipe)", c.recipe),
   };
@@ -260,6 +263,12 @@ void validate_config(const TrainConfig& c) {
   FERKIT_CHECK(c.normalize == "auto" || c.normalize == "none" || c.normalize == "imagenet" || c.normalize == "keras",
                "normalize must be auto, none, imagenet or keras");
   validate_augment(c.augment);
+  FERKIT_CHECK(c.device == "cpu" || c.device == "cuda" || (c.device.rfind("cuda:", 0) == 0 && c.device.size() > 5 &&
+                                                         c.device.find_first_not_of("0123456789", 5) == std::string::npos),
+               "device must be cpu, cuda or cuda:N, not '" + c.device + "'");
+  FERKIT_CHECK(c.dist_backend == "auto" || c.dist_backend == "gloo" || c.dist_backend == "nccl",
+               "dist_backend must be auto, gloo or nccl");
+  FERKIT_CHECK(c.dist_timeout > 0, "dist_timeout must be > 0 seconds");
 }
 
 }  // namespace ferkit

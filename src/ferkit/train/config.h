@@ -82,6 +82,9 @@ struct TrainConfig {
   // run
   uint64_t seed = 1;
   int threads = 0;                     // <= 0: all cores
+  std::string device = "cpu";          // cpu | cuda | cuda:N (a CUDA LibTorch; with workers, cuda means cuda:LOCAL_RANK)
+  std::string dist_backend = "auto";   // data-parallel runs: auto (gloo on cpu, nccl on cuda) | gloo | nccl
+  double dist_timeout = 300;           // seconds a worker waits for the others before failing
   std::string out;                     // run folder (required)
   std::string recipe = "";             // the recipe the run started from (informational)
 };

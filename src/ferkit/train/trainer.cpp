@@ -13,6 +13,8 @@
 #include "ferkit/data/audit.h"
 #include "ferkit/data/audit_montage.h"
 #include "ferkit/data/loader.h"
+#include "ferkit/dist/communicator.h"
+#include "ferkit/dist/grad_sync.h"
 #include "ferkit/eval/evaluator.h"
 #include "ferkit/models/bundle.h"
 #include "ferkit/models/pretrained.h"
@@ -60,20 +62,62 @@ std::string resolve_stage(FerModel& model, const std::string& stage) {
   return names[n - 1];
 }
 
+// The device of this worker: cuda means cuda:LOCAL_RANK in a data-parallel run.
+torch::Device resolve_device(const std::string& name, const DistEnv& dist) {
+  if (name == "cpu") return torch::Device(torch::kCPU);
+  FERKIT_CHECK(torch::cuda::is_available(),
+               "--device " + name + ": this LibTorch has no CUDA or sees no GPU (Debian's libtorch is CPU-only; "
+               "build with -DTorch_DIR=<a CUDA LibTorch>/share/cmake/Torch, see README: GPUs)");
+  const int index = name == "cuda" ? dist.local_rank : std::stoi(name.substr(5));
+  FERKIT_CHECK(index < static_cast<int>(torch::cuda::device_count()),
+               fmt::format("--device {}: only {} CUDA devices", name, torch::cuda::device_count()));
+  return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(index));
+}
+
+// Workers other than rank 0 log warnings and errors only: one voice per run.
+struct WorkerLogLevel {
+  spdlog::level::level_enum saved = spdlog::get_level();
+  explicit WorkerLogLevel(bool lead) {
+    if (!lead) spdlog::set_level(std::max(saved, spdlog::level::warn));
+  }
+  ~WorkerLogLevel() { spdlog::set_level(saved); }
+};
+
+// Parameters, then buffers (BatchNorm statistics), of a model.
+std::vector<at::Tensor> buffers_of(FerModel& m) { return m->buffers(); }
+std::vector<at::Tensor> state_of(FerModel& m) {
+  std::vector<at::Tensor> t = m->parameters();
+  for (const auto& b : m->buffers()) t.push_back(b);
+  return t;
+}
+
 }  // namespace
 
-TrainSummary run_training(TrainConfig c, bool resume, const std::function<void(int64_t)>& on_epoch_end) {
+TrainSummary run_training(TrainConfig c, bool resume, const std::function<void(int64_t)>& on_epoch_end, const DistEnv& dist) {
   validate_config(c);
   const auto t_start = Clock::now();
   const int threads = set_threads(c.threads);
+  const bool lead = dist.rank == 0;  // writes the run folder and talks
+  WorkerLogLevel log_level(lead);
+  const torch::Device device = resolve_device(c.device, dist);
+  std::unique_ptr<Communicator> comm;
+  if (dist.active()) {
+    FERKIT_CHECK(c.batch_size % dist.world_size == 0,
+                 fmt::format("batch_size {} does not split evenly among {} workers (it is the global batch)", c.batch_size,
+                             dist.world_size));
+    const std::string backend = c.dist_backend != "auto" ? c.dist_backend : device.is_cuda() ? "nccl" : "gloo";
+    comm = std::make_unique<Communicator>(dist, std::chrono::milliseconds(static_cast<int64_t>(c.dist_timeout * 1000)), backend);
+    spdlog::info("data-parallel: {} workers ({} backend, rendezvous {}:{}), {} images per worker and step", dist.world_size,
+                 backend, dist.master_addr, dist.master_port, c.batch_size / dist.world_size);
+  }
   torch::manual_seed(c.seed);
   const fs::path run(c.out);
-  fs::create_directories(run / "checkpoints");
+  if (lead) fs::create_directories(run / "checkpoints");
   const std::string last_path = (run / "checkpoints" / "last.pt").string();
   const std::string best_path = (run / "checkpoints" / "best.pt").string();
   if (resume) FERKIT_CHECK(fs::is_regular_file(last_path), last_path + ": no checkpoint to resume from");
   const std::string config_yaml = config_to_yaml(c);
-  atomic_write_text((run / "config.yaml").string(), config_yaml);
+  if (lead) atomic_write_text((run / "config.yaml").string(), config_yaml);
 
   // data
   LoadOptions lo;
@@ -98,12 +142,15 @@ TrainSummary run_training(TrainConfig c, bool resume, const std::function<void(i
 
   // The cheap audit (exact copies across and within the splits, the noise floor of the
   // validation split): what the user should know before trusting the figures of this run.
-  AuditOptions quick_audit;
-  quick_audit.near_duplicates = false;
-  const nlohmann::json audit = audit_dataset(ds, quick_audit);
-  const std::vector<std::string> audit_notes = audit["warnings"];
-  for (const auto& w : audit_notes) spdlog::warn("data: {}", w);
-  write_run_audit(run.string(), ds, audit);
+  std::vector<std::string> audit_notes;
+  if (lead) {
+    AuditOptions quick_audit;
+    quick_audit.near_duplicates = false;
+    const nlohmann::json audit = audit_dataset(ds, quick_audit);
+    audit_notes = audit["warnings"].get<std::vector<std::string>>();
+    for (const auto& w : audit_notes) spdlog::warn("data: {}", w);
+    write_run_audit(run.string(), ds, audit);
+  }
 
   Preprocess pre;
   pre.input_size = c.input_size;
@@ -112,7 +159,9 @@ TrainSummary run_training(TrainConfig c, bool resume, const std::function<void(i
   pre.validate();
 
   LoaderConfig lc;
-  lc.batch_size = c.batch_size;
+  lc.batch_size = c.batch_size / std::max(1, dist.world_size);
+  lc.rank = dist.rank;
+  lc.world = dist.world_size;
   lc.workers = c.workers;
   lc.sampler = c.sampler;
   lc.drop_last = train_labels.size() > c.batch_size;  // a tiny last batch only adds noise to BatchNorm
@@ -146,6 +195,9 @@ TrainSummary run_training(TrainConfig c, bool resume, const std::function<void(i
   const std::string whole_backbone = model->backbone()->stage_names().back();
   auto apply_freeze = [&](int64_t epoch) { model->freeze_until(epoch < c.head_epochs ? whole_backbone : freeze_stage); };
   apply_freeze(0);
+  model->to(device);
+  // Every worker starts from rank 0's weights (its random initialisation or its loaded file).
+  if (comm) comm->broadcast(state_of(model));
   int64_t n_params = 0;
   for (const auto& p : model->parameters()) n_params += p.numel();
   OptimizerConfig oc = c.optim;
@@ -199,7 +251,15 @@ TrainSummary run_training(TrainConfig c, bool resume, const std::function<void(i
   EvalOptions eo;
   eo.workers = std::max(1, c.workers);
   eo.metrics.bootstrap = 0;  // per-epoch figures need no intervals; the final ones get them
+  EvalOptions epoch_eo = eo;  // validation during the epochs: sharded among the workers
+  if (comm) {
+    epoch_eo.shard_rank = comm->rank();
+    epoch_eo.shard_count = comm->world_size();
+    epoch_eo.gather = [&comm](const at::Tensor& local, int64_t total) { return comm->gather_interleaved(local, total); };
+  }
   Progress progress(c.epochs, batches_per_epoch, state.epoch);
+  std::unique_ptr<GradientSync> sync;
+  double allreduce_wait_seconds = 0.0;
   double train_images = 0, train_seconds = 0;
   bool stopped_early = false;
 
@@ -210,10 +270,17 @@ TrainSummary run_training(TrainConfig c, bool resume, const std::function<void(i
       spdlog::info("epoch {}: backbone unfrozen {} (fresh warm-up over {} steps)", epoch + 1,
                    freeze_stage.empty() ? "entirely" : "after " + freeze_stage, thaw_warmup);
     }
+    if (comm) {  // over the parameters trainable this epoch, the same list on every worker
+      sync.reset();
+      std::vector<at::Tensor> trainable;
+      for (const auto& p : model->parameters())
+        if (p.requires_grad()) trainable.push_back(p);
+      sync = std::make_unique<GradientSync>(*comm, trainable);
+    }
     loader.set_mixing(c.mix_off_epoch == 0 || epoch + 1 < c.mix_off_epoch);
     loader.start_epoch(epoch);
     model->train();
-    progress.start_epoch(epoch);
+    if (lead) progress.start_epoch(epoch);
     double loss_sum = 0.0, lr = 0.0;
     int64_t seen = 0, correct = 0, batch_index = 0;
     opt.optimizer->zero_grad();
@@ -232,9 +299,14 @@ TrainSummary run_training(TrainConfig c, bool resume, const std::function<void(i
           opt.set_lr(g, lr * oc.lr * opt.groups[g].lr_mult * ramp);
         }
       }
-      const torch::Tensor logits = model->forward(batch->images);  // (B, 8)
-      const torch::Tensor loss = (*loss_fn)(logits, batch->targets, epoch);
+      const torch::Tensor logits = model->forward(batch->images.to(device));  // (B, 8)
+      const torch::Tensor loss = (*loss_fn)(logits, batch->targets.to(device), epoch);
+      if (sync && last_of_step) sync->arm();
       (c.accum_steps > 1 ? loss / static_cast<double>(c.accum_steps) : loss).backward();
+      if (sync && last_of_step) {
+        sync->finish();  // every worker now holds the mean gradient of the global batch
+        allreduce_wait_seconds += sync->last_wait_seconds();
+      }
       if (last_of_step) {
         if (c.clip_grad > 0) torch::nn::utils::clip_grad_norm_(model->parameters(), c.clip_grad);
         opt.optimizer->step();
@@ -249,15 +321,27 @@ TrainSummary run_training(TrainConfig c, bool resume, const std::function<void(i
         throw Error(fmt::format("training diverged at epoch {} batch {} (loss {}); lower --lr", epoch + 1, batch_index, l));
       loss_sum += l * b;
       seen += b;
-      correct += (logits.argmax(1) == batch->labels).sum().item<int64_t>();
-      progress.step(batch_index, loss_sum / seen, lr * oc.lr, b);
+      correct += (logits.argmax(1).to(torch::kCPU) == batch->labels).sum().item<int64_t>();
+      if (lead) progress.step(batch_index, loss_sum / seen, lr * oc.lr, b * std::max(1, dist.world_size));
     }
-    progress.end_epoch();
+    if (lead) progress.end_epoch();
+    if (comm) {
+      // The epoch's figures over all workers; rank 0's BatchNorm statistics for everyone's
+      // validation and checkpoints (as DistributedDataParallel's broadcast_buffers does).
+      const auto sums = comm->allreduce_sum({loss_sum, static_cast<double>(seen), static_cast<double>(correct)});
+      loss_sum = sums[0];
+      seen = static_cast<int64_t>(sums[1]);
+      correct = static_cast<int64_t>(sums[2]);
+      std::vector<at::Tensor> buffers = buffers_of(model);
+      for (auto& named : averaged)
+        for (const auto& b : buffers_of(*named.second)) buffers.push_back(b);
+      comm->broadcast(buffers);
+    }
     const double epoch_train_seconds = seconds_since(t_epoch);
     train_images += seen;
     train_seconds += epoch_train_seconds;
 
-    const Metrics val = evaluate_split(model, val_split, pre, eo);
+    const Metrics val = evaluate_split(model, val_split, pre, epoch_eo);
     EpochRow row;
     row.epoch = epoch + 1;
     row.lr = lr * oc.lr;
@@ -266,7 +350,7 @@ TrainSummary run_training(TrainConfig c, bool resume, const std::function<void(i
     row.val = figures(val);
     Metrics ema_val;
     if (ema) {
-      ema_val = evaluate_split(ema->model(), val_split, pre, eo);
+      ema_val = evaluate_split(ema->model(), val_split, pre, epoch_eo);
       row.has_ema = true;
       row.ema = figures(ema_val);
     }
@@ -282,7 +366,7 @@ TrainSummary run_training(TrainConfig c, bool resume, const std::function<void(i
       state.best_metric = candidate;
       state.best_epoch = epoch + 1;
       state.best_weights = ema_better ? "ema" : "raw";
-      save_checkpoint(best_path, ema_better ? ema->model() : model, *opt.optimizer, state);
+      if (lead) save_checkpoint(best_path, ema_better ? ema->model() : model, *opt.optimizer, state);
     }
     // Early stopping on a smoothed metric: one lucky or unlucky epoch decides nothing.
     state.smoothed_metric = state.epoch == 1 ? candidate
@@ -301,22 +385,41 @@ TrainSummary run_training(TrainConfig c, bool resume, const std::function<void(i
     state.rng_state = generator.get_state();
     if (ema) state.ema_updates = ema->updates();
     if (swa) state.swa_count = swa->count();
-    save_checkpoint(last_path, model, *opt.optimizer, state, averaged);
-    atomic_write_text((run / "metrics.csv").string(), metrics_csv(rows));
+    if (lead) {
+      save_checkpoint(last_path, model, *opt.optimizer, state, averaged);
+      atomic_write_text((run / "metrics.csv").string(), metrics_csv(rows));
+    }
     spdlog::info("epoch {}/{}: train loss {:.4f} acc {:.2f}% | val loss {:.4f} acc {:.2f}% balanced {:.2f}% macro-F1 {:.2f}%{} "
                  "| {:.0f} img/s, {:.1f} s",
                  epoch + 1, c.epochs, row.train_loss, 100 * row.train_acc, val.loss, 100 * val.accuracy,
                  100 * val.balanced_accuracy, 100 * val.macro_f1,
                  ema ? fmt::format(" | EMA acc {:.2f}% balanced {:.2f}%", 100 * ema_val.accuracy, 100 * ema_val.balanced_accuracy) : "",
                  seen / epoch_train_seconds, row.seconds);
+    if (comm)
+      spdlog::info("epoch {}: {:.1f} s of the epoch waiting for gradient allreduce ({} buckets, {:.1f} MB per step)", epoch + 1,
+                   allreduce_wait_seconds, sync->buckets(), sync->bytes() / 1e6);
+    allreduce_wait_seconds = 0.0;
     if (on_epoch_end) on_epoch_end(epoch + 1);
     if (stopped_early)
       spdlog::info("early stop: the smoothed {} has not improved for {} epochs", c.select_metric, c.early_stop);
   }
 
+  sync.reset();
+  if (!lead) {  // rank 0 finishes the run: SWA statistics, bundle, summary, report
+    TrainSummary worker;
+    worker.epochs = state.epoch;
+    worker.best_epoch = state.best_epoch;
+    worker.best_weights = state.best_weights;
+    worker.seconds = seconds_since(t_start);
+    return worker;
+  }
   // SWA: the averaged weights need BatchNorm statistics of their own, from one pass over the data.
   if (swa && swa->count() > 0) {
-    BatchLoader bn_loader(train_split, train_labels, lc, c.augment, pre);
+    LoaderConfig whole = lc;  // rank 0 alone, over the whole split
+    whole.rank = 0;
+    whole.world = 1;
+    whole.batch_size = c.batch_size;
+    BatchLoader bn_loader(train_split, train_labels, whole, c.augment, pre);
     bn_loader.set_mixing(false);
     bn_loader.start_epoch(c.epochs);
     recompute_batchnorm(swa->model(), [&]() -> std::optional<at::Tensor> {

@@ -8,6 +8,7 @@
 
 #include <ATen/core/Tensor.h>
 
+#include "ferkit/dist/env.h"
 #include "ferkit/eval/metrics.h"
 #include "ferkit/eval/stability.h"
 #include "ferkit/train/config.h"
@@ -30,8 +31,16 @@ struct TrainSummary {
 // RUN/checkpoints/{last,best}.pt and RUN/model.ferkit. With resume, continues from
 // RUN/checkpoints/last.pt. Throws Error on bad input, Interrupted when stop_requested() is set.
 // on_epoch_end (optional) is called after each epoch's checkpoint is written, with the 1-based epoch.
+//
+// Data-parallel (dist.world_size > 1, every worker calls this with its own rank): batch_size is
+// the global batch, each worker takes batch_size / world of it from its shard of the epoch
+// (shard_order); rank 0's initial weights are broadcast, gradients averaged (GradientSync),
+// BatchNorm statistics are per worker during the epoch and rank 0's are broadcast before each
+// validation; validation is sharded and gathered so every worker takes the same decisions
+// (best epoch, plateau, early stop); rank 0 alone writes the run folder, the final bundle and
+// the report (the other workers return after the last epoch with an incomplete summary).
 TrainSummary run_training(TrainConfig config, bool resume = false,
-                          const std::function<void(int64_t epoch)>& on_epoch_end = {});
+                          const std::function<void(int64_t epoch)>& on_epoch_end = {}, const DistEnv& dist = {});
 
 // Set (e.g. from a SIGINT handler) to stop training at the next step; the last complete epoch's
 // checkpoint stays valid for --resume.

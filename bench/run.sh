@@ -45,6 +45,10 @@ for i in $(seq "$REPS"); do
   done
 done
 
+echo "== data-parallel: 1 worker against 2 on this machine (bench_dist)"
+"$BUILD/bin/bench_dist" "${DIST_BACKBONES:-small_cnn,resnet18,mobilenet_v2,resnet50}" 48 64 "${DIST_SECONDS:-4}" 2 \
+  | grep '^{' | tee "$TMP/dist.jsonl"
+
 EPOCH_REPS=${EPOCH_REPS:-$REPS}
 : >"$TMP/epoch.jsonl"
 if [ "$EPOCH_REPS" -gt 0 ] && [ -f "$DATA/FER2013Train/label.csv" ] && [ -z "${SKIP_EPOCH:-}" ]; then
@@ -52,7 +56,7 @@ if [ "$EPOCH_REPS" -gt 0 ] && [ -f "$DATA/FER2013Train/label.csv" ] && [ -z "${S
   REPS=$EPOCH_REPS THREADS=$THREADS FER_DATA=$DATA bash "$HERE/epoch.sh" "$BUILD" | tee "$TMP/epoch.jsonl"
 fi
 
-/usr/bin/python3 - "$TMP/load.jsonl" "$OUT" "$DATA" "$REPS" "$TMP/backbones.jsonl" "$TMP/step.jsonl" "$TMP/epoch.jsonl" <<'PY'
+/usr/bin/python3 - "$TMP/load.jsonl" "$OUT" "$DATA" "$REPS" "$TMP/backbones.jsonl" "$TMP/step.jsonl" "$TMP/epoch.jsonl" "$TMP/dist.jsonl" <<'PY'
 import json, platform, statistics, subprocess, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
 def med(tool, key):
@@ -160,6 +164,21 @@ if ep:
               "ferkit's epoch includes two validation passes (raw and EMA weights) against PyTorch's one. The epoch is",
               "compute-bound in the same LibTorch on both sides; ferkit's faster decoding (the loading table above) and",
               "in-process augmentation are a small share of it, so the ratio follows the training-step ratio."]
+dist = [json.loads(l) for l in open(sys.argv[8]) if l.startswith("{")]
+if dist:
+    lines += ["", "## Data-parallel training on this machine (`bench_dist`, one run)", "",
+              "Global batch 64 at 48x48: 1 worker with all threads against 2 workers with half each (c10d, Gloo on loopback).",
+              "Allreduce alone: one allreduce of all gradients per step, nothing to overlap; left waiting: what a step still",
+              "waits after backward (the part of the allreduce not hidden behind backward, plus waiting for the slower worker).", "",
+              "| backbone | gradient MB | 1 worker img/s | 2 workers img/s | ratio | buckets | allreduce alone ms/step | left waiting ms/step |",
+              "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for b in dict.fromkeys(r["backbone"] for r in dist):
+        one = [r for r in dist if r["backbone"] == b and r["workers"] == 1]
+        two = [r for r in dist if r["backbone"] == b and r["workers"] == 2]
+        if one and two:
+            o, t = one[0], two[0]
+            lines.append(f"| {b} | {t['grad_mb']:.1f} | {o['train_img_s']:.0f} | {t['train_img_s']:.0f} | {t['train_img_s']/o['train_img_s']:.2f}x | "
+                         f"{t['buckets']} | {t['allreduce_ms']:.1f} | {t['wait_ms']:.1f} |")
 open(sys.argv[2], "w").write("\n".join(lines) + "\n")
 print("\n".join(lines))
 PY

@@ -1,5 +1,7 @@
 #include "ferkit/util/threads.h"
 
+#include <cstdlib>
+
 #include <sched.h>
 
 #include <atomic>
@@ -24,7 +26,11 @@ int available_cores() {
 }
 
 int set_threads(int n) {
-  if (n <= 0) n = available_cores();
+  if (n <= 0) {
+    n = available_cores();
+    // Workers of a data-parallel run share the machine (torchrun and ferkit launch set this).
+    if (const char* local = std::getenv("LOCAL_WORLD_SIZE"); local && std::atoi(local) > 1) n = std::max(1, n / std::atoi(local));
+  }
   at::set_num_threads(n);
   // OpenCV work happens inside ferkit's own worker threads; nested OpenCV threads only contend.
   cv::setNumThreads(0);

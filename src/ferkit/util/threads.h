@@ -8,7 +8,8 @@ namespace ferkit {
 // The number of cores this process may use (affinity mask), at least 1.
 int available_cores();
 
-// Sets LibTorch's intra-op threads (and OpenCV's) to n; n <= 0 means available_cores().
+// Sets LibTorch's intra-op threads (and OpenCV's) to n; n <= 0 means available_cores(), divided
+// by LOCAL_WORLD_SIZE when torchrun or ferkit launch started several workers on this machine.
 // Returns the number set.
 int set_threads(int n);
 

@@ -120,7 +120,8 @@ int launch_workers(const std::vector<std::string>& argv, const LaunchOptions& o)
       *it = -1;
       --running;
       if (exit_code_of(status) != 0 && !terminating) {
-        spdlog::error("launch: worker {} {}; stopping the others", rank, describe(status));
+        if (result == 0)  // after a passed-on Ctrl-C the workers' exits are expected
+          spdlog::error("launch: worker {} {}; stopping the others", rank, describe(status));
         if (result == 0) result = exit_code_of(status);
         terminating = true;
         signal_all(SIGTERM);

@@ -12,7 +12,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libcpp-httplib-dev libonnx-dev libprotobuf-dev protobuf-compiler libmgl-dev
   chromium fonts-dejavu-core curl time
-  python3-torch python3-torchvision python3-numpy python3-pil python3-onnx
+  python3-torch python3-torchvision python3-numpy python3-pil python3-onnx python3-opencv
 )
 
 missing=()

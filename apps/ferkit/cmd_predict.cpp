@@ -163,6 +163,7 @@ void add_predict_command(CLI::App& app, GlobalOptions& global) {
   cmd->add_flag("--unfolded", [args](int64_t) { args->predict.folded = false; },
                 "run the modules' forward instead of the inference graph (for checks)");
   set_action(cmd, [args, &global]() {
+    use_opencv_threads();  // face detection runs its scales in parallel
     FERKIT_CHECK(!(args->json && args->csv), "--json and --csv: choose one");
     const int threads = set_threads(global.threads);
     infer::Predictor predictor(bundle_path_of(args->model), args->predict);

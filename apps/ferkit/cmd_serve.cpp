@@ -41,6 +41,7 @@ void add_serve_command(CLI::App& app, GlobalOptions& global) {
   cmd->add_option("--margin", args->predict.detector.margin, "added around a found face, as a share of its side")->capture_default_str();
   cmd->add_option("--max-pixels", args->predict.max_pixels, "images with more pixels are refused (422)")->capture_default_str();
   set_action(cmd, [args, &global]() {
+    use_opencv_threads();  // face detection runs its scales in parallel
     // SIGTERM and SIGINT (whichever thread they land on: LibTorch's and OpenCV's pools exist
     // already) set a flag; a watcher thread sees it and stops the server, which then drains.
     std::signal(SIGTERM, on_stop_signal);

@@ -37,6 +37,8 @@ int set_threads(int n) {
   return n;
 }
 
+void use_opencv_threads() { cv::setNumThreads(at::get_num_threads()); }
+
 void parallel_for_each(int64_t n, int threads, const std::function<void(int64_t)>& body, int64_t chunk) {
   std::atomic<int64_t> next{0};
   std::exception_ptr failure;

@@ -13,6 +13,12 @@ int available_cores();
 // Returns the number set.
 int set_threads(int n);
 
+// Lets OpenCV's own parallel loops (face detection's detectMultiScale runs its scales in
+// parallel) use as many threads as LibTorch has. set_threads turns them off, because training
+// calls OpenCV from its own loader threads; predict and serve call this: with OpenCV's threads off
+// the cascade took 1.7x as long per photo on 2 cores (bench/results.md, predict on a photo).
+void use_opencv_threads();
+
 // Runs body(k) for k in [0, n) on `threads` threads, `chunk` indices at a time (a plain pool:
 // at::parallel_for is serial unless the caller is compiled with OpenMP, which ferkit is not).
 // The first exception a body throws is rethrown once all threads have stopped.

@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
   const int clients = argc > 3 ? std::atoi(argv[3]) : 8;
   const double seconds = argc > 4 ? std::atof(argv[4]) : 10;
   ferkit::set_threads(0);
+  ferkit::use_opencv_threads();  // as ferkit serve does
   ferkit::infer::PredictOptions po;
   po.detector.cascade = argc > 5 ? argv[5] : "none";
   ferkit::infer::Predictor predictor(ferkit::bundle_path_of(argv[1]), po);

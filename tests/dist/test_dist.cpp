@@ -19,6 +19,8 @@
 #include "ferkit/data/sampler.h"
 #include "ferkit/dist/env.h"
 #include "ferkit/dist/launch.h"
+#include "ferkit/models/model.h"
+#include "ferkit/train/checkpoint.h"
 #include "ferkit/util/error.h"
 #include "test_util.h"
 
@@ -113,6 +115,44 @@ TEST(DataParallel, TwoWorkersOnHalfBatchesMatchOneOnTheWholeBatch) {
   EXPECT_LT(max_difference(w1, w2a), 1e-5);
   EXPECT_LT(max_difference(w1, wacc), 1e-5);
   EXPECT_EQ(max_difference(w2a, w2b), 0.0) << "the workers must hold identical weights";
+}
+
+// The same through the real trainer and CLI: `ferkit launch --nproc 2 -- train` against one
+// process. BatchNorm statistics are per worker while it trains (as in DistributedDataParallel),
+// so the backbone is frozen with its BatchNorm in inference mode: what is left to differ is the
+// sharding, the global batch, the gradient averaging, the schedule and the decisions.
+TEST(DataParallel, TrainerWithTwoWorkersMatchesOneProcessWithTheBackboneFrozen) {
+  const test::TempDir tmp;
+  const std::string ferkit = FERKIT_BINARY_PATH;
+  ASSERT_EQ(std::system((ferkit + " -q synth --out " + tmp / "data" + " --scale 0.1 --seed 3").c_str()), 0);
+  ModelSpec spec;
+  spec.backbone.width = 0.25;
+  const std::string stages = std::to_string(FerModel(spec)->backbone()->stage_names().size());
+  auto train = [&](int workers, const std::string& out) {
+    LaunchOptions o;
+    o.nproc = workers;
+    o.threads_per_worker = 1;
+    return launch_workers({ferkit, "--threads", "1", "-q", "train", "--data", tmp / "data", "--out", tmp / out, "--epochs", "2",
+                           "--width", "0.25", "--freeze-until", stages, "--augment", "none", "--mixup-alpha", "0",
+                           "--cutmix-alpha", "0", "--batch-size", "32", "--lr", "0.01", "--label-mode", "majority"},
+                          o);
+  };
+  ASSERT_EQ(train(1, "one"), 0);
+  ASSERT_EQ(train(2, "two"), 0);
+  FerModel one(spec), two(spec);
+  const CheckpointState s1 = load_checkpoint(tmp / "one/checkpoints/last.pt", one, nullptr);
+  const CheckpointState s2 = load_checkpoint(tmp / "two/checkpoints/last.pt", two, nullptr);
+  EXPECT_EQ(s1.step, s2.step) << "the same number of optimizer steps";
+  EXPECT_GT(s1.step, 10);
+  const auto p1 = one->named_parameters(), p2 = two->named_parameters();
+  double head_moved = 0, worst = 0;
+  for (const auto& kv : p1) {
+    worst = std::max(worst, (kv.value() - p2[kv.key()]).abs().max().item<double>());
+    if (kv.key().rfind("head", 0) == 0) head_moved = std::max(head_moved, kv.value().abs().max().item<double>());
+  }
+  std::cout << "trainer: " << s1.step << " steps; max |one process - two workers| over all weights " << worst << "\n";
+  EXPECT_LT(worst, 1e-4);
+  EXPECT_GT(head_moved, 0.0);
 }
 
 // Starts `argv` with extra environment variables; stderr to `err_path`.

@@ -7,9 +7,6 @@
 //   wait_ms       per step, time the step waited for allreduces after backward (not overlapped)
 //   allreduce_ms  per step, one allreduce of all gradients alone (no backward to hide behind)
 //   grad_mb       bytes each worker sends and receives per step (ring allreduce: 2 (N-1)/N of it)
-#include <unistd.h>
-
-#include <climits>
 #include <cstdio>
 #include <sstream>
 
@@ -103,10 +100,7 @@ int main(int argc, char** argv) {
   const std::string backbones = argc > 1 ? argv[1] : "small_cnn,resnet18,mobilenet_v2,resnet50";
   const std::string size = argc > 2 ? argv[2] : "48", batch = argc > 3 ? argv[3] : "64", seconds = argc > 4 ? argv[4] : "4";
   const int max_workers = argc > 5 ? std::atoi(argv[5]) : 2;
-  char exe[PATH_MAX];
-  const ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-  if (n <= 0) return 1;
-  exe[n] = '\0';
+  const std::string exe = ferkit::self_executable();
   std::stringstream list(backbones);
   for (std::string b; std::getline(list, b, ',');)
     for (int w = 1; w <= max_workers; ++w) {

@@ -1,10 +1,6 @@
 // `ferkit launch --nproc N -- train ...`: N data-parallel workers on this machine (or this
 // machine's share of several: --nnodes, --node-rank, --master-addr, --master-port), each a ferkit
 // process with torchrun's environment. See src/ferkit/dist/launch.h.
-#include <unistd.h>
-
-#include <climits>
-
 #include "commands.h"
 #include "ferkit/dist/launch.h"
 #include "ferkit/util/error.h"
@@ -26,15 +22,11 @@ void add_launch_command(CLI::App& app, GlobalOptions& global) {
   set_action(cmd, [o, args, &global]() {
     FERKIT_CHECK(args->front() == "train",
                  "launch runs `train` (data-parallel training): got '" + args->front() + "'");
-    char exe[PATH_MAX];
-    const ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-    FERKIT_CHECK(n > 0, "launch: cannot find this program's path (/proc/self/exe)");
-    exe[n] = '\0';
     LaunchOptions opts = *o;
     opts.threads_per_worker = global.threads;  // the global --threads is per worker here
     const int threads = opts.threads_per_worker > 0 ? opts.threads_per_worker
                                                     : std::max(1, available_cores() / opts.nproc);
-    std::vector<std::string> argv{exe, "--threads", std::to_string(threads)};
+    std::vector<std::string> argv{self_executable(), "--threads", std::to_string(threads)};
     if (global.quiet) argv.push_back("-q");
     if (global.verbose) argv.push_back("-v");
     argv.insert(argv.end(), args->begin(), args->end());

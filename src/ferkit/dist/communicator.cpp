@@ -23,6 +23,13 @@ struct Communicator::Impl {
 
 namespace {
 
+// c10d's messages end in a C++ stack trace ("Exception raised from ..."): the first part says it.
+std::string short_message(const std::exception& e) {
+  std::string msg = e.what();
+  if (auto nl = msg.find("\nException raised from"); nl != std::string::npos) msg.resize(nl);
+  return msg;
+}
+
 // c10d reports a failed peer as c10::Error (or std::runtime_error from Gloo); ferkit's callers
 // expect Error with a message that says what to look at.
 template <typename F>
@@ -32,10 +39,8 @@ auto checked(const char* what, const Communicator& c, F&& f) -> decltype(f()) {
   } catch (const Error&) {
     throw;
   } catch (const std::exception& e) {
-    std::string msg = e.what();
-    if (auto nl = msg.find("\nException raised from"); nl != std::string::npos) msg.resize(nl);
     throw Error(fmt::format("distributed {} failed on rank {} of {}: {} (another worker stopped or timed out; "
-                            "see its messages)", what, c.rank(), c.world_size(), msg));
+                            "see its messages)", what, c.rank(), c.world_size(), short_message(e)));
   }
 }
 
@@ -72,10 +77,9 @@ Communicator::Communicator(const DistEnv& env, std::chrono::milliseconds timeout
   try {
     impl_->store = c10::make_intrusive<c10d::TCPStore>(env.master_addr, so);
   } catch (const std::exception& e) {
-    std::string msg = e.what();
-    if (auto nl = msg.find("\nException raised from"); nl != std::string::npos) msg.resize(nl);
     throw Error(fmt::format("distributed rendezvous at {}:{} failed on rank {} of {} after at most {} s: {}",
-                            env.master_addr, env.master_port, env.rank, env.world_size, timeout.count() / 1000.0, msg));
+                            env.master_addr, env.master_port, env.rank, env.world_size, timeout.count() / 1000.0,
+                            short_message(e)));
   }
   if (backend == "gloo") {
     auto opts = c10d::ProcessGroupGloo::Options::create(timeout);

@@ -21,6 +21,9 @@ struct LaunchOptions {
 // (128 + signal for a killed worker).
 int launch_workers(const std::vector<std::string>& argv, const LaunchOptions& options);
 
+// The path of the running program (/proc/self/exe), to start copies of it as workers.
+std::string self_executable();
+
 // A TCP port of this machine that nothing listens on now.
 int free_port();
 

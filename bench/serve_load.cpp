@@ -14,6 +14,7 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include "ferkit/run/run_folder.h"
 #include "ferkit/util/allocator.h"
 #include "ferkit/infer/predictor.h"
 #include "ferkit/serve/server.h"

@@ -8,6 +8,7 @@
 #include "commands.h"
 #include "ferkit/data/audit.h"
 #include "ferkit/data/audit_montage.h"
+#include "ferkit/run/run_audit.h"
 #include "ferkit/report/audit_section.h"
 #include "ferkit/report/html.h"
 #include "ferkit/util/fs.h"
@@ -77,7 +78,7 @@ void add_audit_command(CLI::App& app, GlobalOptions& global) {
       spdlog::info("wrote {}", args->html);
     }
     if (!args->run.empty()) {
-      write_run_audit(args->run, ds, a);
+      keep_audit_with_run(RunFolder(args->run), ds, audit_result_from_json(a));
       spdlog::info("wrote {}/audit.json; report {}", args->run, write_run_report(args->run));
     }
     std::cout << (args->json ? a.dump(2) + "\n" : format_audit(a, args->max_pairs));

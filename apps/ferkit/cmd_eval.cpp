@@ -11,6 +11,8 @@
 #include "ferkit/eval/evaluator.h"
 #include "ferkit/eval/tta.h"
 #include "ferkit/models/bundle.h"
+#include "ferkit/run/records.h"
+#include "ferkit/run/run_folder.h"
 #include "ferkit/util/error.h"
 #include "ferkit/util/fs.h"
 
@@ -38,12 +40,9 @@ void add_eval_command(CLI::App& app, GlobalOptions& global) {
   add_load_flags(*cmd, args->load);
   set_action(cmd, [args, cmd, &global]() {
     const bool is_run = fs::is_directory(args->model);
-    const std::string bundle_path = is_run ? (fs::path(args->model) / "model.ferkit").string() : args->model;
+    const std::string bundle_path = bundle_path_of(args->model);
     LoadedBundle bundle = load_bundle(bundle_path);
-    std::vector<std::string> expected;
-    for (int k = 0; k < kNumEmotions; ++k) expected.push_back(emotion_name(k));
-    if (bundle.info.class_names != expected)
-      throw Error(bundle_path + ": the model's classes differ from the 8 FER+ emotions this data is labelled with");
+    require_emotion_classes(bundle.info, bundle_path);
     check_tta_name(args->tta);
     // The model was trained on images of one stored size: the data is read at that size unless
     // --image-size says otherwise, and another size only loads when resized.
@@ -64,18 +63,18 @@ void add_eval_command(CLI::App& app, GlobalOptions& global) {
     eo.batch_size = args->batch_size;
     eo.tta = args->tta;
     eo.metrics.bootstrap = args->bootstrap;
-    const Metrics m = evaluate_split(bundle.model, ds.split(args->split), bundle.info.preprocess, eo);
-    nlohmann::json out = {{"model", bundle_path}, {"data", args->data}, {"split", args->split},
-                          {"label_mode", "majority"}, {"tta", args->tta},
-                          {"metrics", to_json(m)}};
-    if (is_run) {
-      const std::string name = "eval-" + args->split + (args->tta == "none" ? "" : "-" + args->tta) + ".json";
-      atomic_write_text((fs::path(args->model) / name).string(), out.dump(2) + "\n");
-    }
+    EvalResult result;
+    result.model = bundle_path;
+    result.data = args->data;
+    result.split = args->split;
+    result.tta = args->tta;
+    result.metrics = evaluate_split(bundle.model, ds.split(args->split), bundle.info.preprocess, eo);
+    const nlohmann::json out = to_json(result);
+    if (is_run) atomic_write_text(RunFolder(args->model).eval(args->split, args->tta), out.dump(2) + "\n");
     if (args->json) {
       std::cout << out.dump(2) << "\n";
     } else {
-      std::cout << args->data << " " << args->split << " with " << bundle_path << "\n" << format_metrics(m);
+      std::cout << args->data << " " << args->split << " with " << bundle_path << "\n" << format_metrics(result.metrics);
     }
   });
 }

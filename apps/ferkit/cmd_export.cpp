@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "commands.h"
+#include "ferkit/run/run_folder.h"
 #include "ferkit/infer/onnx_export.h"
 #include "ferkit/models/bundle.h"
 #include "ferkit/util/error.h"

@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "commands.h"
+#include "ferkit/run/run_folder.h"
 #include "ferkit/serve/server.h"
 #include "ferkit/util/threads.h"
 

@@ -9,7 +9,9 @@
 #include <spdlog/spdlog.h>
 
 #include "commands.h"
+#include "ferkit/dist/data_parallel_c10d.h"
 #include "ferkit/dist/env.h"
+#include "ferkit/report/html.h"
 #include "ferkit/train/recipes.h"
 #include "ferkit/train/trainer.h"
 
@@ -74,10 +76,20 @@ void add_train_command(CLI::App& app, GlobalOptions& global) {
     if (!config_file->empty()) apply_config_yaml(config, *config_file);
     for (const auto& [key, value] : *values) set_config_value(config, key, value, "--" + key);
     if (global.threads > 0) config.threads = global.threads;
+    TrainOptions options;
+    options.resume = *resume;
+    options.local_rank = dist.local_rank;
+    options.connect_workers = [&dist, &config]() { return connect_workers(dist, config); };
     std::signal(SIGINT, on_sigint);
-    const TrainSummary s = run_training(config, *resume, {}, dist);
+    const TrainSummary s = run_training(config, options);
     std::signal(SIGINT, SIG_DFL);
-    if (dist.rank != 0) return;  // rank 0 reports the run
+    if (!s.lead) return;  // rank 0 reports the run
+    // The report is a view of the run's files; failing to draw it must not fail the run.
+    try {
+      spdlog::info("report: {}", write_run_report(config.out));
+    } catch (const std::exception& e) {
+      spdlog::warn("the report could not be drawn: {} (try `ferkit report --run {}`)", e.what(), config.out);
+    }
     spdlog::info("done in {:.1f} s: best {} accuracy {:.2f}% (balanced {:.2f}%) at epoch {} ({} weights); model {}", s.seconds,
                  config.val_split, 100 * s.best_val.accuracy, 100 * s.best_val.balanced_accuracy, s.best_epoch,
                  s.best_weights, s.bundle_path);

@@ -159,19 +159,54 @@ TEST(Augment, UnknownNameIsAnError) {
   EXPECT_THROW(validate_augment(cfg), Error);
 }
 
-TEST(Augment, MixupKeepsTargetsDistributions) {
-  torch::manual_seed(0);
-  torch::Tensor images = torch::rand({16, 1, 8, 8});
-  torch::Tensor targets = torch::one_hot(torch::arange(16) % 8, 8).to(torch::kFloat32);
+// Image i is the constant i + 1 and its target the one-hot of class i, so a mixed row says which
+// two images it mixes (its target's two classes) and with what weight: its pixels must be mixed
+// with the same pair and the same lambda as its target.
+TEST(Augment, MixupMixesImagesAndTargetsAlike) {
+  const int b = kNumEmotions;
+  torch::Tensor images = (torch::arange(b).to(torch::kFloat32) + 1).view({b, 1, 1, 1}).expand({b, 1, 8, 8}).contiguous();
+  const torch::Tensor targets = torch::eye(b);
   AugmentConfig cfg;
   cfg.mixup_alpha = 0.4;
-  cfg.cutmix_alpha = 1.0;
   Rng rng(5);
-  for (int i = 0; i < 10; ++i) {
+  int mixed_rows = 0;
+  for (int trial = 0; trial < 10; ++trial) {
     torch::Tensor im = images.clone(), t = targets.clone();
     mix_batch(im, t, cfg, rng);
-    EXPECT_TRUE(torch::allclose(t.sum(1), torch::ones({16}), 1e-5, 1e-6));
+    EXPECT_TRUE(torch::allclose(t.sum(1), torch::ones({b}), 1e-5, 1e-6));
+    for (int i = 0; i < b; ++i) {
+      const float lam = t[i][i].item<float>();     // own share
+      const int partner = (t[i] - lam * targets[i]).argmax().item<int>();
+      const float expected = lam == 1.0f ? i + 1.0f : lam * (i + 1) + (1 - lam) * (partner + 1);
+      EXPECT_NEAR(im[i].mean().item<float>(), expected, 1e-4) << "trial " << trial << " row " << i;
+      EXPECT_NEAR(im[i].max().item<float>() - im[i].min().item<float>(), 0.0, 1e-5);  // mixed everywhere alike
+      mixed_rows += lam < 0.999f;
+    }
   }
+  EXPECT_GT(mixed_rows, 20);  // mixing happened (a mix_batch that does nothing fails here)
+}
+
+// CutMix pastes a rectangle of the partner image: the share of pixels still the row's own must
+// be its target's weight on its own class.
+TEST(Augment, CutmixTargetsFollowThePastedArea) {
+  const int b = kNumEmotions;
+  torch::Tensor images = (torch::arange(b).to(torch::kFloat32) + 1).view({b, 1, 1, 1}).expand({b, 1, 16, 16}).contiguous();
+  const torch::Tensor targets = torch::eye(b);
+  AugmentConfig cfg;
+  cfg.cutmix_alpha = 1.0;
+  Rng rng(11);
+  int mixed_rows = 0;
+  for (int trial = 0; trial < 10; ++trial) {
+    torch::Tensor im = images.clone(), t = targets.clone();
+    mix_batch(im, t, cfg, rng);
+    for (int i = 0; i < b; ++i) {
+      const float own_pixels = (im[i] == static_cast<float>(i + 1)).to(torch::kFloat32).mean().item<float>();
+      const float lam = t[i][i].item<float>();
+      if (lam < 1.0f) EXPECT_NEAR(own_pixels, lam, 1e-5) << "trial " << trial << " row " << i;
+      mixed_rows += lam < 0.999f;
+    }
+  }
+  EXPECT_GT(mixed_rows, 10);
 }
 
 Split make_split(int n) {

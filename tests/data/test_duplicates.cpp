@@ -13,6 +13,7 @@
 
 #include "ferkit/data/audit.h"
 #include "ferkit/data/audit_montage.h"
+#include "ferkit/run/run_audit.h"
 #include "ferkit/data/duplicates.h"
 #include "ferkit/data/synth.h"
 #include "ferkit/util/fs.h"
@@ -177,15 +178,15 @@ TEST(Audit, CountsLeakageAndTheNoiseFloor) {
   // Kept with a run: the pairs drawn; a fuller audit (near-duplicates searched) is not replaced
   // by the cheap one of a resumed run.
   const std::string run = tmp / "run";
-  write_run_audit(run, ds, a);
+  keep_audit_with_run(RunFolder(run), ds, audit_result_from_json(a));
   const cv::Mat montage = cv::imread(run + "/plots/duplicate_pairs.png");
   ASSERT_FALSE(montage.empty());
   EXPECT_EQ(montage.cols, 12 + 4 * (2 * 96 + 12));  // 4 pairs to a row; 3 pairs: one row
   EXPECT_EQ(montage.rows, 12 + 96 + 30);
   nlohmann::json full = a;
   full["near_duplicates_searched"] = true;
-  write_run_audit(run, ds, full);
-  write_run_audit(run, ds, a);
+  keep_audit_with_run(RunFolder(run), ds, audit_result_from_json(full));
+  keep_audit_with_run(RunFolder(run), ds, audit_result_from_json(a));
   EXPECT_TRUE(nlohmann::json::parse(read_text_file(run + "/audit.json"))["near_duplicates_searched"].get<bool>());
   MontageOptions only_similar;
   only_similar.min_similarity = 0.5;

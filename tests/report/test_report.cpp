@@ -47,16 +47,18 @@ TEST(Report, Base64MatchesRfc4648) {
 
 TEST(Report, TruncatedMetricsCsvKeepsTheGoodRowsAndSaysWhere) {
   std::vector<std::string> problems;
-  const MetricsTable t = parse_metrics_csv("epoch,lr,val_acc\n1,0.1,0.5\n2,0.05,0.6\n3,0.0", "m.csv", problems);
-  EXPECT_EQ(t.rows.size(), 2u);
-  EXPECT_EQ(t.column("val_acc"), (std::vector<double>{0.5, 0.6}));
+  const auto t = parse_metrics_csv("epoch,lr,val_acc\n1,0.1,0.5\n2,0.05,0.6\n3,0.0", "m.csv", problems);
+  EXPECT_EQ(t.size(), 2u);
+  EXPECT_EQ(column(t, [](const EpochRecord& e) { return e.val.accuracy; }), (std::vector<double>{0.5, 0.6}));
+  EXPECT_TRUE(std::isnan(t[0].val.loss));  // a column the file does not have
+  EXPECT_FALSE(t[0].ema.has_value());
   ASSERT_EQ(problems.size(), 1u);
   EXPECT_NE(problems[0].find("m.csv:4"), std::string::npos) << problems[0];
   EXPECT_NE(problems[0].find("2 fields"), std::string::npos) << problems[0];
 
   problems.clear();
-  const MetricsTable bad = parse_metrics_csv("epoch,val_acc\n1,0.5\n2,abc\n", "m.csv", problems);
-  EXPECT_EQ(bad.rows.size(), 1u);
+  const auto bad = parse_metrics_csv("epoch,val_acc\n1,0.5\n2,abc\n", "m.csv", problems);
+  EXPECT_EQ(bad.size(), 1u);
   ASSERT_EQ(problems.size(), 1u);
   EXPECT_NE(problems[0].find("m.csv:3: column val_acc is 'abc'"), std::string::npos) << problems[0];
 }
@@ -103,11 +105,13 @@ class RunReport : public ::testing::Test {
     c.width = 0.25;
     c.workers = 1;
     c.ema_decay = 0.9;
-    c.posthoc_tau = "auto";
-    run_training(c);  // writes report.html at the end
+    c.posthoc_tau = parse_posthoc_tau("auto");
+    run_training(c);
+    write_run_report(c.out);  // as `ferkit train` does at the end
     c.out = *tmp_ / "run2";
     c.epochs = 1;
     run_training(c);
+    write_run_report(c.out);
   }
   static void TearDownTestSuite() { delete tmp_; }
   static test::TempDir* tmp_;

@@ -1,4 +1,6 @@
 // Config keys from YAML and flags, the written config reading back, schedules, and the loss.
+#include <functional>
+
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -51,13 +53,52 @@ TEST(Config, UnknownKeysAndBadValuesNameTheFileAndLine) {
   EXPECT_THROW(set_config_value(c, "seed", "-1", "--seed"), Error);
 }
 
+// The message names the key and the bad value, so a user knows what to change.
+void expect_error_naming(const std::function<void()>& f, const std::vector<std::string>& words) {
+  try {
+    f();
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    for (const auto& w : words) EXPECT_NE(std::string(e.what()).find(w), std::string::npos) << "'" << w << "' not in: " << e.what();
+  }
+}
+
 TEST(Config, ValidationNamesTheProblem) {
   TrainConfig c;
   c.data = "x";
   c.out = "y";
   validate_config(c);
   c.sampler = "balanced";
-  EXPECT_THROW(validate_config(c), Error);
+  expect_error_naming([&] { validate_config(c); }, {"sampler", "balanced"});
+  c.sampler = "uniform";
+  c.schedule = "linear";
+  expect_error_naming([&] { validate_config(c); }, {"schedule", "linear", "cosine"});
+  c.schedule = "cosine";
+  c.epochs = 0;
+  expect_error_naming([&] { validate_config(c); }, {"epochs"});
+  // Typed options are checked where they are set, naming the key, the value and the place.
+  expect_error_naming([&] { set_config_value(c, "select_metric", "f1", "run.yaml:4"); }, {"run.yaml:4", "select_metric", "'f1'"});
+  expect_error_naming([&] { set_config_value(c, "posthoc-tau", "-1", "--posthoc-tau"); }, {"--posthoc-tau", "posthoc_tau", "'-1'"});
+  expect_error_naming([&] { set_config_value(c, "device", "gpu", "--device"); }, {"device", "'gpu'", "cuda:N"});
+  expect_error_naming([&] { set_config_value(c, "label_mode", "votes", "--label-mode"); }, {"label_mode", "'votes'"});
+}
+
+TEST(Config, TypedOptionsWriteBackTheSameWords) {
+  TrainConfig c;
+  for (const auto& [key, value] : std::vector<std::pair<std::string, std::string>>{
+           {"select_metric", "macro_f1"}, {"posthoc_tau", "auto"}, {"posthoc_tau", "1.5"}, {"device", "cuda:1"},
+           {"device", "cuda"}, {"label_mode", "crossentropy"}}) {
+    set_config_value(c, key, value, "test");
+    TrainConfig read;
+    apply_config_yaml_text(read, config_to_yaml(c), "config.yaml");
+    EXPECT_EQ(config_to_yaml(read), config_to_yaml(c)) << key;
+    for (auto& f : config_fields(read))
+      if (f.key == key) EXPECT_EQ(f.get(), value);
+  }
+  EXPECT_EQ(c.posthoc_tau.mode, PosthocTau::Mode::kFixed);
+  EXPECT_DOUBLE_EQ(c.posthoc_tau.tau, 1.5);
+  EXPECT_TRUE(c.device.cuda);
+  EXPECT_EQ(c.select_metric, SelectMetric::kMacroF1);
 }
 
 TEST(Schedule, WarmupThenCosineToZero) {

@@ -7,6 +7,7 @@
 #include "ferkit/data/synth.h"
 #include "ferkit/eval/evaluator.h"
 #include "ferkit/models/bundle.h"
+#include "ferkit/train/config_specs.h"
 #include "ferkit/train/recipes.h"
 #include "ferkit/train/trainer.h"
 #include "ferkit/util/error.h"
@@ -77,7 +78,7 @@ TrainConfig stateful_config(const test::TempDir& tmp, const std::string& run) {
   c.ema_decay = 0.9;
   c.head = "32,dropout=0.2";
   c.augment.mixup_alpha = 0.2;
-  c.label_mode = "probability";
+  c.label_mode = LabelMode::kProbability;
   return c;
 }
 
@@ -93,11 +94,15 @@ TEST(Trainer, ResumeAfterAnInterruptEndsWithTheSameWeights) {
 
   // Interrupt in epoch 3 as Ctrl-C would, then resume.
   TrainConfig c = stateful_config(tmp, "resumed");
-  EXPECT_THROW(run_training(c, false, [](int64_t epoch) { if (epoch == 2) stop_requested() = true; }), Interrupted);
+  TrainOptions interrupt;
+  interrupt.on_epoch_end = [](int64_t epoch) { if (epoch == 2) stop_requested() = true; };
+  EXPECT_THROW(run_training(c, interrupt), Interrupted);
   stop_requested() = false;
   const std::string partial = test_read(c.out + "/metrics.csv");
   EXPECT_EQ(std::count(partial.begin(), partial.end(), '\n'), 3);  // header + the two finished epochs
-  const TrainSummary s = run_training(c, /*resume=*/true);
+  TrainOptions resume;
+  resume.resume = true;
+  const TrainSummary s = run_training(c, resume);
   EXPECT_EQ(s.epochs, 3);
 
   const auto a = tensors_of(tmp / "straight/checkpoints/last.pt");
@@ -117,17 +122,16 @@ TEST(Trainer, HeadEpochsTrainOnlyTheHeadThenTheBackbone) {
   c.ema_decay = 0;
   c.threads = 0;
   std::vector<std::vector<std::pair<std::string, at::Tensor>>> after;
-  run_training(c, false, [&](int64_t) { after.push_back(tensors_of(c.out + "/checkpoints/last.pt")); });
+  TrainOptions options;
+  options.on_epoch_end = [&](int64_t) { after.push_back(tensors_of(c.out + "/checkpoints/last.pt")); };
+  run_training(c, options);
   ASSERT_EQ(after.size(), 3u);
   // Epoch 1 changed the head only; the backbone's weights and BatchNorm statistics are as the
   // seed made them, which epoch 2 then changes.
   int backbone_same_1 = 0, backbone_changed_2 = 0, head_changed_1 = 0, backbone = 0;
   torch::manual_seed(c.seed);
-  ModelSpec spec;
-  spec.backbone.name = c.backbone;
-  spec.backbone.width = c.width;
-  spec.backbone.in_channels = c.channels;
-  spec.head = parse_head_spec(c.head);
+  ModelSpec spec = model_spec(c);
+  spec.bn_policy = "frozen";  // as the trainer builds it (freezing is applied after construction)
   FerModel start(spec);
   const auto named = start->named_parameters();
   const auto buffers = start->named_buffers();

@@ -86,19 +86,4 @@ int write_pair_montage(const Dataset& ds, const nlohmann::json& audit, const std
   return drawn;
 }
 
-void write_run_audit(const std::string& run_dir, const Dataset& dataset, const nlohmann::json& audit) {
-  namespace fs = std::filesystem;
-  const fs::path json_path = fs::path(run_dir) / "audit.json";
-  if (!audit.value("near_duplicates_searched", false) && fs::exists(json_path)) {
-    try {
-      if (nlohmann::json::parse(read_text_file(json_path.string())).value("near_duplicates_searched", false)) return;
-    } catch (const nlohmann::json::exception&) {  // damaged: replace it
-    }
-  }
-  fs::create_directories(fs::path(run_dir) / "plots");
-  const fs::path png = fs::path(run_dir) / "plots" / "duplicate_pairs.png";
-  if (write_pair_montage(dataset, audit, png.string()) == 0) fs::remove(png);
-  atomic_write_text(json_path.string(), audit.dump(1) + "\n");
-}
-
 }  // namespace ferkit

@@ -23,9 +23,4 @@ struct MontageOptions {
 int write_pair_montage(const Dataset& dataset, const nlohmann::json& audit, const std::string& png_path,
                        const MontageOptions& options = {});
 
-// Keeps an audit with a run: RUN/audit.json and RUN/plots/duplicate_pairs.png, which the run's
-// report shows. An audit with the near-duplicate search is not replaced by a cheaper one (a
-// resumed run does not undo `ferkit audit --run`).
-void write_run_audit(const std::string& run_dir, const Dataset& dataset, const nlohmann::json& audit);
-
 }  // namespace ferkit

@@ -131,6 +131,46 @@ nlohmann::json to_json(const Metrics& m) {
   return j;
 }
 
+Metrics metrics_from_json(const nlohmann::json& j, const std::string& where) {
+  Metrics m;
+  try {
+    auto interval = [](const nlohmann::json& a) { return Interval{a.at(0).get<double>(), a.at(1).get<double>()}; };
+    m.count = j.value("count", int64_t{0});
+    m.loss = j.value("loss", 0.0);
+    m.accuracy = j.value("accuracy", 0.0);
+    // Summaries of older runs carry no Wilson intervals: NaN says "unknown", not [0, 1].
+    m.accuracy_ci = j.contains("accuracy_ci95") ? interval(j["accuracy_ci95"]) : Interval{NAN, NAN};
+    m.balanced_accuracy = j.value("balanced_accuracy", 0.0);
+    m.macro_f1 = j.value("macro_f1", 0.0);
+    m.top2_accuracy = j.value("top2_accuracy", 0.0);
+    m.ece = j.value("ece", 0.0);
+    if (j.contains("classes"))
+      for (int c = 0; c < kNumEmotions; ++c) {
+        if (!j["classes"].contains(emotion_name(c))) continue;
+        const auto& k = j["classes"][emotion_name(c)];
+        m.precision[c] = k.value("precision", 0.0);
+        m.recall[c] = k.value("recall", 0.0);
+        m.recall_ci[c] = k.contains("recall_ci95") ? interval(k["recall_ci95"]) : Interval{NAN, NAN};
+        m.f1[c] = k.value("f1", 0.0);
+        m.support[c] = k.value("support", int64_t{0});
+      }
+    if (j.contains("confusion")) m.confusion = j["confusion"].get<Confusion>();
+    for (const auto& b : j.value("reliability", nlohmann::json::array()))
+      m.reliability.push_back({b.value("low", 0.0), b.value("high", 0.0), b.value("count", int64_t{0}),
+                               b.value("mean_confidence", 0.0), b.value("accuracy", 0.0)});
+    m.bootstrap_resamples = j.value("bootstrap_resamples", 0);
+    if (j.contains("balanced_accuracy_ci95")) m.balanced_accuracy_ci = interval(j["balanced_accuracy_ci95"]);
+    if (j.contains("macro_f1_ci95")) m.macro_f1_ci = interval(j["macro_f1_ci95"]);
+    if (j.contains("multi_target_accuracy")) {
+      m.multi_target_accuracy = j["multi_target_accuracy"];
+      m.multi_target_count = j.value("multi_target_count", int64_t{0});
+    }
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(where + ": not the metrics ferkit writes (" + e.what() + ")");
+  }
+  return m;
+}
+
 std::string format_metrics(const Metrics& m) {
   auto ci = [](const Interval& i) { return fmt::format("[{:.1f}, {:.1f}]", 100 * i.low, 100 * i.high); };
   std::string s = fmt::format("images {}\n", m.count);

@@ -83,6 +83,8 @@ void add_bootstrap_intervals(Metrics& m, const std::vector<int>& labels, const s
                              int resamples, uint64_t seed);
 
 nlohmann::json to_json(const Metrics& m);
+// The inverse of to_json (summary.json, eval-*.json); `where` names the file in errors.
+Metrics metrics_from_json(const nlohmann::json& j, const std::string& where);
 
 // A readable summary: headline figures with intervals, a per-class table and the confusion matrix.
 std::string format_metrics(const Metrics& m);

@@ -41,4 +41,13 @@ nlohmann::json to_json(const Stability& s) {
   return {{"epochs", s.epochs}, {"stddev", s.stddev}, {"detrended_stddev", s.detrended_stddev}, {"largest_drop", s.largest_drop}};
 }
 
+Stability stability_from_json(const nlohmann::json& j) {
+  Stability s;
+  s.epochs = j.value("epochs", 0);
+  s.stddev = j.value("stddev", 0.0);
+  s.detrended_stddev = j.value("detrended_stddev", 0.0);
+  s.largest_drop = j.value("largest_drop", 0.0);
+  return s;
+}
+
 }  // namespace ferkit

@@ -20,5 +20,6 @@ struct Stability {
 
 Stability stability(const std::vector<double>& per_epoch, int window = 10);
 nlohmann::json to_json(const Stability& s);
+Stability stability_from_json(const nlohmann::json& j);
 
 }  // namespace ferkit

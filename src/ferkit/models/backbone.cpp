@@ -15,16 +15,23 @@ namespace ferkit {
 
 namespace {
 // Filled in a function, not by static registrar objects: a static library would drop those.
-const std::map<std::string, BackboneFactory>& registry() {
-  static const std::map<std::string, BackboneFactory> r = {
-      {"small_cnn", [](const BackboneSpec& s) { return std::make_shared<SmallCnn>(s); }},
-      {"resnet18", [](const BackboneSpec& s) { return std::make_shared<ResNet>(s, ResNetSpec{false, {2, 2, 2, 2}, false}); }},
-      {"resnet34", [](const BackboneSpec& s) { return std::make_shared<ResNet>(s, ResNetSpec{false, {3, 4, 6, 3}, false}); }},
-      {"resnet50", [](const BackboneSpec& s) { return std::make_shared<ResNet>(s, ResNetSpec{true, {3, 4, 6, 3}, false}); }},
-      {"resnet18_native", [](const BackboneSpec& s) { return std::make_shared<ResNet>(s, ResNetSpec{false, {2, 2, 2, 2}, true}); }},
-      {"mobilenet_v2", [](const BackboneSpec& s) { return std::make_shared<MobileNetV2>(s); }},
-      {"vgg13_ferplus", [](const BackboneSpec& s) { return std::make_shared<Vgg13FerPlus>(s); }},
-      {"keras_mobilenet_v2", [](const BackboneSpec& s) { return std::make_shared<KerasMobileNetV2>(s); }},
+struct BackboneEntry {
+  BackboneFactory make;
+  BackboneDefaults defaults;
+};
+const BackboneDefaults kTorchvision{1.0, "imagenet"};
+
+const std::map<std::string, BackboneEntry>& registry() {
+  static const std::map<std::string, BackboneEntry> r = {
+      // small_cnn is a native-resolution network whose recipes run it at half width by default.
+      {"small_cnn", {[](const BackboneSpec& s) { return std::make_shared<SmallCnn>(s); }, {0.5, "imagenet"}}},
+      {"resnet18", {[](const BackboneSpec& s) { return std::make_shared<ResNet>(s, ResNetSpec{false, {2, 2, 2, 2}, false}); }, kTorchvision}},
+      {"resnet34", {[](const BackboneSpec& s) { return std::make_shared<ResNet>(s, ResNetSpec{false, {3, 4, 6, 3}, false}); }, kTorchvision}},
+      {"resnet50", {[](const BackboneSpec& s) { return std::make_shared<ResNet>(s, ResNetSpec{true, {3, 4, 6, 3}, false}); }, kTorchvision}},
+      {"resnet18_native", {[](const BackboneSpec& s) { return std::make_shared<ResNet>(s, ResNetSpec{false, {2, 2, 2, 2}, true}); }, kTorchvision}},
+      {"mobilenet_v2", {[](const BackboneSpec& s) { return std::make_shared<MobileNetV2>(s); }, kTorchvision}},
+      {"vgg13_ferplus", {[](const BackboneSpec& s) { return std::make_shared<Vgg13FerPlus>(s); }, kTorchvision}},
+      {"keras_mobilenet_v2", {[](const BackboneSpec& s) { return std::make_shared<KerasMobileNetV2>(s); }, {1.0, "keras"}}},
   };
   return r;
 }
@@ -41,13 +48,15 @@ size_t Backbone::stage_index(const std::string& stage) const {
 
 std::vector<std::string> backbone_names() { return registry_names(registry()); }
 
+BackboneDefaults backbone_defaults(const std::string& name) { return registry_lookup(registry(), name, "backbone").defaults; }
+
 std::shared_ptr<Backbone> make_backbone(const BackboneSpec& spec) {
-  const BackboneFactory& factory = registry_lookup(registry(), spec.name, "backbone");
+  const BackboneEntry& entry = registry_lookup(registry(), spec.name, "backbone");
   FERKIT_CHECK(spec.in_channels == 1 || spec.in_channels == 3, "backbone input channels must be 1 or 3");
   FERKIT_CHECK(spec.width >= 0 && spec.width <= 4, "backbone width must be in [0, 4] (0: the architecture's default)");
   BackboneSpec resolved = spec;
-  if (resolved.width == 0) resolved.width = spec.name == "small_cnn" ? 0.5 : 1.0;
-  return factory(resolved);
+  if (resolved.width == 0) resolved.width = entry.defaults.width;
+  return entry.make(resolved);
 }
 
 }  // namespace ferkit

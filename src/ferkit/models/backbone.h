@@ -9,16 +9,13 @@
 #include <torch/nn/module.h>
 #include <torch/types.h>
 
+#include "ferkit/models/model_spec.h"
+
 namespace ferkit {
-namespace infer {
+namespace graph {
 class GraphBuilder;
 }
 
-struct BackboneSpec {
-  std::string name = "small_cnn";
-  int in_channels = 1;   // 1 for gray input, 3 for RGB (pretrained ImageNet weights)
-  double width = 0.0;    // channel multiplier; 0: the architecture's default (1, or 0.5 for small_cnn)
-};
 
 class Backbone : public torch::nn::Module {
  public:
@@ -35,7 +32,7 @@ class Backbone : public torch::nn::Module {
   virtual std::string classifier_prefix() const { return ""; }
   // Describes forward_features into an inference graph (BatchNorm folded): the fast inference
   // path and the ONNX export. Returns the value id of the feature map. Must mirror forward_features.
-  virtual int to_graph(infer::GraphBuilder& graph, int input) = 0;
+  virtual int to_graph(graph::GraphBuilder& graph, int input) = 0;
   // Truncates the network after a stage (its later stages are removed; num_features() follows).
   virtual void cut_after(const std::string& stage) = 0;
 
@@ -45,6 +42,14 @@ class Backbone : public torch::nn::Module {
 };
 
 using BackboneFactory = std::function<std::shared_ptr<Backbone>(const BackboneSpec&)>;
+
+// What a backbone assumes when the config leaves it open; kept in its registry entry.
+struct BackboneDefaults {
+  double width = 1.0;                         // channel multiplier when BackboneSpec::width is 0
+  std::string pretrained_normalize = "imagenet";  // what its pretrained weights expect (normalize: auto)
+};
+// Throws Error listing the known names when `name` is not registered.
+BackboneDefaults backbone_defaults(const std::string& name);
 
 // Throws Error listing the known names when `spec.name` is not registered.
 std::shared_ptr<Backbone> make_backbone(const BackboneSpec& spec);

@@ -4,6 +4,7 @@
 
 #include <torch/torch.h>
 
+#include "ferkit/data/classes.h"
 #include "ferkit/util/error.h"
 #include "ferkit/util/fs.h"
 
@@ -117,8 +118,12 @@ bool read_ferkit_model_tensors(const std::string& path, std::vector<std::pair<st
   return true;
 }
 
-std::string bundle_path_of(const std::string& m) {
-  return std::filesystem::is_directory(m) ? (std::filesystem::path(m) / "model.ferkit").string() : m;
+
+void require_emotion_classes(const BundleInfo& info, const std::string& path) {
+  std::vector<std::string> expected;
+  for (int k = 0; k < kNumEmotions; ++k) expected.push_back(emotion_name(k));
+  if (info.class_names != expected)
+    throw Error(path + ": the model's classes differ from the 8 FER+ emotions this data is labelled with");
 }
 
 }  // namespace ferkit

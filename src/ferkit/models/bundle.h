@@ -33,8 +33,9 @@ bool is_bundle(const std::string& path);
 // Throws Error naming the file when it is not a ferkit bundle or is damaged.
 LoadedBundle load_bundle(const std::string& path);
 
-// The bundle a --model argument names: RUN/model.ferkit for a run folder, else the file itself.
-std::string bundle_path_of(const std::string& run_or_bundle);
+// Throws Error naming `path` unless the bundle's classes are the 8 FER+ emotions in ferkit's
+// order (what data sets are labelled with, so what evaluation can score).
+void require_emotion_classes(const BundleInfo& info, const std::string& path);
 
 // The model tensors (parameters and buffers, by module name such as "backbone.conv1.weight") of a
 // ferkit bundle or training checkpoint, for use as starting weights. Returns false, leaving `out`

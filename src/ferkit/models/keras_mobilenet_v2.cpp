@@ -2,7 +2,7 @@
 
 #include <torch/torch.h>
 
-#include "ferkit/infer/graph.h"
+#include "ferkit/models/graph_builder.h"
 #include "ferkit/models/mobilenet_v2.h"  // make_divisible
 #include "ferkit/util/error.h"
 
@@ -122,7 +122,7 @@ at::Tensor KerasMobileNetV2::forward_until(const at::Tensor& x, const std::strin
 
 at::Tensor KerasMobileNetV2::forward_features(const at::Tensor& x) { return forward_until(x, ""); }
 
-int KerasMobileNetV2::to_graph(infer::GraphBuilder& g, int x) {
+int KerasMobileNetV2::to_graph(graph::GraphBuilder& g, int x) {
   // keras_pad: (0, 1) on even sides, (1, 1) on odd ones
   auto pad = [&](int v) {
     const auto& s = g.shape(v);

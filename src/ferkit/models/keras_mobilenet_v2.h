@@ -21,7 +21,7 @@ class KerasMobileNetV2 : public Backbone {
   std::vector<std::string> stage_names() const override;
   std::string stage_of(const std::string& name) const override;
   void cut_after(const std::string& stage) override;
-  int to_graph(infer::GraphBuilder& graph, int input) override;
+  int to_graph(graph::GraphBuilder& graph, int input) override;
 
  private:
   struct Block {

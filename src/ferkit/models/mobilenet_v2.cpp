@@ -4,7 +4,7 @@
 
 #include <torch/torch.h>
 
-#include "ferkit/infer/graph.h"
+#include "ferkit/models/graph_builder.h"
 
 namespace ferkit {
 
@@ -35,7 +35,7 @@ class InvertedResidualImpl : public torch::nn::Module {
     conv_ = register_module("conv", conv);
   }
   at::Tensor forward(at::Tensor x) { return use_residual_ ? x + conv_->forward(x) : conv_->forward(x); }
-  int to_graph(infer::GraphBuilder& g, int x, const std::string& name) {
+  int to_graph(graph::GraphBuilder& g, int x, const std::string& name) {
     int h = x;
     const auto parts = conv_->named_children();
     for (size_t i = 0; i < parts.size(); ++i) {
@@ -50,7 +50,7 @@ class InvertedResidualImpl : public torch::nn::Module {
     return use_residual_ ? g.add(h, x) : h;
   }
   // Seq(conv, BatchNorm, relu6) of conv_bn_relu6 (the relu6 is a Functional, which has no options to read)
-  static int conv_bn_relu6_graph(infer::GraphBuilder& g, const SeqImpl& cbr, int x, const std::string& name) {
+  static int conv_bn_relu6_graph(graph::GraphBuilder& g, const SeqImpl& cbr, int x, const std::string& name) {
     const auto c = cbr.named_children();
     return g.clip(g.conv(*c[0].value()->as<torch::nn::Conv2d>(), c[1].value()->as<torch::nn::BatchNorm2d>(), x, name + ".0"), 0, 6);
   }
@@ -119,7 +119,7 @@ void MobileNetV2::cut_after(const std::string& stage) {
 
 at::Tensor MobileNetV2::forward_features(const at::Tensor& x) { return features_seq_->forward(x); }
 
-int MobileNetV2::to_graph(infer::GraphBuilder& g, int x) {
+int MobileNetV2::to_graph(graph::GraphBuilder& g, int x) {
   const auto children = features_seq_->named_children();
   for (const auto& child : children) {
     const std::string name = "backbone.features." + child.key();

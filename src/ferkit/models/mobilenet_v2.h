@@ -20,7 +20,7 @@ class MobileNetV2 : public Backbone {
   std::string stage_of(const std::string& name) const override;
   std::string classifier_prefix() const override { return "classifier.1"; }
   void cut_after(const std::string& stage) override;
-  int to_graph(infer::GraphBuilder& graph, int input) override;
+  int to_graph(graph::GraphBuilder& graph, int input) override;
 
  private:
   Seq features_seq_{nullptr};

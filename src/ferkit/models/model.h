@@ -10,28 +10,9 @@
 #include <torch/nn/modules/container/sequential.h>
 
 #include "ferkit/models/backbone.h"
+#include "ferkit/models/model_spec.h"
 
 namespace ferkit {
-
-struct HeadSpec {
-  std::vector<int64_t> hidden;   // sizes of hidden layers (ReLU), e.g. {512}
-  double dropout = 0.0;          // before each linear layer of the head
-};
-
-struct ModelSpec {
-  BackboneSpec backbone;
-  HeadSpec head;
-  int64_t num_classes = 8;
-  std::string cut_after;      // last backbone stage kept ("" = all)
-  std::string freeze_until;   // backbone stages up to and including this one are frozen ("" = none)
-  std::string bn_policy = "frozen";  // frozen: BatchNorm of frozen stages stays in inference mode;
-                                     // train: their statistics still update (the classic pitfall)
-};
-
-nlohmann::json to_json(const ModelSpec& spec);
-ModelSpec model_spec_from_json(const nlohmann::json& j);
-// Parses "512,256,dropout=0.3" (hidden sizes and options) into a HeadSpec; "" = linear only.
-HeadSpec parse_head_spec(const std::string& text);
 
 class FerModelImpl : public torch::nn::Module {
  public:

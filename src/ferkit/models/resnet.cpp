@@ -2,7 +2,7 @@
 
 #include <torch/torch.h>
 
-#include "ferkit/infer/graph.h"
+#include "ferkit/models/graph_builder.h"
 
 namespace ferkit {
 
@@ -44,7 +44,7 @@ class BlockImpl : public torch::nn::Module {
     const at::Tensor identity = downsample_ ? downsample_->forward(x) : x;
     return torch::relu(out + identity);
   }
-  int to_graph(infer::GraphBuilder& g, int x, const std::string& name) {
+  int to_graph(graph::GraphBuilder& g, int x, const std::string& name) {
     int out = g.relu(g.conv(*conv1_, bn1_.get(), x, name + ".conv1"));
     out = g.conv(*conv2_, bn2_.get(), out, name + ".conv2");
     if (bottleneck_) out = g.conv(*conv3_, bn3_.get(), g.relu(out), name + ".conv3");
@@ -108,7 +108,7 @@ at::Tensor ResNet::forward_features(const at::Tensor& x) {
   return y;
 }
 
-int ResNet::to_graph(infer::GraphBuilder& g, int x) {
+int ResNet::to_graph(graph::GraphBuilder& g, int x) {
   x = g.relu(g.conv(*conv1_, bn1_.get(), x, "backbone.conv1"));
   if (!native_stem_) x = g.max_pool(x, 3, 2, 1);
   for (int l = 0; l < kept_layers_; ++l) {

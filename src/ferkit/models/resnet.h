@@ -28,7 +28,7 @@ class ResNet : public Backbone {
   std::string classifier_prefix() const override { return "fc"; }
   std::string stage_of(const std::string& name) const override;
   void cut_after(const std::string& stage) override;
-  int to_graph(infer::GraphBuilder& graph, int input) override;
+  int to_graph(graph::GraphBuilder& graph, int input) override;
 
  private:
   torch::nn::Conv2d conv1_{nullptr};

@@ -2,7 +2,7 @@
 
 #include <torch/torch.h>
 
-#include "ferkit/infer/graph.h"
+#include "ferkit/models/graph_builder.h"
 
 namespace ferkit {
 
@@ -25,7 +25,7 @@ at::Tensor StagedBackbone::forward_features(const at::Tensor& x) {
   return y;
 }
 
-int StagedBackbone::to_graph(infer::GraphBuilder& g, int x) {
+int StagedBackbone::to_graph(graph::GraphBuilder& g, int x) {
   for (size_t s = 0; s < kept_; ++s) x = g.sequential(*stages_[s], x, "backbone." + names_[s]);
   return x;
 }

@@ -16,7 +16,7 @@ class StagedBackbone : public Backbone {
   int64_t num_features() const override { return channels_[kept_ - 1]; }
   std::vector<std::string> stage_names() const override { return names_; }
   void cut_after(const std::string& stage) override;
-  int to_graph(infer::GraphBuilder& graph, int input) override;
+  int to_graph(graph::GraphBuilder& graph, int input) override;
 
  protected:
   // Registers the next stage under `name`; `channels` is its output width.

@@ -43,21 +43,22 @@ std::string write_compare_report(const std::vector<std::string>& run_dirs, const
   plots::LineChart acc{"validation accuracy (%)", "epoch", "%", {}}, bal{"validation balanced accuracy (%)", "epoch", "%", {}},
       loss{"validation loss", "epoch", "loss", {}};
   for (size_t i = 0; i < runs.size(); ++i) {
-    const MetricsTable& t = runs[i].metrics;
-    auto epochs = t.column("epoch");
-    auto scaled = [&](const std::string& column, double scale) {
-      auto v = t.column(column);
-      for (auto& x : v) x *= scale;
-      return v;
+    const std::vector<EpochRecord>& t = runs[i].metrics;
+    const auto epochs = column(t, [](const EpochRecord& e) { return static_cast<double>(e.epoch); });
+    const auto val = [&](double ValFigures::*f, double scale) {
+      return column(t, [f, scale](const EpochRecord& e) { return scale * (e.val.*f); });
+    };
+    const auto ema = [&](double ValFigures::*f, double scale) {
+      return ema_column(t, [f, scale](const ValFigures& v) { return scale * (v.*f); });
     };
     const std::string colour = p[i % p.size()];
-    acc.lines.push_back({labels[i], epochs, scaled("val_acc", 100), colour, false});
-    if (t.has("ema_val_acc")) acc.lines.push_back({labels[i] + " EMA", epochs, scaled("ema_val_acc", 100), colour, true});
-    bal.lines.push_back({labels[i], epochs, scaled("val_balanced_acc", 100), colour, false});
-    if (t.has("ema_val_balanced_acc"))
-      bal.lines.push_back({labels[i] + " EMA", epochs, scaled("ema_val_balanced_acc", 100), colour, true});
-    loss.lines.push_back({labels[i], epochs, t.column("val_loss"), colour, false});
-    if (t.has("ema_val_loss")) loss.lines.push_back({labels[i] + " EMA", epochs, t.column("ema_val_loss"), colour, true});
+    const bool with_ema = has_ema(t);
+    acc.lines.push_back({labels[i], epochs, val(&ValFigures::accuracy, 100), colour, false});
+    if (with_ema) acc.lines.push_back({labels[i] + " EMA", epochs, ema(&ValFigures::accuracy, 100), colour, true});
+    bal.lines.push_back({labels[i], epochs, val(&ValFigures::balanced_accuracy, 100), colour, false});
+    if (with_ema) bal.lines.push_back({labels[i] + " EMA", epochs, ema(&ValFigures::balanced_accuracy, 100), colour, true});
+    loss.lines.push_back({labels[i], epochs, val(&ValFigures::loss, 1), colour, false});
+    if (with_ema) loss.lines.push_back({labels[i] + " EMA", epochs, ema(&ValFigures::loss, 1), colour, true});
   }
   const fs::path curves = tmp_dir / "compare_curves.png";
   plots::line_charts(curves.string(), {acc, bal, loss}, 1500, 480);

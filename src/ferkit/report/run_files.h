@@ -1,40 +1,47 @@
 // Reads what a run folder holds (config.yaml, metrics.csv, summary.json, eval-*.json,
-// checkpoints, bundle) for the reports, tolerantly: a missing or damaged file becomes a line in
+// checkpoints, bundle; paths from run/run_folder.h, records from run/records.h) for the reports, tolerantly: a missing or damaged file becomes a line in
 // `problems` and the report shows the rest.
 #pragma once
 #include <cmath>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include <nlohmann/json.hpp>
+#include "ferkit/run/records.h"
 
 namespace ferkit {
-
-struct MetricsTable {
-  std::vector<std::string> columns;
-  std::vector<std::vector<double>> rows;  // NaN where a field is empty
-  bool has(const std::string& column) const;
-  std::vector<double> column(const std::string& column) const;  // empty when absent
-};
 
 struct RunFiles {
   std::string dir;
   std::string name;                 // the folder's own name
   std::string config_yaml;          // empty when missing
-  MetricsTable metrics;
-  nlohmann::json summary;           // null when missing or unreadable (a run still training)
-  std::vector<std::pair<std::string, nlohmann::json>> evals;  // eval-*.json by file name
-  nlohmann::json audit;             // audit.json (the data audit; null when absent)
+  std::vector<EpochRecord> metrics; // metrics.csv (rows up to the first damaged one)
+  std::optional<RunSummary> summary;  // missing or unreadable: a run still training, or damaged
+  std::vector<std::pair<std::string, EvalResult>> evals;  // eval-*.json by file name
+  std::optional<AuditResult> audit; // audit.json
   bool has_last_checkpoint = false, has_best_checkpoint = false, has_bundle = false;
   std::vector<std::string> problems;  // what is missing or damaged, in words
 };
 
+// One value per epoch, e.g. column(run.metrics, [](const EpochRecord& e) { return e.val.accuracy; }).
+template <typename Field>
+std::vector<double> column(const std::vector<EpochRecord>& records, Field field) {
+  std::vector<double> v;
+  for (const auto& r : records) v.push_back(field(r));
+  return v;
+}
+// The EMA's figure of each epoch (NaN for epochs without one).
+template <typename Field>
+std::vector<double> ema_column(const std::vector<EpochRecord>& records, Field field) {
+  std::vector<double> v;
+  for (const auto& r : records) v.push_back(r.ema ? field(*r.ema) : NAN);
+  return v;
+}
+bool has_ema(const std::vector<EpochRecord>& records);
+
 // Throws Error when `dir` is not a folder or holds none of config.yaml, metrics.csv, summary.json.
 RunFiles read_run(const std::string& dir);
-
-// Parses metrics.csv text; rows from the first bad line on are left out and said in `problems`.
-MetricsTable parse_metrics_csv(const std::string& text, const std::string& file, std::vector<std::string>& problems);
 
 }  // namespace ferkit
 

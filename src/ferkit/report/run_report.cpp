@@ -1,6 +1,7 @@
 // `ferkit report --run RUN`: one page with everything a run knows about itself. The charts are
 // drawn from the run's own files (metrics.csv, summary.json, eval-*.json), so the report of a
 // run can be redrawn at any time, also while it trains or after it was stopped.
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <ctime>
@@ -13,6 +14,7 @@
 #include "ferkit/report/html_page.h"
 #include "ferkit/report/plots.h"
 #include "ferkit/report/run_files.h"
+#include "ferkit/run/run_folder.h"
 #include "ferkit/util/error.h"
 #include "ferkit/util/fs.h"
 
@@ -26,18 +28,15 @@ std::vector<std::string> class_names() {
   return n;
 }
 
-std::vector<double> epochs_of(const MetricsTable& t) {
-  auto e = t.column("epoch");
-  if (e.empty())
-    for (size_t i = 0; i < t.rows.size(); ++i) e.push_back(static_cast<double>(i + 1));
-  return e;
+std::vector<double> epochs_of(const std::vector<EpochRecord>& t) {
+  return column(t, [](const EpochRecord& e) { return static_cast<double>(e.epoch); });
 }
 
-plots::Line line(const MetricsTable& t, const std::string& column, const std::string& label, const std::string& colour,
+plots::Line line(const std::vector<EpochRecord>& t, std::vector<double> values, const std::string& label, const std::string& colour,
                  bool dashed = false, double scale = 1.0) {
-  plots::Line l{label, epochs_of(t), t.column(column), colour, dashed};
+  plots::Line l{label, epochs_of(t), std::move(values), colour, dashed};
   for (auto& v : l.y) v *= scale;
-  if (l.y.empty()) l.x.clear();
+  if (std::none_of(l.y.begin(), l.y.end(), [](double v) { return std::isfinite(v); })) l.x.clear(), l.y.clear();
   return l;
 }
 
@@ -49,28 +48,32 @@ std::string now_text() {
 }
 
 // Training curves: loss, accuracy (raw, EMA, balanced), learning rate; and per-class recall.
-std::string curves_section(const RunFiles& r, const fs::path& plots_dir) {
-  const MetricsTable& t = r.metrics;
+std::string curves_section(const RunFiles& r, const RunFolder& folder) {
+  const std::vector<EpochRecord>& t = r.metrics;
   std::string s = "<h2 id=\"curves\">Training curves</h2>\n";
-  if (t.rows.empty()) return s + "<p class=\"missing\">No epoch in metrics.csv yet: no curves to draw.</p>\n";
+  if (t.empty()) return s + "<p class=\"missing\">No epoch in metrics.csv yet: no curves to draw.</p>\n";
   const auto& p = plots::palette();
   plots::LineChart loss{"loss", "epoch", "loss", {}};
-  loss.lines = {line(t, "train_loss", "train", p[0]), line(t, "val_loss", "validation", p[1]),
-                line(t, "ema_val_loss", "validation, EMA weights", p[1], true)};
+  const auto val = [&](double ValFigures::*f) { return column(t, [f](const EpochRecord& e) { return e.val.*f; }); };
+  const auto ema = [&](double ValFigures::*f) { return ema_column(t, [f](const ValFigures& v) { return v.*f; }); };
+  loss.lines = {line(t, column(t, [](const EpochRecord& e) { return e.train_loss; }), "train", p[0]),
+                line(t, val(&ValFigures::loss), "validation", p[1]), line(t, ema(&ValFigures::loss), "validation, EMA weights", p[1], true)};
   plots::LineChart acc{"accuracy (%)", "epoch", "%", {}};
-  acc.lines = {line(t, "train_acc", "train", p[0], false, 100), line(t, "val_acc", "validation", p[1], false, 100),
-               line(t, "ema_val_acc", "validation, EMA", p[1], true, 100),
-               line(t, "val_balanced_acc", "balanced, validation", p[2], false, 100),
-               line(t, "ema_val_balanced_acc", "balanced, EMA", p[2], true, 100)};
+  acc.lines = {line(t, column(t, [](const EpochRecord& e) { return e.train_acc; }), "train", p[0], false, 100),
+               line(t, val(&ValFigures::accuracy), "validation", p[1], false, 100),
+               line(t, ema(&ValFigures::accuracy), "validation, EMA", p[1], true, 100),
+               line(t, val(&ValFigures::balanced_accuracy), "balanced, validation", p[2], false, 100),
+               line(t, ema(&ValFigures::balanced_accuracy), "balanced, EMA", p[2], true, 100)};
   plots::LineChart lr{"learning rate (end of epoch)", "epoch", "lr", {}};
-  lr.lines = {line(t, "lr", "", p[4])};
+  const auto lrs = column(t, [](const EpochRecord& e) { return e.lr; });
+  lr.lines = {line(t, lrs, "", p[4])};
   lr.log_y = true;
   {  // a cosine schedule ends near 0: show three decades below the peak, not ten
     double peak = 0;
-    for (double v : t.column("lr")) peak = std::isfinite(v) ? std::max(peak, v) : peak;
+    for (double v : lrs) peak = std::isfinite(v) ? std::max(peak, v) : peak;
     if (peak > 0) lr.ymin = peak / 1000, lr.ymax = peak;
   }
-  const fs::path curves = plots_dir / "curves.png";
+  const fs::path curves = folder.plot("curves.png");
   plots::line_charts(curves.string(), {loss, acc, lr});
   s += html::inline_png(curves.string(), "training curves") + "\n";
   s += "<p class=\"note\">Dashed: the EMA of the weights, evaluated beside the raw weights every epoch. A validation "
@@ -78,11 +81,12 @@ std::string curves_section(const RunFiles& r, const fs::path& plots_dir) {
 
   plots::LineChart recall{"validation recall per class (%)", "epoch", "%", {}};
   for (int c = 0; c < kNumEmotions; ++c)
-    recall.lines.push_back(line(t, "val_recall_" + emotion_name(c), emotion_name(c), p[c % p.size()], false, 100));
+    recall.lines.push_back(line(t, column(t, [c](const EpochRecord& e) { return e.val.recall[c]; }), emotion_name(c), p[c % p.size()],
+                                false, 100));
   recall.ymin = 0;
   recall.ymax = 100;
-  if (t.has("val_recall_disgust")) {
-    const fs::path png = plots_dir / "recall_per_epoch.png";
+  if (!recall.lines[5].y.empty()) {
+    const fs::path png = folder.plot("recall_per_epoch.png");
     plots::line_charts(png.string(), {recall}, 1000, 460);
     s += html::inline_png(png.string(), "per-class recall per epoch") + "\n";
   }
@@ -106,32 +110,31 @@ std::string stability_section(const RunHeadline& h) {
 
 std::string headline_section(const RunFiles& r, const RunHeadline& h) {
   std::string s;
-  const auto& b = r.summary.is_object() && r.summary.contains("best_val") ? r.summary["best_val"] : nlohmann::json();
+  const Metrics* b = r.summary ? &r.summary->best_val : nullptr;
   std::vector<std::vector<std::string>> rows;
-  auto ci = [&](const char* key) {
-    return b.is_object() && b.contains(key) ? html::interval(b[key][0], b[key][1]) : std::string();
+  auto ci = [&](const Interval Metrics::*key, bool bootstrap) {
+    return b && (!bootstrap || b->bootstrap_resamples > 0) ? html::interval((b->*key).low, (b->*key).high) : std::string();
   };
-  rows.push_back({"accuracy", html::percent(h.accuracy), ci("accuracy_ci95")});
-  rows.push_back({"balanced accuracy", html::percent(h.balanced_accuracy), ci("balanced_accuracy_ci95")});
-  rows.push_back({"macro-F1", html::percent(h.macro_f1), ci("macro_f1_ci95")});
-  if (b.is_object()) {
-    rows.push_back({"top-2 accuracy", html::percent(b.value("top2_accuracy", NAN)), ""});
-    if (b.contains("multi_target_accuracy"))
-      rows.push_back({"FER+ multi-target accuracy", html::percent(b["multi_target_accuracy"]), ""});
-    rows.push_back({"negative log-likelihood", fmt::format("{:.4f}", b.value("loss", NAN)), ""});
-    rows.push_back({"expected calibration error", html::percent(b.value("ece", NAN)), ""});
+  rows.push_back({"accuracy", html::percent(h.accuracy), ci(&Metrics::accuracy_ci, false)});
+  rows.push_back({"balanced accuracy", html::percent(h.balanced_accuracy), ci(&Metrics::balanced_accuracy_ci, true)});
+  rows.push_back({"macro-F1", html::percent(h.macro_f1), ci(&Metrics::macro_f1_ci, true)});
+  if (b) {
+    rows.push_back({"top-2 accuracy", html::percent(b->top2_accuracy), ""});
+    if (std::isfinite(b->multi_target_accuracy))
+      rows.push_back({"FER+ multi-target accuracy", html::percent(b->multi_target_accuracy), ""});
+    rows.push_back({"negative log-likelihood", fmt::format("{:.4f}", b->loss), ""});
+    rows.push_back({"expected calibration error", html::percent(b->ece), ""});
   }
   s += "<h2 id=\"summary\">Summary</h2>\n";
   if (h.final) {
-    const auto& sm = r.summary;
+    const RunSummary& sm = *r.summary;
     double epoch_seconds = 0;  // over all sessions of a resumed run (summary.json's wall time is the last one's)
-    for (double v : r.metrics.column("seconds")) epoch_seconds += std::isfinite(v) ? v : 0;
+    for (const auto& e : r.metrics) epoch_seconds += std::isfinite(e.seconds) ? e.seconds : 0;
     s += fmt::format("<p>Best weights: <b>{}</b> of epoch {} (by {}), post-hoc logit adjustment tau {}. Validation split: "
                      "{} images, majority labels. {} epochs, {:.0f} s in training epochs.</p>\n",
-                     html::escape(sm.value("best_weights", std::string("?"))), sm.value("best_epoch", int64_t{0}),
-                     html::escape(sm.value("select_metric", std::string("accuracy"))),
-                     fmt::format("{:.1f}", sm.value("posthoc_tau", 0.0)), h.val_count, h.epochs_done,
-                     epoch_seconds > 0 ? epoch_seconds : h.seconds);
+                     html::escape(sm.best_weights.empty() ? "?" : sm.best_weights), sm.best_epoch,
+                     html::escape(sm.select_metric.empty() ? "accuracy" : sm.select_metric), fmt::format("{:.1f}", sm.posthoc_tau),
+                     h.val_count, h.epochs_done, epoch_seconds > 0 ? epoch_seconds : h.seconds);
   } else {
     s += "<p class=\"warn\">The run has not finished: the figures are those of the last epoch in metrics.csv (EMA "
          "weights when present), without intervals.</p>\n";
@@ -143,37 +146,31 @@ std::string headline_section(const RunFiles& r, const RunHeadline& h) {
   return s;
 }
 
-std::string classes_section(const RunFiles& r, const fs::path& plots_dir) {
-  if (!r.summary.is_object() || !r.summary.contains("best_val")) return "";
-  const auto& b = r.summary["best_val"];
+std::string classes_section(const RunFiles& r, const RunFolder& folder) {
+  if (!r.summary) return "";
+  const Metrics& b = r.summary->best_val;
   std::string s = "<h2 id=\"classes\">Per class</h2>\n";
   std::vector<std::vector<std::string>> rows;
   plots::BarSeries recall{"recall", {}, {}, plots::palette()[0]};
   for (int c = 0; c < kNumEmotions; ++c) {
-    const auto& k = b["classes"][emotion_name(c)];
-    const int64_t support = k.value("support", int64_t{0});
-    const double rc = k.value("recall", 0.0);
-    Interval iv{NAN, NAN};  // summaries of older runs carry no intervals
-    if (k.contains("recall_ci95")) {
-      iv = {k["recall_ci95"][0], k["recall_ci95"][1]};
-      recall.intervals.push_back(iv);
-    }
+    const int64_t support = b.support[c];
+    const double rc = b.recall[c];
+    const Interval iv = b.recall_ci[c];  // NaN in summaries of older runs, which carry no intervals
+    if (std::isfinite(iv.low)) recall.intervals.push_back(iv);
     recall.values.push_back(rc);
-    rows.push_back({emotion_name(c), html::percent(k.value("precision", 0.0), 1), html::percent(rc, 1),
-                    html::interval(iv.low, iv.high), html::percent(k.value("f1", 0.0), 1), std::to_string(support),
+    rows.push_back({emotion_name(c), html::percent(b.precision[c], 1), html::percent(rc, 1),
+                    html::interval(iv.low, iv.high), html::percent(b.f1[c], 1), std::to_string(support),
                     support ? fmt::format("{:.1f}", 100.0 / support) : "&ndash;"});
   }
   s += html::table({"class", "precision", "recall", "recall 95% CI", "F1", "support", "1 image = points of recall"}, rows);
-  const fs::path png = plots_dir / "recall.png";
+  const fs::path png = folder.plot("recall.png");
   plots::bar_chart(png.string(), "validation recall per class, with 95% Wilson intervals", "recall (%)", class_names(),
                    {recall}, true);
   s += html::inline_png(png.string(), "per-class recall with intervals") + "\n";
 
-  Confusion confusion{};
-  for (int t = 0; t < kNumEmotions; ++t)
-    for (int p = 0; p < kNumEmotions; ++p) confusion[t][p] = b["confusion"][t][p];
+  const Confusion& confusion = b.confusion;
   s += "<h2 id=\"confusion\">Confusion matrix</h2>\n";
-  const fs::path cm = plots_dir / "confusion.png";
+  const fs::path cm = folder.plot("confusion.png");
   plots::confusion_heatmap(cm.string(), confusion, class_names(), "rows: true class, columns: predicted; colour: share of the row");
   s += html::inline_png(cm.string(), "confusion matrix") + "\n";
   std::vector<std::vector<std::string>> cm_rows;
@@ -186,98 +183,94 @@ std::string classes_section(const RunFiles& r, const fs::path& plots_dir) {
   for (const auto& n : class_names()) header.push_back(n);
   s += html::table(header, cm_rows);
 
-  if (b.contains("reliability") && !b["reliability"].empty()) {
-    std::vector<ReliabilityBin> bins;
-    for (const auto& j : b["reliability"])
-      bins.push_back({j["low"], j["high"], j["count"], j["mean_confidence"], j["accuracy"]});
-    const fs::path rel = plots_dir / "reliability.png";
-    plots::reliability_diagram(rel.string(), bins, b.value("ece", 0.0));
+  if (!b.reliability.empty()) {
+    const std::vector<ReliabilityBin>& bins = b.reliability;
+    const fs::path rel = folder.plot("reliability.png");
+    plots::reliability_diagram(rel.string(), bins, b.ece);
     s += "<h2 id=\"calibration\">Calibration</h2>\n" + html::inline_png(rel.string(), "reliability diagram") +
          "\n<p class=\"note\">Bars below the diagonal: the model is over-confident at that confidence.</p>\n";
   }
   return s;
 }
 
-std::string distribution_section(const RunFiles& r, const fs::path& plots_dir) {
+std::string distribution_section(const RunFiles& r, const RunFolder& folder) {
   std::string s = "<h2 id=\"distribution\">Class distribution</h2>\n";
-  if (!r.summary.is_object() || !r.summary.contains("class_counts"))
+  if (!r.summary || r.summary->class_counts.empty())
     return s + "<p class=\"missing\">summary.json holds no class counts (an unfinished run, or one from an older "
                "ferkit): see <code>ferkit data stats</code>.</p>\n";
   std::vector<plots::BarSeries> series;
   std::vector<std::vector<std::string>> rows(kNumEmotions);
   std::vector<std::string> header{"class"};
   for (int c = 0; c < kNumEmotions; ++c) rows[c].push_back(emotion_name(c));
-  for (const auto& [split, counts] : r.summary["class_counts"].items()) {
+  for (const auto& [split, counts] : r.summary->class_counts) {
     plots::BarSeries se{split, {}, {}, ""};
     double total = 0;
-    for (int c = 0; c < kNumEmotions; ++c) total += counts[c].get<double>();
+    for (int c = 0; c < kNumEmotions && c < static_cast<int>(counts.size()); ++c) total += static_cast<double>(counts[c]);
     for (int c = 0; c < kNumEmotions; ++c) {
-      se.values.push_back(total > 0 ? counts[c].get<double>() / total : 0.0);
-      rows[c].push_back(fmt::format("{} ({:.1f}%)", counts[c].get<int64_t>(), total > 0 ? 100 * counts[c].get<double>() / total : 0.0));
+      const int64_t n = c < static_cast<int>(counts.size()) ? counts[c] : 0;
+      se.values.push_back(total > 0 ? n / total : 0.0);
+      rows[c].push_back(fmt::format("{} ({:.1f}%)", n, total > 0 ? 100 * n / total : 0.0));
     }
     header.push_back(html::escape(split));
     series.push_back(se);
   }
-  const fs::path png = plots_dir / "class_distribution.png";
+  const fs::path png = folder.plot("class_distribution.png");
   plots::bar_chart(png.string(), "class distribution (share of each split, %)", "%", class_names(), series, true);
   s += html::inline_png(png.string(), "class distribution") + "\n" + html::table(header, rows);
   return s;
 }
 
-std::string posthoc_section(const RunFiles& r, const fs::path& plots_dir) {
-  if (!r.summary.is_object() || !r.summary.contains("posthoc_curve_val")) return "";
-  const auto& curve = r.summary["posthoc_curve_val"];
+std::string posthoc_section(const RunFiles& r, const RunFolder& folder) {
+  if (!r.summary || r.summary->posthoc_curve_val.empty()) return "";
+  const auto& curve = r.summary->posthoc_curve_val;
   plots::LineChart chart{"post-hoc logit adjustment on validation", "tau", "%", {}};
   plots::Line acc{"accuracy", {}, {}, plots::palette()[1]}, bal{"balanced accuracy", {}, {}, plots::palette()[2]},
       dis{"disgust recall", {}, {}, plots::palette()[5], true}, con{"contempt recall", {}, {}, plots::palette()[7], true};
   for (const auto& p : curve) {
-    const double tau = p["tau"];
-    for (auto* l : {&acc, &bal, &dis, &con}) l->x.push_back(tau);
-    acc.y.push_back(100 * p["accuracy"].get<double>());
-    bal.y.push_back(100 * p["balanced_accuracy"].get<double>());
-    dis.y.push_back(100 * p["recall"][5].get<double>());
-    con.y.push_back(100 * p["recall"][7].get<double>());
+    for (auto* l : {&acc, &bal, &dis, &con}) l->x.push_back(p.tau);
+    acc.y.push_back(100 * p.accuracy);
+    bal.y.push_back(100 * p.balanced_accuracy);
+    dis.y.push_back(100 * p.recall[5]);
+    con.y.push_back(100 * p.recall[7]);
   }
   chart.lines = {acc, bal, dis, con};
   chart.ymin = 0;
   chart.ymax = 100;
-  const fs::path png = plots_dir / "posthoc.png";
+  const fs::path png = folder.plot("posthoc.png");
   plots::line_charts(png.string(), {chart}, 1000, 460);
   return "<h2 id=\"posthoc\">Imbalance: post-hoc logit adjustment</h2>\n" + html::inline_png(png.string(), "post-hoc curve") +
          fmt::format("\n<p class=\"note\">logits &minus; tau &middot; log(training prior), for the best weights. The bundle "
                      "uses tau = {:.1f}. Tau was chosen on this validation split, so these figures are optimistic: judge "
                      "the choice on another split.</p>\n",
-                     r.summary.value("posthoc_tau", 0.0));
+                     r.summary->posthoc_tau);
 }
 
 std::string evals_section(const RunFiles& r) {
   if (r.evals.empty()) return "";
   std::string s = "<h2 id=\"evals\">Evaluations</h2>\n";
   std::vector<std::vector<std::string>> rows;
-  for (const auto& [file, j] : r.evals) {
-    const auto& m = j.value("metrics", nlohmann::json::object());
-    auto ci = [&](const char* key) { return m.contains(key) ? " " + html::interval(m[key][0], m[key][1]) : std::string(); };
-    std::string recalls;
-    if (m.contains("classes"))
-      recalls = fmt::format("{} / {}", html::percent(m["classes"]["disgust"].value("recall", NAN), 0),
-                            html::percent(m["classes"]["contempt"].value("recall", NAN), 0));
-    rows.push_back({html::escape(file), html::escape(j.value("split", std::string("?"))), html::escape(j.value("tta", std::string("none"))),
-                    std::to_string(m.value("count", int64_t{0})), html::percent(m.value("accuracy", NAN)) + ci("accuracy_ci95"),
-                    html::percent(m.value("balanced_accuracy", NAN)) + ci("balanced_accuracy_ci95"),
-                    html::percent(m.value("macro_f1", NAN)), recalls});
+  for (const auto& [file, e] : r.evals) {
+    const Metrics& m = e.metrics;
+    auto ci = [&](const Interval& iv, bool bootstrap) {
+      return !bootstrap || m.bootstrap_resamples > 0 ? " " + html::interval(iv.low, iv.high) : std::string();
+    };
+    const std::string recalls = fmt::format("{} / {}", html::percent(m.recall[5], 0), html::percent(m.recall[7], 0));
+    rows.push_back({html::escape(file), html::escape(e.split), html::escape(e.tta), std::to_string(m.count),
+                    html::percent(m.accuracy) + ci(m.accuracy_ci, false),
+                    html::percent(m.balanced_accuracy) + ci(m.balanced_accuracy_ci, true), html::percent(m.macro_f1), recalls});
   }
   return s + html::table({"file", "split", "TTA", "images", "accuracy", "balanced accuracy", "macro-F1", "disgust / contempt recall"}, rows);
 }
 
 std::string warnings_section(const RunFiles& r) {
   std::vector<std::string> items;
-  if (r.summary.is_object() && r.summary.contains("data_warnings"))
-    for (const auto& w : r.summary["data_warnings"]) items.push_back(html::escape(w.get<std::string>()));
+  if (r.summary)
+    for (const auto& w : r.summary->data_warnings) items.push_back(html::escape(w));
   // Runs from before the audit at training start: say what one image is worth here.
   const bool audited = std::any_of(items.begin(), items.end(), [](const std::string& i) { return i.find("points of") != std::string::npos; });
-  if (!audited && r.summary.is_object() && r.summary.contains("best_val"))
+  if (!audited && r.summary)
     for (int c = 0; c < kNumEmotions; ++c) {
-      const int64_t n = r.summary["best_val"]["classes"][emotion_name(c)].value("support", int64_t{0});
+      const int64_t n = r.summary->best_val.support[c];
       if (n > 0 && n < 100)
         items.push_back(fmt::format("{}: {} validation images, so one image moves its recall by {:.1f} points", emotion_name(c), n,
                                     100.0 / n));
@@ -294,9 +287,9 @@ std::string warnings_section(const RunFiles& r) {
 std::string write_run_report(const std::string& run_dir, const std::string& out_path) {
   const RunFiles r = read_run(run_dir);
   const RunHeadline h = summarize_run(r);
-  const fs::path plots_dir = fs::path(run_dir) / "plots";
-  fs::create_directories(plots_dir);
-  const std::string out = out_path.empty() ? (fs::path(run_dir) / "report.html").string() : out_path;
+  const RunFolder folder(run_dir);
+  fs::create_directories(folder.plots());
+  const std::string out = out_path.empty() ? folder.report() : out_path;
 
   std::string body = "<h1>ferkit run: " + html::escape(r.name) + "</h1>\n";
   body += fmt::format("<p class=\"meta\">{} &middot; recipe {} &middot; {} &middot; {} &middot; report drawn {}</p>\n",
@@ -308,15 +301,15 @@ std::string write_run_report(const std::string& run_dir, const std::string& out_
     body += "</ul></div>\n";
   }
   body += headline_section(r, h);
-  body += curves_section(r, plots_dir);
+  body += curves_section(r, folder);
   body += stability_section(h);
-  body += classes_section(r, plots_dir);
-  body += distribution_section(r, plots_dir);
-  body += posthoc_section(r, plots_dir);
+  body += classes_section(r, folder);
+  body += distribution_section(r, folder);
+  body += posthoc_section(r, folder);
   body += evals_section(r);
-  if (r.audit.is_object()) {
+  if (r.audit) {
     try {
-      body += audit_section_html(r.audit, (plots_dir / "duplicate_pairs.png").string(), false);
+      body += audit_section_html(r.audit->detail, folder.plot("duplicate_pairs.png"), false);
     } catch (const nlohmann::json::exception& e) {  // a hand-edited or foreign audit.json
       body += "<p class=\"missing\">audit.json: not an audit of this ferkit (" + html::escape(e.what()) + ")</p>\n";
     }

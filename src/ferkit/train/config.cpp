@@ -18,6 +18,10 @@ namespace ferkit {
 namespace {
 
 std::string to_text(const std::string& v) { return v; }
+std::string to_text(LabelMode v) { return label_mode_name(v); }
+std::string to_text(SelectMetric v) { return select_metric_name(v); }
+std::string to_text(const PosthocTau& v) { return posthoc_tau_text(v); }
+std::string to_text(const DeviceSpec& v) { return device_text(v); }
 std::string to_text(bool v) { return v ? "true" : "false"; }
 template <typename T>
 std::string to_text(T v) {
@@ -29,6 +33,10 @@ std::string to_text(T v) {
 }
 
 void from_text(const std::string& s, std::string& v) { v = s; }
+void from_text(const std::string& s, LabelMode& v) { v = parse_label_mode(s); }
+void from_text(const std::string& s, SelectMetric& v) { v = parse_select_metric(s); }
+void from_text(const std::string& s, PosthocTau& v) { v = parse_posthoc_tau(s); }
+void from_text(const std::string& s, DeviceSpec& v) { v = parse_device(s); }
 void from_text(const std::string& s, bool& v) {
   if (s == "true" || s == "1" || s == "yes" || s == "on") v = true;
   else if (s == "false" || s == "0" || s == "no" || s == "off") v = false;
@@ -61,6 +69,70 @@ std::string normalise_key(std::string key) {
 }
 
 }  // namespace
+
+SelectMetric parse_select_metric(const std::string& name) {
+  if (name == "accuracy") return SelectMetric::kAccuracy;
+  if (name == "balanced_accuracy") return SelectMetric::kBalancedAccuracy;
+  if (name == "macro_f1") return SelectMetric::kMacroF1;
+  if (name == "loss") return SelectMetric::kLoss;
+  throw std::invalid_argument("select_metric must be accuracy, balanced_accuracy, macro_f1 or loss");
+}
+
+std::string select_metric_name(SelectMetric m) {
+  switch (m) {
+    case SelectMetric::kAccuracy: return "accuracy";
+    case SelectMetric::kBalancedAccuracy: return "balanced_accuracy";
+    case SelectMetric::kMacroF1: return "macro_f1";
+    case SelectMetric::kLoss: return "loss";
+  }
+  return "accuracy";
+}
+
+PosthocTau parse_posthoc_tau(const std::string& text) {
+  PosthocTau p;
+  if (text == "none") return p;
+  if (text == "auto") {
+    p.mode = PosthocTau::Mode::kAuto;
+    return p;
+  }
+  size_t used = 0;
+  try {
+    p.tau = std::stod(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (text.empty() || used != text.size() || !(p.tau >= 0))
+    throw std::invalid_argument("posthoc_tau must be none, auto or a number >= 0");
+  p.mode = PosthocTau::Mode::kFixed;
+  return p;
+}
+
+std::string posthoc_tau_text(const PosthocTau& p) {
+  switch (p.mode) {
+    case PosthocTau::Mode::kNone: return "none";
+    case PosthocTau::Mode::kAuto: return "auto";
+    case PosthocTau::Mode::kFixed: return fmt::format("{}", p.tau);
+  }
+  return "none";
+}
+
+DeviceSpec parse_device(const std::string& text) {
+  DeviceSpec d;
+  if (text == "cpu") return d;
+  d.cuda = true;
+  if (text == "cuda") return d;
+  if (text.rfind("cuda:", 0) == 0 && text.size() > 5 && text.size() < 9 &&
+      text.find_first_not_of("0123456789", 5) == std::string::npos) {
+    d.index = std::stoi(text.substr(5));
+    return d;
+  }
+  throw std::invalid_argument("device must be cpu, cuda or cuda:N");
+}
+
+std::string device_text(const DeviceSpec& d) {
+  if (!d.cuda) return "cpu";
+  return d.index < 0 ? "cuda" : fmt::format("cuda:{}", d.index);
+}
 
 std::vector<ConfigField> config_fields(TrainConfig& c) {
   AugmentConfig& a = c.augment;
@@ -157,7 +229,7 @@ double effective_backbone_lr_mult(const TrainConfig& c) {
 std::string effective_normalize(const TrainConfig& c) {
   if (c.normalize != "auto") return c.normalize;
   if (c.weights.empty()) return "none";
-  return c.backbone == "keras_mobilenet_v2" ? "keras" : "imagenet";
+  return backbone_defaults(c.backbone).pretrained_normalize;
 }
 
 void set_config_value(TrainConfig& config, const std::string& key, const std::string& value, const std::string& where) {
@@ -217,15 +289,12 @@ std::string config_to_yaml(TrainConfig& config) {
 void validate_config(const TrainConfig& c) {
   FERKIT_CHECK(!c.data.empty(), "no data folder: pass --data DIR");
   FERKIT_CHECK(!c.out.empty(), "no run folder: pass --out RUN");
-  parse_label_mode(c.label_mode);
   FERKIT_CHECK(c.epochs >= 1, "epochs must be >= 1");
   FERKIT_CHECK(c.batch_size >= 1, "batch_size must be >= 1");
   OptimizerConfig o = c.optim;
   o.backbone_lr_mult = effective_backbone_lr_mult(c);
   validate_optimizer(o);
-  const auto schedules = schedule_names();
-  FERKIT_CHECK(std::find(schedules.begin(), schedules.end(), c.schedule) != schedules.end(),
-               "unknown schedule '" + c.schedule + "' (known: constant, cosine, onecycle, plateau, step)");
+  schedule_named(c.schedule);  // throws, listing the known schedules
   FERKIT_CHECK(c.warmup_epochs >= 0, "warmup_epochs must be >= 0");
   FERKIT_CHECK(c.step_epochs > 0 && c.step_gamma > 0 && c.step_gamma <= 1, "step_epochs must be > 0 and step_gamma in (0, 1]");
   FERKIT_CHECK(c.onecycle_pct > 0 && c.onecycle_pct < 1, "onecycle_pct must be in (0, 1)");
@@ -234,23 +303,11 @@ void validate_config(const TrainConfig& c) {
   FERKIT_CHECK(c.accum_steps >= 1, "accum_steps must be >= 1");
   FERKIT_CHECK(c.head_epochs >= 0 && c.head_epochs < c.epochs, "head_epochs must be in [0, epochs)");
   validate_loss(c.loss);
-  if (c.posthoc_tau != "none" && c.posthoc_tau != "auto") {
-    size_t used = 0;
-    double tau = 0;
-    try {
-      tau = std::stod(c.posthoc_tau, &used);
-    } catch (const std::exception&) {
-    }
-    FERKIT_CHECK(used == c.posthoc_tau.size() && tau >= 0, "posthoc_tau must be none, auto or a number >= 0, not '" + c.posthoc_tau + "'");
-  }
   FERKIT_CHECK(c.posthoc_max_acc_drop >= 0 && c.posthoc_max_acc_drop <= 1, "posthoc_max_acc_drop must be in [0, 1]");
   FERKIT_CHECK(c.ema_decay >= 0 && c.ema_decay < 1, "ema_decay must be in [0, 1)");
   FERKIT_CHECK(c.swa_epochs >= 0 && c.swa_epochs <= c.epochs, "swa_epochs must be in [0, epochs]");
   FERKIT_CHECK(c.mix_off_epoch >= 0 && c.early_stop >= 0, "mix_off_epoch and early_stop must be >= 0");
   FERKIT_CHECK(c.early_stop_smoothing >= 0 && c.early_stop_smoothing < 1, "early_stop_smoothing must be in [0, 1)");
-  FERKIT_CHECK(c.select_metric == "accuracy" || c.select_metric == "balanced_accuracy" || c.select_metric == "macro_f1" ||
-                   c.select_metric == "loss",
-               "select_metric must be accuracy, balanced_accuracy, macro_f1 or loss");
   const auto samplers = sampler_names();
   FERKIT_CHECK(std::find(samplers.begin(), samplers.end(), c.sampler) != samplers.end(),
                "unknown sampler '" + c.sampler + "'");
@@ -263,9 +320,6 @@ void validate_config(const TrainConfig& c) {
   FERKIT_CHECK(c.normalize == "auto" || c.normalize == "none" || c.normalize == "imagenet" || c.normalize == "keras",
                "normalize must be auto, none, imagenet or keras");
   validate_augment(c.augment);
-  FERKIT_CHECK(c.device == "cpu" || c.device == "cuda" || (c.device.rfind("cuda:", 0) == 0 && c.device.size() > 5 &&
-                                                         c.device.find_first_not_of("0123456789", 5) == std::string::npos),
-               "device must be cpu, cuda or cuda:N, not '" + c.device + "'");
   FERKIT_CHECK(c.dist_backend == "auto" || c.dist_backend == "gloo" || c.dist_backend == "nccl",
                "dist_backend must be auto, gloo or nccl");
   FERKIT_CHECK(c.dist_timeout > 0, "dist_timeout must be > 0 seconds");

@@ -8,9 +8,35 @@
 #include <vector>
 
 #include "ferkit/data/augment.h"
+#include "ferkit/data/label_mode.h"
 #include "ferkit/train/loss.h"
 
 namespace ferkit {
+
+// Typed options: parsed once where the config is set (a bad value is an error naming the key
+// there), written back as the same words to config.yaml.
+
+// The metric that picks the best checkpoint and drives early stopping and plateau decay.
+enum class SelectMetric { kAccuracy, kBalancedAccuracy, kMacroF1, kLoss };
+SelectMetric parse_select_metric(const std::string& name);  // throws std::invalid_argument
+std::string select_metric_name(SelectMetric metric);
+
+// Post-hoc logit adjustment: none, auto (tau chosen on validation) or a fixed tau >= 0.
+struct PosthocTau {
+  enum class Mode { kNone, kAuto, kFixed } mode = Mode::kNone;
+  double tau = 0.0;  // kFixed
+  bool enabled() const { return mode != Mode::kNone; }
+};
+PosthocTau parse_posthoc_tau(const std::string& text);  // throws std::invalid_argument
+std::string posthoc_tau_text(const PosthocTau& p);
+
+// Where training runs: the CPU, or a CUDA device (index -1: cuda:LOCAL_RANK of the worker).
+struct DeviceSpec {
+  bool cuda = false;
+  int index = -1;
+};
+DeviceSpec parse_device(const std::string& text);  // throws std::invalid_argument
+std::string device_text(const DeviceSpec& d);
 
 // Optimizer settings (train/optimizer.h builds the optimizer from them).
 struct OptimizerConfig {
@@ -31,7 +57,7 @@ struct TrainConfig {
   // data
   std::string data;                    // data folder (required)
   std::string layout = "auto";
-  std::string label_mode = "majority"; // of the training split; validation is always majority
+  LabelMode label_mode = LabelMode::kMajority;  // of the training split; validation is always majority
   int image_size = 48;
   bool resize = false;
   bool skip_bad = false;
@@ -66,7 +92,7 @@ struct TrainConfig {
   int head_epochs = 0;                 // train only the head for this many epochs first
   // loss
   LossConfig loss;
-  std::string posthoc_tau = "none";    // post-hoc logit adjustment: none, auto (chosen on validation) or a number
+  PosthocTau posthoc_tau;              // post-hoc logit adjustment: none, auto (chosen on validation) or a number
   double posthoc_max_acc_drop = 0.01;  // auto: the best balanced accuracy among taus that lose at most this accuracy
   // stabilisers
   double ema_decay = 0.0;              // EMA of weights (0: off), e.g. 0.999
@@ -74,7 +100,7 @@ struct TrainConfig {
   int mix_off_epoch = 0;               // mixup/cutmix stop from this epoch on (0: never)
   int early_stop = 0;                  // stop after this many epochs without improvement (0: off)
   double early_stop_smoothing = 0.5;   // weight of the history in the smoothed metric
-  std::string select_metric = "accuracy";  // best checkpoint by: accuracy, balanced_accuracy, macro_f1, loss
+  SelectMetric select_metric = SelectMetric::kAccuracy;  // best checkpoint by: accuracy, balanced_accuracy, macro_f1, loss
   // data loading and augmentation
   std::string sampler = "uniform";
   int workers = 2;
@@ -82,7 +108,7 @@ struct TrainConfig {
   // run
   uint64_t seed = 1;
   int threads = 0;                     // <= 0: all cores
-  std::string device = "cpu";          // cpu | cuda | cuda:N (a CUDA LibTorch; with workers, cuda means cuda:LOCAL_RANK)
+  DeviceSpec device;                   // cpu | cuda | cuda:N (a CUDA LibTorch; with workers, cuda means cuda:LOCAL_RANK)
   std::string dist_backend = "auto";   // data-parallel runs: auto (gloo on cpu, nccl on cuda) | gloo | nccl
   double dist_timeout = 300;           // seconds a worker waits for the others before failing
   std::string out;                     // run folder (required)
@@ -92,8 +118,8 @@ struct TrainConfig {
 // The backbone learning-rate multiplier in effect: backbone_lr_mult < 0 means 0.1 when training
 // from pretrained weights (fine-tuning) and 1 otherwise.
 double effective_backbone_lr_mult(const TrainConfig& config);
-// The normalisation in effect: "auto" is keras for keras_mobilenet_v2 with weights, imagenet for
-// the other backbones with weights, none without weights.
+// The normalisation in effect: "auto" is what the backbone's pretrained weights expect (its
+// registry entry: keras for keras_mobilenet_v2, imagenet for the others) with --weights, none without.
 std::string effective_normalize(const TrainConfig& config);
 
 // One settable key of TrainConfig.

@@ -20,9 +20,17 @@ struct ScheduleSpec {
   double onecycle_div = 25.0;    // onecycle: starts at base_lr / div, ends at base_lr / (div * 1e4)
 };
 
+// A registered schedule: the learning rate as a pure function of the step (0-based, before any
+// plateau factor), and whether the validation metric decays it further (PlateauState).
+struct Schedule {
+  double (*lr)(const ScheduleSpec& spec, int64_t step);
+  bool decays_on_plateau = false;
+};
 std::vector<std::string> schedule_names();
+// Throws Error listing the known names.
+const Schedule& schedule_named(const std::string& name);
 
-// The learning rate of step `step` (0-based), before any plateau factor.
+// The learning rate of step `step` of spec.name's schedule.
 double lr_at(const ScheduleSpec& spec, int64_t step);
 
 // Reduce-on-plateau: when the monitored metric (higher is better) has not improved by more than

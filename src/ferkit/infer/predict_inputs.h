@@ -1,0 +1,38 @@
+// Predicting a list of inputs as `ferkit predict` takes them: files, folders (walked recursively
+// for images and videos, sorted) and videos. Images go in chunks, read and decoded on all cores
+// and their faces classified together; every input ends in exactly one callback per image or
+// video frame, failures included (with the reason in `error`), in input order.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <opencv2/core.hpp>
+
+#include "ferkit/infer/predictor.h"
+
+namespace ferkit::infer {
+
+struct InputOptions {
+  int every = 10;              // videos: every Nth frame
+  int64_t max_frames = 0;      // videos: at most this many frames (0: all)
+  bool keep_colour = false;    // hand the colour image to the callback (for annotation)
+  int threads = 1;             // decoding threads
+  size_t chunk = 64;           // images decoded and classified together
+};
+
+struct InputCounts {
+  int64_t inputs = 0, failed = 0, faces = 0;  // images and frames; with an error; faces found
+};
+
+// `image` is the decoded picture (colour with keep_colour, else gray; empty when it failed).
+using OnPrediction = std::function<void(const ImagePrediction& prediction, const cv::Mat& image)>;
+
+InputCounts predict_inputs(Predictor& predictor, const std::vector<std::string>& inputs, const InputOptions& options,
+                           const OnPrediction& on_prediction);
+
+// The file name under which an annotated copy of a prediction's image is written.
+std::string annotated_name(const ImagePrediction& p);
+
+}  // namespace ferkit::infer

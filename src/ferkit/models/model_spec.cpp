@@ -1,0 +1,62 @@
+#include "ferkit/models/model_spec.h"
+
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "ferkit/util/error.h"
+
+namespace ferkit {
+
+nlohmann::json to_json(const ModelSpec& spec) {
+  return {{"backbone", {{"name", spec.backbone.name}, {"in_channels", spec.backbone.in_channels}, {"width", spec.backbone.width}}},
+          {"head", {{"hidden", spec.head.hidden}, {"dropout", spec.head.dropout}}},
+          {"num_classes", spec.num_classes},
+          {"cut_after", spec.cut_after},
+          {"freeze_until", spec.freeze_until},
+          {"bn_policy", spec.bn_policy}};
+}
+
+ModelSpec model_spec_from_json(const nlohmann::json& j) {
+  ModelSpec s;
+  s.backbone.name = j.at("backbone").at("name").get<std::string>();
+  s.backbone.in_channels = j.at("backbone").at("in_channels").get<int>();
+  s.backbone.width = j.at("backbone").at("width").get<double>();
+  s.head.hidden = j.at("head").at("hidden").get<std::vector<int64_t>>();
+  s.head.dropout = j.at("head").at("dropout").get<double>();
+  s.num_classes = j.at("num_classes").get<int64_t>();
+  s.cut_after = j.value("cut_after", "");
+  s.freeze_until = j.value("freeze_until", "");
+  s.bn_policy = j.value("bn_policy", "frozen");
+  return s;
+}
+
+HeadSpec parse_head_spec(const std::string& text) {
+  HeadSpec head;
+  std::stringstream ss(text);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    if (item.empty() || item == "linear") continue;
+    const auto eq = item.find('=');
+    try {
+      if (eq == std::string::npos) {
+        size_t used = 0;
+        const long v = std::stol(item, &used);
+        if (used != item.size() || v <= 0) throw std::invalid_argument(item);
+        head.hidden.push_back(v);
+      } else if (item.substr(0, eq) == "dropout") {
+        size_t used = 0;
+        head.dropout = std::stod(item.substr(eq + 1), &used);
+        if (used != item.size() - eq - 1 || head.dropout < 0 || head.dropout >= 1) throw std::invalid_argument(item);
+      } else {
+        throw std::invalid_argument(item);
+      }
+    } catch (const std::logic_error&) {
+      throw Error("bad head spec '" + text + "' at '" + item +
+                  "' (expected hidden sizes and dropout=P, e.g. '512,dropout=0.3')");
+    }
+  }
+  return head;
+}
+
+}  // namespace ferkit

@@ -1,0 +1,38 @@
+// What a model is, as plain data (no LibTorch): the backbone by registry name, the head, the cut
+// and the BatchNorm policy. Bundles store it as JSON; the config resolves to it (train/config_specs.h).
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+namespace ferkit {
+
+struct BackboneSpec {
+  std::string name = "small_cnn";
+  int in_channels = 1;   // 1 for gray input, 3 for RGB (pretrained ImageNet weights)
+  double width = 0.0;    // channel multiplier; 0: the backbone's default (backbone_defaults)
+};
+
+struct HeadSpec {
+  std::vector<int64_t> hidden;   // sizes of hidden layers (ReLU), e.g. {512}
+  double dropout = 0.0;          // before each linear layer of the head
+};
+
+struct ModelSpec {
+  BackboneSpec backbone;
+  HeadSpec head;
+  int64_t num_classes = 8;
+  std::string cut_after;      // last backbone stage kept ("" = all)
+  std::string freeze_until;   // backbone stages up to and including this one are frozen ("" = none)
+  std::string bn_policy = "frozen";  // frozen: BatchNorm of frozen stages stays in inference mode;
+                                     // train: their statistics still update (the classic pitfall)
+};
+
+nlohmann::json to_json(const ModelSpec& spec);
+ModelSpec model_spec_from_json(const nlohmann::json& j);
+// Parses "512,256,dropout=0.3" (hidden sizes and options) into a HeadSpec; "" = linear only.
+HeadSpec parse_head_spec(const std::string& text);
+
+}  // namespace ferkit

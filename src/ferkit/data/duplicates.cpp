@@ -101,28 +101,28 @@ void sort_pairs(std::vector<DuplicatePair>& pairs) {
   });
 }
 
-}  // namespace
+// A candidate is confirmed in the orientation(s) whose thumbnails matched: bit 1 direct, bit 2
+// mirrored (half the full-image work of checking both every time).
+struct Candidate {
+  int64_t i, j;
+  int orientations;
+};
 
-DuplicateReport find_duplicates(const Dataset& ds, const DuplicateOptions& o) {
-  const auto t0 = std::chrono::steady_clock::now();
-  DuplicateReport report;
-  const Catalogue c = catalogue(ds);
+// Exact copies and exact mirror copies, by hash (confirmed byte by byte). exact_of[i] lists the
+// images image i is an exact copy of (the near stage skips those pairs).
+void find_exact(const Catalogue& c, std::vector<DuplicatePair>& pairs, std::vector<std::vector<int64_t>>& exact_of) {
   const int64_t n = static_cast<int64_t>(c.refs.size());
-  if (n < 2) return report;
   const size_t bytes = static_cast<size_t>(c.side) * c.side;
-  FERKIT_CHECK(o.max_shift >= 0 && 2 * o.max_shift < c.side / 2, "duplicates: max_shift too large for the image size");
-
-  // 1. Exact copies and exact mirror copies, by hash (confirmed byte by byte).
   std::unordered_map<uint64_t, std::vector<int64_t>> by_hash;
   for (int64_t i = 0; i < n; ++i) by_hash[fnv1a(c.pixels[i], bytes)].push_back(i);
-  std::vector<std::vector<int64_t>> exact_of(n);  // to skip these pairs in the near stage
+  exact_of.assign(n, {});
   auto add_exact = [&](int64_t i, int64_t j, bool mirrored) {
     if (i > j) std::swap(i, j);
     for (int64_t k : exact_of[i])
       if (k == j) return;
     exact_of[i].push_back(j);
     exact_of[j].push_back(i);
-    report.pairs.push_back({c.refs[i], c.refs[j], mirrored ? "exact-mirror" : "exact", 1.0, mirrored, 0, 0});
+    pairs.push_back({c.refs[i], c.refs[j], mirrored ? "exact-mirror" : "exact", 1.0, mirrored, 0, 0});
   };
   for (const auto& [h, group] : by_hash)
     for (size_t a = 0; a < group.size(); ++a)
@@ -136,50 +136,56 @@ DuplicateReport find_duplicates(const Dataset& ds, const DuplicateOptions& o) {
     for (int64_t j : it->second)
       if (j > i && std::memcmp(m.data(), c.pixels[j], bytes) == 0) add_exact(i, j, true);
   }
+}
 
-  auto stage = [t = std::chrono::steady_clock::now()](const char* what) mutable {
-    const auto now = std::chrono::steady_clock::now();
-    spdlog::debug("duplicates: {} in {:.2f} s", what, std::chrono::duration<double>(now - t).count());
-    t = now;
-  };
-  stage("exact copies");
-  if (o.candidate_similarity > 1.0) {  // exact only: no correlation reaches it
-    report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    sort_pairs(report.pairs);
-    return report;
-  }
-  // 2. Candidates: thumbnail correlation with the image or its mirror, upper triangle only.
+// Candidates: thumbnail correlation with the image or its mirror, upper triangle only, in blocks
+// of rows (a matrix product each).
+std::vector<Candidate> find_candidates(const Catalogue& c, const DuplicateOptions& o) {
+  const int64_t n = static_cast<int64_t>(c.refs.size());
   const auto [direct, mirrored] = thumbnails(c, o.thumbnail_blur);
-  // A candidate is confirmed in the orientation(s) whose thumbnails matched: bit 1 direct,
-  // bit 2 mirrored (half the full-image work of checking both every time).
-  struct Candidate {
-    int64_t i, j;
-    int orientations;
-  };
   std::vector<Candidate> candidates;
-  {
-    torch::NoGradGuard no_grad;
-    for (int64_t i0 = 0; i0 < n; i0 += o.block) {
-      const int64_t rows = std::min(o.block, n - i0);
-      const torch::Tensor q = direct.narrow(0, i0, rows);
-      const torch::Tensor rest_d = direct.narrow(0, i0, n - i0), rest_m = mirrored.narrow(0, i0, n - i0);
-      const torch::Tensor hit = q.matmul(rest_d.t()).ge_(o.candidate_similarity).to(torch::kUInt8).add_(
-          q.matmul(rest_m.t()).ge_(o.candidate_similarity).to(torch::kUInt8).mul_(2));
-      const torch::Tensor where = hit.nonzero();
-      auto h = where.accessor<int64_t, 2>();
-      auto bits = hit.accessor<uint8_t, 2>();
-      for (int64_t k = 0; k < h.size(0); ++k)
-        if (h[k][1] > h[k][0])  // j > i only
-          candidates.push_back({i0 + h[k][0], i0 + h[k][1], bits[h[k][0]][h[k][1]]});
-    }
+  torch::NoGradGuard no_grad;
+  for (int64_t i0 = 0; i0 < n; i0 += o.block) {
+    const int64_t rows = std::min(o.block, n - i0);
+    const torch::Tensor q = direct.narrow(0, i0, rows);
+    const torch::Tensor rest_d = direct.narrow(0, i0, n - i0), rest_m = mirrored.narrow(0, i0, n - i0);
+    const torch::Tensor hit = q.matmul(rest_d.t()).ge_(o.candidate_similarity).to(torch::kUInt8).add_(
+        q.matmul(rest_m.t()).ge_(o.candidate_similarity).to(torch::kUInt8).mul_(2));
+    const torch::Tensor where = hit.nonzero();
+    auto h = where.accessor<int64_t, 2>();
+    auto bits = hit.accessor<uint8_t, 2>();
+    for (int64_t k = 0; k < h.size(0); ++k)
+      if (h[k][1] > h[k][0])  // j > i only
+        candidates.push_back({i0 + h[k][0], i0 + h[k][1], bits[h[k][0]][h[k][1]]});
   }
-  report.candidates = static_cast<int64_t>(candidates.size());
-  stage("thumbnail candidates");
+  return candidates;
+}
 
-  // 3. Confirm on the full image: band-pass correlation over shifts and the flip. The band-pass
-  // images are made once per image that has a candidate.
+// The best band-pass correlation of a candidate pair over shifts (and the flip, where its
+// thumbnails matched mirrored): OpenCV's normalised cross-correlation (TM_CCOEFF_NORMED, the
+// Pearson correlation) of a's centre window against every shift of b, in one call per orientation.
+DuplicatePair best_alignment(const Catalogue& c, const Candidate& cand, const cv::Mat& a, const cv::Mat& b, int margin) {
+  const cv::Mat window = a(cv::Rect(margin, margin, c.side - 2 * margin, c.side - 2 * margin));
+  cv::Mat b_mirror, scores;
+  DuplicatePair best{c.refs[cand.i], c.refs[cand.j], "near", -1.0, false, 0, 0};
+  for (bool flip : {false, true}) {
+    if (!(cand.orientations & (flip ? 2 : 1))) continue;
+    if (flip) cv::flip(b, b_mirror, 1);
+    cv::matchTemplate(flip ? b_mirror : b, window, scores, cv::TM_CCOEFF_NORMED);
+    double top = 0;
+    cv::Point at;
+    cv::minMaxLoc(scores, nullptr, &top, nullptr, &at);
+    if (top > best.similarity) best.similarity = top, best.mirrored = flip, best.dx = at.x - margin, best.dy = at.y - margin;
+  }
+  return best;
+}
+
+// Confirms candidates on the full images; the band-pass images are made once per image that has
+// a candidate. Pairs that are exact copies already are skipped.
+void confirm_candidates(const Catalogue& c, const std::vector<Candidate>& candidates, const DuplicateOptions& o,
+                        const std::vector<std::vector<int64_t>>& exact_of, std::vector<DuplicatePair>& pairs) {
   const int threads = std::max(1, at::get_num_threads());
-  std::vector<int64_t> slot(n, -1);
+  std::vector<int64_t> slot(c.refs.size(), -1);
   std::vector<int64_t> used;
   for (const auto& cand : candidates)
     for (int64_t k : {cand.i, cand.j})
@@ -188,38 +194,47 @@ DuplicateReport find_duplicates(const Dataset& ds, const DuplicateOptions& o) {
   parallel_for_each(static_cast<int64_t>(used.size()), threads, [&](int64_t u) {
     band[u] = band_pass(c.pixels[used[u]], c.side, false, o.band_fine, o.band_coarse);
   });
-  stage("band-pass images");
+  spdlog::debug("duplicates: {} band-pass images", used.size());
   std::vector<DuplicatePair> near(candidates.size());
   std::vector<char> keep(candidates.size(), 0);
-  const int margin = o.max_shift;
   parallel_for_each(static_cast<int64_t>(candidates.size()), threads, [&](int64_t k) {
-    const auto [i, j, orientations] = candidates[k];
-    for (int64_t e : exact_of[i])
-      if (e == j) return;
-    // OpenCV's normalised cross-correlation (TM_CCOEFF_NORMED: the Pearson correlation) of a's
-    // centre window against every shift of b (or of its mirror image), in one call each.
-    const cv::Mat window = band[slot[i]](cv::Rect(margin, margin, c.side - 2 * margin, c.side - 2 * margin));
-    const cv::Mat& b = band[slot[j]];
-    cv::Mat b_mirror, scores;
-    DuplicatePair best{c.refs[i], c.refs[j], "near", -1.0, false, 0, 0};
-    for (bool flip : {false, true}) {
-      if (!(orientations & (flip ? 2 : 1))) continue;
-      if (flip) cv::flip(b, b_mirror, 1);
-      cv::matchTemplate(flip ? b_mirror : b, window, scores, cv::TM_CCOEFF_NORMED);
-      double top = 0;
-      cv::Point at;
-      cv::minMaxLoc(scores, nullptr, &top, nullptr, &at);
-      if (top > best.similarity) best.similarity = top, best.mirrored = flip, best.dx = at.x - margin, best.dy = at.y - margin;
-    }
+    const Candidate& cand = candidates[k];
+    for (int64_t e : exact_of[cand.i])
+      if (e == cand.j) return;
+    DuplicatePair best = best_alignment(c, cand, band[slot[cand.i]], band[slot[cand.j]], o.max_shift);
     if (best.similarity >= std::min(o.near_similarity, o.similar_similarity)) {
       if (best.similarity < o.near_similarity) best.kind = "similar";
       near[k] = best;
       keep[k] = 1;
     }
   });
-  stage("confirmation");
   for (size_t k = 0; k < candidates.size(); ++k)
-    if (keep[k]) report.pairs.push_back(near[k]);
+    if (keep[k]) pairs.push_back(near[k]);
+}
+
+}  // namespace
+
+DuplicateReport find_duplicates(const Dataset& ds, const DuplicateOptions& o) {
+  const auto t0 = std::chrono::steady_clock::now();
+  auto stage = [t = t0](const char* what) mutable {
+    const auto now = std::chrono::steady_clock::now();
+    spdlog::debug("duplicates: {} in {:.2f} s", what, std::chrono::duration<double>(now - t).count());
+    t = now;
+  };
+  DuplicateReport report;
+  const Catalogue c = catalogue(ds);
+  if (c.refs.size() < 2) return report;
+  FERKIT_CHECK(o.max_shift >= 0 && 2 * o.max_shift < c.side / 2, "duplicates: max_shift too large for the image size");
+  std::vector<std::vector<int64_t>> exact_of;
+  find_exact(c, report.pairs, exact_of);
+  stage("exact copies");
+  if (o.candidate_similarity <= 1.0) {  // above 1 (exact only) no correlation reaches it
+    const std::vector<Candidate> candidates = find_candidates(c, o);
+    report.candidates = static_cast<int64_t>(candidates.size());
+    stage("thumbnail candidates");
+    confirm_candidates(c, candidates, o, exact_of, report.pairs);
+    stage("confirmation");
+  }
   sort_pairs(report.pairs);
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return report;

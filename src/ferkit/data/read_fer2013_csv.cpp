@@ -56,6 +56,60 @@ void parse_pixels(const std::string& text, uint8_t* dst, int n, const std::strin
   }
 }
 
+// A row's ten votes from fer2013new.csv (record v, aligned with fer2013.csv's row). Returns false
+// for an image FER+ dropped (no name).
+bool read_ferplus_votes(const CsvRecord& v, const std::string& votes_path, Row& row) {
+  if (!v.error.empty()) throw InputError(votes_path, v.line, "unterminated quoted field (truncated row?)");
+  if (v.fields.size() != 2 + kNumVoteColumns)
+    throw InputError(votes_path, v.line, "row has " + std::to_string(v.fields.size()) + " fields, expected 12 " +
+                                             "(Usage, Image name, 10 vote counts); truncated row?");
+  row.name = v.fields[1];
+  if (row.name.empty()) return false;  // not in FER+ (dropped by its authors)
+  for (int c = 0; c < kNumVoteColumns; ++c) {
+    row.votes[c] = parse_int_field(v.fields[2 + c], "vote count for " + kVoteColumnNames[c], votes_path, v.line);
+    if (row.votes[c] < 0) throw InputError(votes_path, v.line, "vote count for " + kVoteColumnNames[c] + " is negative");
+  }
+  return true;
+}
+
+// Without fer2013new.csv: FER2013's own label as ten votes, and a FER+-style name by row.
+void read_fer2013_label(const CsvRecord& r, size_t index, const std::string& pixels_path, Row& row) {
+  const int e = parse_int_field(r.fields[0], "emotion", pixels_path, r.line);
+  if (e < 0 || e > 6) throw InputError(pixels_path, r.line, "emotion " + std::to_string(e) + " is not in 0..6");
+  row.votes[kFer2013ToFerPlus[e]] = 10;
+  char name[32];
+  std::snprintf(name, sizeof(name), "fer%07zu.png", index - 1);
+  row.name = name;
+}
+
+// The kept rows of each wanted split, in file order.
+std::vector<Split> gather_splits(const std::vector<Row>& rows, const std::vector<size_t>& kept, std::vector<uint8_t>& pixels,
+                                 int s, const std::string& source, const LoadOptions& options) {
+  torch::Tensor all = torch::from_blob(pixels.data(), {static_cast<int64_t>(rows.size()), s, s}, torch::kUInt8);
+  std::vector<Split> splits;
+  for (const std::string name : {"train", "valid", "test"}) {
+    if (!options.splits.empty() && std::find(options.splits.begin(), options.splits.end(), name) == options.splits.end())
+      continue;
+    std::vector<int64_t> idx;
+    for (size_t k : kept)
+      if (rows[k].split == name) idx.push_back(static_cast<int64_t>(k));
+    if (idx.empty()) continue;
+    Split split;
+    split.name = name;
+    split.source = source;
+    split.images = all.index_select(0, torch::tensor(idx, torch::kInt64)).contiguous();
+    split.votes = torch::empty({static_cast<int64_t>(idx.size()), kNumVoteColumns}, torch::kInt32);
+    auto va = split.votes.accessor<int32_t, 2>();
+    for (size_t j = 0; j < idx.size(); ++j) {
+      const Row& row = rows[idx[j]];
+      split.files.push_back(row.name);
+      for (int c = 0; c < kNumVoteColumns; ++c) va[j][c] = row.votes[c];
+    }
+    splits.push_back(std::move(split));
+  }
+  return splits;
+}
+
 }  // namespace
 
 std::vector<Split> read_fer2013_csv(const std::string& root, const LoadOptions& options, LoadReport& report) {
@@ -94,24 +148,9 @@ std::vector<Split> read_fer2013_csv(const std::string& root, const LoadOptions& 
       if (have_votes) {
         if (i >= fp.size())
           throw InputError(votes_path, 0, "has fewer rows than fer2013.csv; the two files must be aligned row by row");
-        const CsvRecord& v = fp[i];
-        if (!v.error.empty()) throw InputError(votes_path, v.line, "unterminated quoted field (truncated row?)");
-        if (v.fields.size() != 2 + kNumVoteColumns)
-          throw InputError(votes_path, v.line, "row has " + std::to_string(v.fields.size()) + " fields, expected 12 " +
-                                                   "(Usage, Image name, 10 vote counts); truncated row?");
-        row.name = v.fields[1];
-        if (row.name.empty()) return;  // not in FER+ (dropped by its authors)
-        for (int c = 0; c < kNumVoteColumns; ++c) {
-          row.votes[c] = parse_int_field(v.fields[2 + c], "vote count for " + kVoteColumnNames[c], votes_path, v.line);
-          if (row.votes[c] < 0) throw InputError(votes_path, v.line, "vote count for " + kVoteColumnNames[c] + " is negative");
-        }
+        if (!read_ferplus_votes(fp[i], votes_path, row)) return;
       } else {
-        const int e = parse_int_field(r.fields[0], "emotion", pixels_path, r.line);
-        if (e < 0 || e > 6) throw InputError(pixels_path, r.line, "emotion " + std::to_string(e) + " is not in 0..6");
-        row.votes[kFer2013ToFerPlus[e]] = 10;
-        char name[32];
-        std::snprintf(name, sizeof(name), "fer%07zu.png", i - 1);
-        row.name = name;
+        read_fer2013_label(r, i, pixels_path, row);
       }
       pixels.resize(pixels.size() + image_bytes);
       parse_pixels(r.fields[1], pixels.data() + rows.size() * image_bytes, s * s, pixels_path, r.line);
@@ -126,29 +165,7 @@ std::vector<Split> read_fer2013_csv(const std::string& root, const LoadOptions& 
     throw InputError(votes_path, 0, "has " + std::to_string(fp.size()) + " lines but fer2013.csv has " +
                                         std::to_string(record_index) + "; the two files must be aligned row by row");
   const auto kept = apply_error_policy(rows.size(), errors, options, report);
-  torch::Tensor all = torch::from_blob(pixels.data(), {static_cast<int64_t>(rows.size()), s, s}, torch::kUInt8);
-
-  std::vector<Split> splits;
-  for (const std::string name : {"train", "valid", "test"}) {
-    if (!options.splits.empty() && std::find(options.splits.begin(), options.splits.end(), name) == options.splits.end())
-      continue;
-    std::vector<int64_t> idx;
-    for (size_t k : kept)
-      if (rows[k].split == name) idx.push_back(static_cast<int64_t>(k));
-    if (idx.empty()) continue;
-    Split split;
-    split.name = name;
-    split.source = pixels_path;
-    split.images = all.index_select(0, torch::tensor(idx, torch::kInt64)).contiguous();
-    split.votes = torch::empty({static_cast<int64_t>(idx.size()), kNumVoteColumns}, torch::kInt32);
-    auto va = split.votes.accessor<int32_t, 2>();
-    for (size_t j = 0; j < idx.size(); ++j) {
-      const Row& row = rows[idx[j]];
-      split.files.push_back(row.name);
-      for (int c = 0; c < kNumVoteColumns; ++c) va[j][c] = row.votes[c];
-    }
-    splits.push_back(std::move(split));
-  }
+  std::vector<Split> splits = gather_splits(rows, kept, pixels, s, pixels_path, options);
   if (splits.empty()) throw InputError(pixels_path, 0, "no usable rows in any split");
   return splits;
 }

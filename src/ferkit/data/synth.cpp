@@ -88,81 +88,79 @@ std::vector<cv::Point> bezier(const Canvas& c, cv::Point2d a, cv::Point2d m, cv:
 
 }  // namespace
 
-SynthFace draw_synthetic_face(uint64_t seed, int split, int64_t index, int image_size) {
-  std::mt19937_64 rng(mix_seed(mix_seed(seed, static_cast<uint64_t>(split) + 1), static_cast<uint64_t>(index)));
-  std::uniform_real_distribution<double> U(0.0, 1.0);
-  std::normal_distribution<double> N(0.0, 1.0);
-  auto uni = [&](double a, double b) { return a + (b - a) * U(rng); };
+namespace {
 
-  SynthFace face;
-  // 1. The expression: a class, how strongly it shows, and a pull towards another class.
+// The random draws of one face, in one fixed order (the data set is a pure function of the seed):
+// one generator, and one normal distribution (it keeps the second value of each pair it makes).
+struct Draws {
+  std::mt19937_64 rng;
+  std::uniform_real_distribution<double> U{0.0, 1.0};
+  std::normal_distribution<double> N{0.0, 1.0};
+  double uni(double a, double b) { return a + (b - a) * U(rng); }
+  double normal() { return N(rng); }
+};
+
+// 1. The expression: a class, how strongly it shows, and a pull towards another class.
+Expression draw_expression(Draws& d, int& cls) {
   std::discrete_distribution<int> prior(kSynthClassPrior.begin(), kSynthClassPrior.end());
-  const int cls = prior(rng);
-  face.drawn_class = cls;
-  const double intensity = uni(0.45, 1.0);
+  cls = prior(d.rng);
+  const double intensity = d.uni(0.45, 1.0);
   Expression e;
   for (int k = 0; k < kParams; ++k)
-    e[k] = kPrototypes[0][k] + intensity * (kPrototypes[cls][k] - kPrototypes[0][k]) + 0.1 * N(rng);
-  if (U(rng) < 0.25) {  // ambiguous faces: blended with a second expression
-    const int other = prior(rng);
-    const double w = uni(0.0, 0.45);
+    e[k] = kPrototypes[0][k] + intensity * (kPrototypes[cls][k] - kPrototypes[0][k]) + 0.1 * d.normal();
+  if (d.U(d.rng) < 0.25) {  // ambiguous faces: blended with a second expression
+    const int other = prior(d.rng);
+    const double w = d.uni(0.0, 0.45);
     for (int k = 0; k < kParams; ++k) e[k] = (1 - w) * e[k] + w * kPrototypes[other][k];
   }
+  return e;
+}
 
-  // 2. Ten annotators judge it by distance to each prototype, each with their own noise;
-  // a few say unknown. Disagreement grows as the face sits between prototypes.
+// 2. Ten annotators judge it by distance to each prototype, each with their own noise; a few say
+// unknown. Disagreement grows as the face sits between prototypes.
+void draw_votes(Draws& d, const Expression& e, SynthFace& face) {
   for (int a = 0; a < 10; ++a) {
-    if (U(rng) < 0.02) { ++face.votes[kUnknownColumn]; continue; }
+    if (d.U(d.rng) < 0.02) { ++face.votes[kUnknownColumn]; continue; }
     std::array<double, kNumEmotions> score;
     for (int j = 0; j < kNumEmotions; ++j) {
-      double d = 0;
+      double dist = 0;
       for (int k = 0; k < kParams; ++k) {
-        const double diff = e[k] + 0.08 * N(rng) - kPrototypes[j][k];
-        d += kJudgeWeight[k] * diff * diff;
+        const double diff = e[k] + 0.08 * d.normal() - kPrototypes[j][k];
+        dist += kJudgeWeight[k] * diff * diff;
       }
-      score[j] = -d / 0.12;
+      score[j] = -dist / 0.12;
     }
     const double top = *std::max_element(score.begin(), score.end());
-    for (double& s : score) s = std::exp(s - top);
+    for (double& sc : score) sc = std::exp(sc - top);
     std::discrete_distribution<int> vote(score.begin(), score.end());
-    ++face.votes[vote(rng)];
+    ++face.votes[vote(d.rng)];
   }
+}
 
-  // 3. Draw it on a 4x canvas, then pose, light, blur, noise, and downsample.
-  const int big = image_size * 4;
-  Canvas c{cv::Mat(big, big, CV_32F), static_cast<double>(big)};
-  const double bg = uni(0.1, 0.9);
-  c.img.setTo(cv::Scalar(bg));
-  for (int i = 0; i < 6; ++i)  // background clutter
-    cv::circle(c.img, c.to_px(uni(-1, 1), uni(-1, 1)), c.rad(uni(0.1, 0.5)), cv::Scalar(uni(0.05, 0.95)), cv::FILLED,
-               cv::LINE_AA, kShift);
-  const double skin = uni(0.45, 0.85);
-  const double dark = skin * uni(0.15, 0.4);  // features
-  const double fw = uni(0.55, 0.68), fh = uni(0.72, 0.86);
-  // hair behind the head, then the face
-  cv::ellipse(c.img, c.to_px(0, -0.12), cv::Size(c.rad(fw + 0.08), c.rad(fh)), 0, 0, 360,
-              cv::Scalar(uni(0.02, 0.5)), cv::FILLED, cv::LINE_AA, kShift);
-  cv::ellipse(c.img, c.to_px(0, 0.05), cv::Size(c.rad(fw), c.rad(fh)), 0, 0, 360, cv::Scalar(skin), cv::FILLED,
-              cv::LINE_AA, kShift);
+// Eyes (lids open by eye_open, a pupil inside) and brows (raised by brow_raise, the inner end
+// lifted by brow_slant).
+void draw_eyes_and_brows(Canvas& c, Draws& d, const Expression& e, double skin, double dark) {
   const auto [curve, open, width, asym, brow_raise, brow_slant, eye_open, wrinkle] = e;
-
-  // eyes: lids open by eye_open; a pupil inside
-  const double eye_y = -0.12, eye_dx = uni(0.22, 0.28);
+  const double eye_y = -0.12, eye_dx = d.uni(0.22, 0.28);
   for (int side : {-1, 1}) {
     const double ex = side * eye_dx;
     const double h = std::clamp(0.07 * eye_open, 0.01, 0.12);
     cv::ellipse(c.img, c.to_px(ex, eye_y), cv::Size(c.rad(0.11), c.rad(h)), 0, 0, 360, cv::Scalar(std::min(1.0, skin + 0.25)),
                 cv::FILLED, cv::LINE_AA, kShift);
-    cv::circle(c.img, c.to_px(ex + 0.01 * N(rng), eye_y), c.rad(std::min(0.04, h)), cv::Scalar(dark), cv::FILLED, cv::LINE_AA,
+    cv::circle(c.img, c.to_px(ex + 0.01 * d.normal(), eye_y), c.rad(std::min(0.04, h)), cv::Scalar(dark), cv::FILLED, cv::LINE_AA,
                kShift);
     cv::ellipse(c.img, c.to_px(ex, eye_y), cv::Size(c.rad(0.11), c.rad(h)), 0, 0, 360, cv::Scalar(dark), c.len(0.015),
                 cv::LINE_AA, kShift);
-    // brows: raised by brow_raise; the inner end lifted by brow_slant
     const double by = -0.3 - 0.12 * brow_raise;
     const cv::Point2d inner(side * 0.08, by - 0.12 * brow_slant), outer(side * 0.4, by + 0.03 * brow_slant);
     draw_curve(c, {inner, 0.5 * (inner + outer) + cv::Point2d(0, -0.03), outer}, dark, 0.06);
   }
-  // nose, and wrinkles across its bridge when the upper lip is raised (disgust)
+}
+
+// The nose, with wrinkles across its bridge when the upper lip is raised (disgust); the mouth:
+// corners up for a smile, one corner up for contempt, lips apart by `open`.
+void draw_nose_and_mouth(Canvas& c, const Expression& e, double skin, double dark) {
+  const auto [curve, open, width, asym, brow_raise, brow_slant, eye_open, wrinkle] = e;
   draw_curve(c, {{0.0, -0.05}, {0.03, 0.12}, {0.06, 0.18}}, skin * 0.7, 0.02);
   cv::circle(c.img, c.to_px(-0.05, 0.2), c.rad(0.02), cv::Scalar(dark), cv::FILLED, cv::LINE_AA, kShift);
   cv::circle(c.img, c.to_px(0.06, 0.2), c.rad(0.02), cv::Scalar(dark), cv::FILLED, cv::LINE_AA, kShift);
@@ -171,7 +169,6 @@ SynthFace draw_synthetic_face(uint64_t seed, int split, int64_t index, int image
     for (int i = 0; i < 3; ++i)
       draw_curve(c, {{-0.08, -0.02 + 0.04 * i}, {0.0, -0.04 + 0.04 * i}, {0.08, -0.02 + 0.04 * i}}, v, 0.015);
   }
-  // mouth: corners up for a smile, one corner up for contempt, lips apart by `open`
   const double my = 0.42 - 0.05 * std::max(0.0, wrinkle), hw = 0.2 * std::clamp(width, 0.4, 1.4);
   const cv::Point2d left(-hw, my - 0.15 * curve - 0.15 * asym), right(hw, my - 0.15 * curve);
   const double gap = 0.25 * std::clamp(open, 0.0, 1.2);
@@ -183,15 +180,39 @@ SynthFace draw_synthetic_face(uint64_t seed, int split, int64_t index, int image
     cv::fillPoly(c.img, std::vector<std::vector<cv::Point>>{poly}, cv::Scalar(dark * 0.6), cv::LINE_AA, kShift);
   }
   draw_curve(c, {left, 0.5 * (top_mid + bottom_mid), right}, dark, 0.045);
+}
 
-  // pose: rotation, scale and shift of the whole face
-  cv::Mat pose = cv::getRotationMatrix2D(cv::Point2f(big / 2.f, big / 2.f), uni(-12, 12), uni(0.85, 1.1));
-  pose.at<double>(0, 2) += uni(-3, 3) * 4;
-  pose.at<double>(1, 2) += uni(-3, 3) * 4;
+// 3. The face on a 4x canvas: background clutter, hair, head, features.
+Canvas draw_face(Draws& d, const Expression& e, int big) {
+  Canvas c{cv::Mat(big, big, CV_32F), static_cast<double>(big)};
+  const double bg = d.uni(0.1, 0.9);
+  c.img.setTo(cv::Scalar(bg));
+  for (int i = 0; i < 6; ++i)  // background clutter
+    cv::circle(c.img, c.to_px(d.uni(-1, 1), d.uni(-1, 1)), c.rad(d.uni(0.1, 0.5)), cv::Scalar(d.uni(0.05, 0.95)), cv::FILLED,
+               cv::LINE_AA, kShift);
+  const double skin = d.uni(0.45, 0.85);
+  const double dark = skin * d.uni(0.15, 0.4);  // features
+  const double fw = d.uni(0.55, 0.68), fh = d.uni(0.72, 0.86);
+  // hair behind the head, then the face
+  cv::ellipse(c.img, c.to_px(0, -0.12), cv::Size(c.rad(fw + 0.08), c.rad(fh)), 0, 0, 360,
+              cv::Scalar(d.uni(0.02, 0.5)), cv::FILLED, cv::LINE_AA, kShift);
+  cv::ellipse(c.img, c.to_px(0, 0.05), cv::Size(c.rad(fw), c.rad(fh)), 0, 0, 360, cv::Scalar(skin), cv::FILLED,
+              cv::LINE_AA, kShift);
+  draw_eyes_and_brows(c, d, e, skin, dark);
+  draw_nose_and_mouth(c, e, skin, dark);
+  return c;
+}
+
+// 4. As a camera would give it: pose (rotation, scale, shift), lighting (a gradient in a random
+// direction, contrast), downsampling, blur and noise; then 8 bits.
+cv::Mat photograph(Draws& d, const cv::Mat& canvas, int image_size) {
+  const int big = canvas.rows;
+  cv::Mat pose = cv::getRotationMatrix2D(cv::Point2f(big / 2.f, big / 2.f), d.uni(-12, 12), d.uni(0.85, 1.1));
+  pose.at<double>(0, 2) += d.uni(-3, 3) * 4;
+  pose.at<double>(1, 2) += d.uni(-3, 3) * 4;
   cv::Mat posed;
-  cv::warpAffine(c.img, posed, pose, c.img.size(), cv::INTER_LINEAR, cv::BORDER_REFLECT);
-  // lighting: a gradient in a random direction, and contrast
-  const double angle = uni(0, 2 * M_PI), strength = uni(0.0, 0.35), contrast = uni(0.7, 1.2);
+  cv::warpAffine(canvas, posed, pose, canvas.size(), cv::INTER_LINEAR, cv::BORDER_REFLECT);
+  const double angle = d.uni(0, 2 * M_PI), strength = d.uni(0.0, 0.35), contrast = d.uni(0.7, 1.2);
   for (int y = 0; y < big; ++y) {
     float* row = posed.ptr<float>(y);
     for (int x = 0; x < big; ++x) {
@@ -201,14 +222,27 @@ SynthFace draw_synthetic_face(uint64_t seed, int split, int64_t index, int image
   }
   cv::Mat small;
   cv::resize(posed, small, cv::Size(image_size, image_size), 0, 0, cv::INTER_AREA);
-  const double blur = uni(0.0, 0.8);
+  const double blur = d.uni(0.0, 0.8);
   if (blur > 0.3) cv::GaussianBlur(small, small, cv::Size(0, 0), blur);
-  const double noise = uni(0.0, 0.035);
+  const double noise = d.uni(0.0, 0.035);
   for (int y = 0; y < image_size; ++y) {
     float* row = small.ptr<float>(y);
-    for (int x = 0; x < image_size; ++x) row[x] += static_cast<float>(noise * N(rng));
+    for (int x = 0; x < image_size; ++x) row[x] += static_cast<float>(noise * d.normal());
   }
-  small.convertTo(face.image, CV_8U, 255.0);  // saturates to 0..255
+  cv::Mat out;
+  small.convertTo(out, CV_8U, 255.0);  // saturates to 0..255
+  return out;
+}
+
+}  // namespace
+
+SynthFace draw_synthetic_face(uint64_t seed, int split, int64_t index, int image_size) {
+  Draws d{std::mt19937_64(mix_seed(mix_seed(seed, static_cast<uint64_t>(split) + 1), static_cast<uint64_t>(index)))};
+  SynthFace face;
+  const Expression e = draw_expression(d, face.drawn_class);
+  draw_votes(d, e, face);
+  const Canvas canvas = draw_face(d, e, image_size * 4);
+  face.image = photograph(d, canvas.img, image_size);
   return face;
 }
 

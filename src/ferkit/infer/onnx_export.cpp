@@ -71,6 +71,64 @@ void set_tensor_type(onnx::ValueInfoProto* v, const std::string& name, std::init
   }
 }
 
+// One node of the graph as ONNX nodes (and its weights as initializers); k numbers it.
+void add_onnx_node(const Graph& g, size_t k, onnx::GraphProto* graph) {
+  const Node& n = g.nodes[k];
+  const std::string id = "n" + std::to_string(k);
+  std::vector<std::string> inputs;
+  for (int v : n.inputs) inputs.push_back(value_name(g, v));
+  std::string out = value_name(g, n.output);
+  auto node = [&](const std::string& op, const std::vector<std::string>& ins, const std::string& output) {
+    onnx::NodeProto* p = graph->add_node();
+    p->set_op_type(op);
+    p->set_name((n.name.empty() ? id : n.name) + (op == "Flatten" ? ".flatten" : ""));
+    for (const auto& i : ins) p->add_input(i);
+    p->add_output(output);
+    return p;
+  };
+  switch (n.op) {
+    case Op::Conv: {
+      add_initializer(*graph, id + ".weight", n.weight);
+      add_initializer(*graph, id + ".bias", n.bias);
+      auto* p = node("Conv", {inputs[0], id + ".weight", id + ".bias"}, out);
+      add_ints(*p, "kernel_shape", {n.kernel[0], n.kernel[1]});
+      add_ints(*p, "strides", {n.stride[0], n.stride[1]});
+      add_ints(*p, "pads", {n.pads[0], n.pads[1], n.pads[2], n.pads[3]});
+      add_ints(*p, "dilations", {1, 1});
+      add_int(*p, "group", n.groups);
+      break;
+    }
+    case Op::Relu: node("Relu", inputs, out); break;
+    case Op::Clip: {
+      auto* p = node("Clip", inputs, out);
+      add_float(*p, "min", n.low);
+      add_float(*p, "max", n.high);
+      break;
+    }
+    case Op::Add: node("Add", inputs, out); break;
+    case Op::MaxPool: {
+      auto* p = node("MaxPool", inputs, out);
+      add_ints(*p, "kernel_shape", {n.kernel[0], n.kernel[1]});
+      add_ints(*p, "strides", {n.stride[0], n.stride[1]});
+      add_ints(*p, "pads", {n.pads[0], n.pads[1], n.pads[2], n.pads[3]});
+      break;
+    }
+    case Op::Pad:  // pads: begins of all axes, then ends: (0, 0, top, left, 0, 0, bottom, right)
+      add_ints(*node("Pad", inputs, out), "pads", {0, 0, n.pads[0], n.pads[1], 0, 0, n.pads[2], n.pads[3]});
+      break;
+    case Op::GlobalAveragePool:  // ONNX keeps the 1x1 spatial axes: flatten them away
+      node("GlobalAveragePool", inputs, out + ".pooled");
+      add_int(*node("Flatten", {out + ".pooled"}, out), "axis", 1);
+      break;
+    case Op::Gemm: {
+      add_initializer(*graph, id + ".weight", n.weight);
+      add_initializer(*graph, id + ".bias", n.bias);
+      add_int(*node("Gemm", {inputs[0], id + ".weight", id + ".bias"}, out), "transB", 1);
+      break;
+    }
+  }
+}
+
 }  // namespace
 
 void export_onnx(const Graph& g, const OnnxMetadata& meta, const std::string& path) {
@@ -94,62 +152,7 @@ void export_onnx(const Graph& g, const OnnxMetadata& meta, const std::string& pa
   const auto& in = g.shapes[g.input];
   set_tensor_type(graph->add_input(), "image", {0, in[0], in[1], in[2]});
 
-  for (size_t k = 0; k < g.nodes.size(); ++k) {
-    const Node& n = g.nodes[k];
-    const std::string id = "n" + std::to_string(k);
-    std::vector<std::string> inputs;
-    for (int v : n.inputs) inputs.push_back(value_name(g, v));
-    std::string out = value_name(g, n.output);
-    auto node = [&](const std::string& op, const std::vector<std::string>& ins, const std::string& output) {
-      onnx::NodeProto* p = graph->add_node();
-      p->set_op_type(op);
-      p->set_name((n.name.empty() ? id : n.name) + (op == "Flatten" ? ".flatten" : ""));
-      for (const auto& i : ins) p->add_input(i);
-      p->add_output(output);
-      return p;
-    };
-    switch (n.op) {
-      case Op::Conv: {
-        add_initializer(*graph, id + ".weight", n.weight);
-        add_initializer(*graph, id + ".bias", n.bias);
-        auto* p = node("Conv", {inputs[0], id + ".weight", id + ".bias"}, out);
-        add_ints(*p, "kernel_shape", {n.kernel[0], n.kernel[1]});
-        add_ints(*p, "strides", {n.stride[0], n.stride[1]});
-        add_ints(*p, "pads", {n.pads[0], n.pads[1], n.pads[2], n.pads[3]});
-        add_ints(*p, "dilations", {1, 1});
-        add_int(*p, "group", n.groups);
-        break;
-      }
-      case Op::Relu: node("Relu", inputs, out); break;
-      case Op::Clip: {
-        auto* p = node("Clip", inputs, out);
-        add_float(*p, "min", n.low);
-        add_float(*p, "max", n.high);
-        break;
-      }
-      case Op::Add: node("Add", inputs, out); break;
-      case Op::MaxPool: {
-        auto* p = node("MaxPool", inputs, out);
-        add_ints(*p, "kernel_shape", {n.kernel[0], n.kernel[1]});
-        add_ints(*p, "strides", {n.stride[0], n.stride[1]});
-        add_ints(*p, "pads", {n.pads[0], n.pads[1], n.pads[2], n.pads[3]});
-        break;
-      }
-      case Op::Pad:  // pads: begins of all axes, then ends: (0, 0, top, left, 0, 0, bottom, right)
-        add_ints(*node("Pad", inputs, out), "pads", {0, 0, n.pads[0], n.pads[1], 0, 0, n.pads[2], n.pads[3]});
-        break;
-      case Op::GlobalAveragePool:  // ONNX keeps the 1x1 spatial axes: flatten them away
-        node("GlobalAveragePool", inputs, out + ".pooled");
-        add_int(*node("Flatten", {out + ".pooled"}, out), "axis", 1);
-        break;
-      case Op::Gemm: {
-        add_initializer(*graph, id + ".weight", n.weight);
-        add_initializer(*graph, id + ".bias", n.bias);
-        add_int(*node("Gemm", {inputs[0], id + ".weight", id + ".bias"}, out), "transB", 1);
-        break;
-      }
-    }
-  }
+  for (size_t k = 0; k < g.nodes.size(); ++k) add_onnx_node(g, k, graph);
   {
     onnx::NodeProto* p = graph->add_node();
     p->set_op_type("Softmax");

@@ -77,93 +77,120 @@ class Unpickler {
   ValuePtr run() {
     while (true) {
       const uint8_t op = u8();
-      switch (op) {
-        case 0x80: u8(); break;                                  // PROTO
-        case 0x95: take(8); break;                               // FRAME
-        case '.': return pop();                                  // STOP
-        case '(': stack_.push_back(make(Value::kMark)); break;   // MARK
-        case 'N': stack_.push_back(make(Value::kNone)); break;
-        case 0x88: case 0x89: { auto v = make(Value::kBool); v->i = op == 0x88; stack_.push_back(v); break; }
-        case 'J': { int32_t x; std::memcpy(&x, take(4), 4); push_int(x); break; }
-        case 'K': push_int(u8()); break;
-        case 'M': { uint16_t x; std::memcpy(&x, take(2), 2); push_int(x); break; }
-        case 0x8a: {                                             // LONG1: little-endian two's complement
-          const int n = u8();
-          const uint8_t* b = reinterpret_cast<const uint8_t*>(take(n));
-          int64_t x = 0;
-          for (int k = 0; k < n && k < 8; ++k) x |= static_cast<int64_t>(b[k]) << (8 * k);
-          if (n > 0 && n < 8 && (b[n - 1] & 0x80)) x -= int64_t(1) << (8 * n);
-          push_int(x);
-          break;
-        }
-        case 'G': {                                              // BINFLOAT, big-endian
-          uint8_t b[8];
-          std::memcpy(b, take(8), 8);
-          std::reverse(b, b + 8);
-          auto v = make(Value::kFloat);
-          std::memcpy(&v->f, b, 8);
-          stack_.push_back(v);
-          break;
-        }
-        case 'X': case 'T': { uint32_t n; std::memcpy(&n, take(4), 4); push_str(take(n), n); break; }
-        case 0x8c: case 'U': case 'C': { const uint8_t n = u8(); push_str(take(n), n); break; }
-        case 'B': { uint32_t n; std::memcpy(&n, take(4), 4); push_str(take(n), n); break; }
-        case 'c': {                                              // GLOBAL module\nname\n
-          auto v = make(Value::kGlobal);
-          const std::string module = line();  // two statements: operands of + are unordered
-          v->s = module + "." + line();
-          stack_.push_back(v);
-          break;
-        }
-        case '}': stack_.push_back(make(Value::kDict)); break;
-        case ']': stack_.push_back(make(Value::kList)); break;
-        case ')': stack_.push_back(make(Value::kTuple)); break;
-        case 't': { auto v = make(Value::kTuple); v->items = pop_to_mark(); stack_.push_back(v); break; }
-        case 'l': { auto v = make(Value::kList); v->items = pop_to_mark(); stack_.push_back(v); break; }
-        case 'd': {
-          auto v = make(Value::kDict);
-          auto items = pop_to_mark();
-          for (size_t k = 0; k + 1 < items.size(); k += 2) v->dict.emplace_back(items[k], items[k + 1]);
-          stack_.push_back(v);
-          break;
-        }
-        case 0x85: case 0x86: case 0x87: {                       // TUPLE1..3
-          auto v = make(Value::kTuple);
-          v->items.resize(op - 0x84);
-          for (auto it = v->items.rbegin(); it != v->items.rend(); ++it) *it = pop();
-          stack_.push_back(v);
-          break;
-        }
-        case 'q': memo_[u8()] = top(); break;
-        case 'r': { uint32_t k; std::memcpy(&k, take(4), 4); memo_[k] = top(); break; }
-        case 0x94: memo_[memo_.size()] = top(); break;           // MEMOIZE
-        case 'h': stack_.push_back(memo(u8())); break;
-        case 'j': { uint32_t k; std::memcpy(&k, take(4), 4); stack_.push_back(memo(k)); break; }
-        case 's': { auto v = pop(); auto k = pop(); dict_top()->dict.emplace_back(k, v); break; }
-        case 'u': {
-          auto items = pop_to_mark();
-          auto d = dict_top();
-          for (size_t k = 0; k + 1 < items.size(); k += 2) d->dict.emplace_back(items[k], items[k + 1]);
-          break;
-        }
-        case 'a': { auto v = pop(); list_top()->items.push_back(v); break; }
-        case 'e': { auto items = pop_to_mark(); auto l = list_top(); l->items.insert(l->items.end(), items.begin(), items.end()); break; }
-        case 'b': pop(); break;  // BUILD: the only state torch.save writes is OrderedDict's _metadata
-        case 'Q': {              // BINPERSID
-          auto pid = pop();
-          auto v = make(Value::kStorage);
-          v->storage = persistent_(pid);
-          stack_.push_back(v);
-          break;
-        }
-        case 'R': { auto args = pop(); auto fn = pop(); stack_.push_back(reduce(fn, args)); break; }
-        case 0x81: { auto args = pop(); auto cls = pop(); stack_.push_back(reduce(cls, args)); break; }  // NEWOBJ
-        default: fail("unsupported pickle opcode 0x" + hex(op));
-      }
+      if (op == '.') return pop();  // STOP
+      if (!scalar_op(op) && !container_op(op) && !memo_op(op) && !object_op(op)) fail("unsupported pickle opcode 0x" + hex(op));
     }
   }
 
  private:
+  // The opcodes by kind; each returns false for an opcode not its own.
+  // Protocol and framing, None, booleans, integers, floats, strings.
+  bool scalar_op(uint8_t op) {
+    switch (op) {
+      case 0x80: u8(); break;                                  // PROTO
+      case 0x95: take(8); break;                               // FRAME
+      case 'N': stack_.push_back(make(Value::kNone)); break;
+      case 0x88: case 0x89: { auto v = make(Value::kBool); v->i = op == 0x88; stack_.push_back(v); break; }
+      case 'J': { int32_t x; std::memcpy(&x, take(4), 4); push_int(x); break; }
+      case 'K': push_int(u8()); break;
+      case 'M': { uint16_t x; std::memcpy(&x, take(2), 2); push_int(x); break; }
+      case 0x8a: {                                             // LONG1: little-endian two's complement
+        const int n = u8();
+        const uint8_t* b = reinterpret_cast<const uint8_t*>(take(n));
+        int64_t x = 0;
+        for (int k = 0; k < n && k < 8; ++k) x |= static_cast<int64_t>(b[k]) << (8 * k);
+        if (n > 0 && n < 8 && (b[n - 1] & 0x80)) x -= int64_t(1) << (8 * n);
+        push_int(x);
+        break;
+      }
+      case 'G': {                                              // BINFLOAT, big-endian
+        uint8_t b[8];
+        std::memcpy(b, take(8), 8);
+        std::reverse(b, b + 8);
+        auto v = make(Value::kFloat);
+        std::memcpy(&v->f, b, 8);
+        stack_.push_back(v);
+        break;
+      }
+      case 'X': case 'T': { uint32_t n; std::memcpy(&n, take(4), 4); push_str(take(n), n); break; }
+      case 0x8c: case 'U': case 'C': { const uint8_t n = u8(); push_str(take(n), n); break; }
+      case 'B': { uint32_t n; std::memcpy(&n, take(4), 4); push_str(take(n), n); break; }
+      default: return false;
+    }
+    return true;
+  }
+  // Marks, tuples, lists, dicts and their setters.
+  bool container_op(uint8_t op) {
+    switch (op) {
+      case '(': stack_.push_back(make(Value::kMark)); break;   // MARK
+      case '}': stack_.push_back(make(Value::kDict)); break;
+      case ']': stack_.push_back(make(Value::kList)); break;
+      case ')': stack_.push_back(make(Value::kTuple)); break;
+      case 't': { auto v = make(Value::kTuple); v->items = pop_to_mark(); stack_.push_back(v); break; }
+      case 'l': { auto v = make(Value::kList); v->items = pop_to_mark(); stack_.push_back(v); break; }
+      case 'd': {
+        auto v = make(Value::kDict);
+        auto items = pop_to_mark();
+        for (size_t k = 0; k + 1 < items.size(); k += 2) v->dict.emplace_back(items[k], items[k + 1]);
+        stack_.push_back(v);
+        break;
+      }
+      case 0x85: case 0x86: case 0x87: {                       // TUPLE1..3
+        auto v = make(Value::kTuple);
+        v->items.resize(op - 0x84);
+        for (auto it = v->items.rbegin(); it != v->items.rend(); ++it) *it = pop();
+        stack_.push_back(v);
+        break;
+      }
+      case 's': { auto v = pop(); auto k = pop(); dict_top()->dict.emplace_back(k, v); break; }
+      case 'u': {
+        auto items = pop_to_mark();
+        auto d = dict_top();
+        for (size_t k = 0; k + 1 < items.size(); k += 2) d->dict.emplace_back(items[k], items[k + 1]);
+        break;
+      }
+      case 'a': { auto v = pop(); list_top()->items.push_back(v); break; }
+      case 'e': { auto items = pop_to_mark(); auto l = list_top(); l->items.insert(l->items.end(), items.begin(), items.end()); break; }
+      default: return false;
+    }
+    return true;
+  }
+  // The memo: values kept by index for later references.
+  bool memo_op(uint8_t op) {
+    switch (op) {
+      case 'q': memo_[u8()] = top(); break;
+      case 'r': { uint32_t k; std::memcpy(&k, take(4), 4); memo_[k] = top(); break; }
+      case 0x94: memo_[memo_.size()] = top(); break;           // MEMOIZE
+      case 'h': stack_.push_back(memo(u8())); break;
+      case 'j': { uint32_t k; std::memcpy(&k, take(4), 4); stack_.push_back(memo(k)); break; }
+      default: return false;
+    }
+    return true;
+  }
+  // Globals, BUILD, persistent ids (tensor storages) and reduce/NEWOBJ calls.
+  bool object_op(uint8_t op) {
+    switch (op) {
+      case 'c': {                                              // GLOBAL module\nname\n
+        auto v = make(Value::kGlobal);
+        const std::string module = line();  // two statements: operands of + are unordered
+        v->s = module + "." + line();
+        stack_.push_back(v);
+        break;
+      }
+      case 'b': pop(); break;  // BUILD: the only state torch.save writes is OrderedDict's _metadata
+      case 'Q': {              // BINPERSID
+        auto pid = pop();
+        auto v = make(Value::kStorage);
+        v->storage = persistent_(pid);
+        stack_.push_back(v);
+        break;
+      }
+      case 'R': { auto args = pop(); auto fn = pop(); stack_.push_back(reduce(fn, args)); break; }
+      case 0x81: { auto args = pop(); auto cls = pop(); stack_.push_back(reduce(cls, args)); break; }  // NEWOBJ
+      default: return false;
+    }
+    return true;
+  }
   [[noreturn]] void fail(const std::string& what) const { throw Error(file_ + ": cannot read as a PyTorch state dict: " + what); }
   static std::string hex(uint8_t b) {
     const char* d = "0123456789abcdef";

@@ -16,6 +16,57 @@
 namespace ferkit {
 namespace fs = std::filesystem;
 
+namespace {
+
+// Validation accuracy, balanced accuracy and loss of every run, overlaid (EMA dashed).
+void draw_compare_curves(const std::vector<RunFiles>& runs, const std::vector<std::string>& labels, const std::string& png) {
+  const auto& p = plots::palette();
+  plots::LineChart acc{"validation accuracy (%)", "epoch", "%", {}}, bal{"validation balanced accuracy (%)", "epoch", "%", {}},
+      loss{"validation loss", "epoch", "loss", {}};
+  for (size_t i = 0; i < runs.size(); ++i) {
+    const std::vector<EpochRecord>& t = runs[i].metrics;
+    const auto epochs = column(t, [](const EpochRecord& e) { return static_cast<double>(e.epoch); });
+    const auto val = [&](double ValFigures::*f, double scale) {
+      return column(t, [f, scale](const EpochRecord& e) { return scale * (e.val.*f); });
+    };
+    const auto ema = [&](double ValFigures::*f, double scale) {
+      return ema_column(t, [f, scale](const ValFigures& v) { return scale * (v.*f); });
+    };
+    const std::string colour = p[i % p.size()];
+    const bool with_ema = has_ema(t);
+    acc.lines.push_back({labels[i], epochs, val(&ValFigures::accuracy, 100), colour, false});
+    if (with_ema) acc.lines.push_back({labels[i] + " EMA", epochs, ema(&ValFigures::accuracy, 100), colour, true});
+    bal.lines.push_back({labels[i], epochs, val(&ValFigures::balanced_accuracy, 100), colour, false});
+    if (with_ema) bal.lines.push_back({labels[i] + " EMA", epochs, ema(&ValFigures::balanced_accuracy, 100), colour, true});
+    loss.lines.push_back({labels[i], epochs, val(&ValFigures::loss, 1), colour, false});
+    if (with_ema) loss.lines.push_back({labels[i] + " EMA", epochs, ema(&ValFigures::loss, 1), colour, true});
+  }
+  plots::line_charts(png, {acc, bal, loss}, 1500, 480);
+
+}
+
+// One row of figures per run; the headlines come back for the noise-floor note.
+std::vector<std::vector<std::string>> figure_rows(const std::vector<RunFiles>& runs, const std::vector<std::string>& labels,
+                                                  std::vector<RunHeadline>& heads) {
+  std::vector<std::vector<std::string>> rows;
+  for (size_t i = 0; i < runs.size(); ++i) {
+    const RunHeadline h = summarize_run(runs[i]);
+    heads.push_back(h);
+    auto stab = [](const Stability& s) {
+      return s.epochs ? fmt::format("{:.2f} / {:.2f}", 100 * s.stddev, 100 * s.largest_drop) : std::string("&ndash;");
+    };
+    rows.push_back({html::escape(labels[i]), html::escape(h.recipe), html::escape(h.backbone), html::escape(h.status),
+                    std::to_string(h.epochs_done),
+                    html::percent(h.accuracy) + (std::isfinite(h.accuracy_low) ? " " + html::interval(h.accuracy_low, h.accuracy_high) : ""),
+                    html::percent(h.balanced_accuracy), html::percent(h.macro_f1), html::percent(h.recall[5], 0),
+                    html::percent(h.recall[7], 0), stab(h.raw), h.has_ema ? stab(h.ema) : "&ndash;",
+                    std::isfinite(h.seconds) ? fmt::format("{:.0f}", h.seconds) : "&ndash;"});
+  }
+  return rows;
+}
+
+}  // namespace
+
 std::string write_compare_report(const std::vector<std::string>& run_dirs, const std::string& out_path) {
   FERKIT_CHECK(!run_dirs.empty(), "compare: give at least one run folder");
   FERKIT_CHECK(!out_path.empty(), "compare: --out FILE.html is required");
@@ -39,45 +90,10 @@ std::string write_compare_report(const std::vector<std::string>& run_dirs, const
     }
   } cleanup{tmp_dir};
 
-  const auto& p = plots::palette();
-  plots::LineChart acc{"validation accuracy (%)", "epoch", "%", {}}, bal{"validation balanced accuracy (%)", "epoch", "%", {}},
-      loss{"validation loss", "epoch", "loss", {}};
-  for (size_t i = 0; i < runs.size(); ++i) {
-    const std::vector<EpochRecord>& t = runs[i].metrics;
-    const auto epochs = column(t, [](const EpochRecord& e) { return static_cast<double>(e.epoch); });
-    const auto val = [&](double ValFigures::*f, double scale) {
-      return column(t, [f, scale](const EpochRecord& e) { return scale * (e.val.*f); });
-    };
-    const auto ema = [&](double ValFigures::*f, double scale) {
-      return ema_column(t, [f, scale](const ValFigures& v) { return scale * (v.*f); });
-    };
-    const std::string colour = p[i % p.size()];
-    const bool with_ema = has_ema(t);
-    acc.lines.push_back({labels[i], epochs, val(&ValFigures::accuracy, 100), colour, false});
-    if (with_ema) acc.lines.push_back({labels[i] + " EMA", epochs, ema(&ValFigures::accuracy, 100), colour, true});
-    bal.lines.push_back({labels[i], epochs, val(&ValFigures::balanced_accuracy, 100), colour, false});
-    if (with_ema) bal.lines.push_back({labels[i] + " EMA", epochs, ema(&ValFigures::balanced_accuracy, 100), colour, true});
-    loss.lines.push_back({labels[i], epochs, val(&ValFigures::loss, 1), colour, false});
-    if (with_ema) loss.lines.push_back({labels[i] + " EMA", epochs, ema(&ValFigures::loss, 1), colour, true});
-  }
   const fs::path curves = tmp_dir / "compare_curves.png";
-  plots::line_charts(curves.string(), {acc, bal, loss}, 1500, 480);
-
-  std::vector<std::vector<std::string>> rows;
+  draw_compare_curves(runs, labels, curves.string());
   std::vector<RunHeadline> heads;
-  for (size_t i = 0; i < runs.size(); ++i) {
-    const RunHeadline h = summarize_run(runs[i]);
-    heads.push_back(h);
-    auto stab = [](const Stability& s) {
-      return s.epochs ? fmt::format("{:.2f} / {:.2f}", 100 * s.stddev, 100 * s.largest_drop) : std::string("&ndash;");
-    };
-    rows.push_back({html::escape(labels[i]), html::escape(h.recipe), html::escape(h.backbone), html::escape(h.status),
-                    std::to_string(h.epochs_done),
-                    html::percent(h.accuracy) + (std::isfinite(h.accuracy_low) ? " " + html::interval(h.accuracy_low, h.accuracy_high) : ""),
-                    html::percent(h.balanced_accuracy), html::percent(h.macro_f1), html::percent(h.recall[5], 0),
-                    html::percent(h.recall[7], 0), stab(h.raw), h.has_ema ? stab(h.ema) : "&ndash;",
-                    std::isfinite(h.seconds) ? fmt::format("{:.0f}", h.seconds) : "&ndash;"});
-  }
+  const auto rows = figure_rows(runs, labels, heads);
   std::string body = "<h1>ferkit: " + std::to_string(runs.size()) + " runs compared</h1>\n";
   std::vector<std::string> problems;
   for (size_t i = 0; i < runs.size(); ++i)

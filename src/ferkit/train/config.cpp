@@ -134,10 +134,9 @@ std::string device_text(const DeviceSpec& d) {
   return d.index < 0 ? "cuda" : fmt::format("cuda:{}", d.index);
 }
 
-std::vector<ConfigField> config_fields(TrainConfig& c) {
-  AugmentConfig& a = c.augment;
-  OptimizerConfig& o = c.optim;
-  LossConfig& l = c.loss;
+namespace {
+
+std::vector<ConfigField> data_fields(TrainConfig& c) {
   return {
       field("data", "data", "data folder", c.data),
       field("layout", "data", "auto, ferplus, fer2013-csv, class-folders", c.layout),
@@ -147,6 +146,11 @@ std::vector<ConfigField> config_fields(TrainConfig& c) {
       field("skip_bad", "data", "skip bad rows and images with a warning", c.skip_bad),
       field("train_split", "data", "split to train on", c.train_split),
       field("val_split", "data", "split to validate on (majority labels)", c.val_split),
+  };
+}
+
+std::vector<ConfigField> model_fields(TrainConfig& c) {
+  return {
       field("backbone", "model", "backbone name", c.backbone),
       field("width", "model", "backbone channel multiplier (0: the backbone's default)", c.width),
       field("weights", "model", "starting weights: torch.save state dict, TF.js folder, ferkit bundle or checkpoint", c.weights),
@@ -159,6 +163,12 @@ std::vector<ConfigField> config_fields(TrainConfig& c) {
       field("input_size", "model", "model input side", c.input_size),
       field("channels", "model", "input channels: 1 (gray) or 3 (gray replicated)", c.channels),
       field("normalize", "model", "auto (what the weights expect), none, imagenet, keras", c.normalize),
+  };
+}
+
+std::vector<ConfigField> optim_fields(TrainConfig& c) {
+  OptimizerConfig& o = c.optim;
+  return {
       field("optimizer", "optim", "sgd (Nesterov), adam, adamw", o.name),
       field("lr", "optim", "peak learning rate of the head", o.lr),
       field("momentum", "optim", "SGD momentum", o.momentum),
@@ -179,6 +189,12 @@ std::vector<ConfigField> config_fields(TrainConfig& c) {
       field("clip_grad", "optim", "clip the gradient norm to this (0: off)", c.clip_grad),
       field("accum_steps", "optim", "batches accumulated per optimizer step", c.accum_steps),
       field("head_epochs", "optim", "train only the head for this many epochs, then unfreeze with a fresh warm-up", c.head_epochs),
+  };
+}
+
+std::vector<ConfigField> loss_fields(TrainConfig& c) {
+  LossConfig& l = c.loss;
+  return {
       field("loss", "loss", "ce, weighted_ce, focal, cb, balanced_softmax, logit_adjusted, ldam", l.name),
       field("label_smoothing", "loss", "label smoothing epsilon", l.label_smoothing),
       field("focal_gamma", "loss", "focal: gamma", l.focal_gamma),
@@ -189,14 +205,30 @@ std::vector<ConfigField> config_fields(TrainConfig& c) {
       field("drw_epoch", "loss", "deferred re-weighting (class-balanced) from this epoch (0: off)", l.drw_epoch),
       field("posthoc_tau", "loss", "post-hoc logit adjustment: none, auto (chosen on validation) or a number", c.posthoc_tau),
       field("posthoc_max_acc_drop", "loss", "posthoc_tau auto: largest accuracy loss allowed (fraction, e.g. 0.01)", c.posthoc_max_acc_drop),
+  };
+}
+
+std::vector<ConfigField> stabilise_fields(TrainConfig& c) {
+  return {
       field("ema_decay", "stabilise", "EMA of weights, evaluated beside the raw weights (0: off)", c.ema_decay),
       field("swa_epochs", "stabilise", "SWA over the last this many epochs (0: off)", c.swa_epochs),
       field("mix_off_epoch", "stabilise", "mixup/cutmix off from this epoch (0: never)", c.mix_off_epoch),
       field("early_stop", "stabilise", "stop after this many epochs without improvement of the smoothed metric (0: off)", c.early_stop),
       field("early_stop_smoothing", "stabilise", "early stopping: weight of the history in the smoothed metric", c.early_stop_smoothing),
       field("select_metric", "stabilise", "best checkpoint by: accuracy, balanced_accuracy, macro_f1, loss", c.select_metric),
+  };
+}
+
+std::vector<ConfigField> loader_fields(TrainConfig& c) {
+  return {
       field("sampler", "loader", "uniform, class-balanced, sqrt", c.sampler),
       field("workers", "loader", "batch-making threads", c.workers),
+  };
+}
+
+std::vector<ConfigField> augment_fields(TrainConfig& c) {
+  AugmentConfig& a = c.augment;
+  return {
       field("augment", "augment", "augmentations in order: flip, crop, affine, color, erase (or none)", a.ops),
       field("flip_p", "augment", "probability of a horizontal flip", a.flip_p),
       field("crop_area_min", "augment", "random resized crop: smallest area fraction", a.crop_area_min),
@@ -211,6 +243,11 @@ std::vector<ConfigField> config_fields(TrainConfig& c) {
       field("mixup_alpha", "augment", "mixup Beta alpha (0: off)", a.mixup_alpha),
       field("cutmix_alpha", "augment", "cutmix Beta alpha (0: off)", a.cutmix_alpha),
       field("mix_p", "augment", "probability that a batch is mixed", a.mix_p),
+  };
+}
+
+std::vector<ConfigField> run_fields(TrainConfig& c) {
+  return {
       field("seed", "run", "random seed", c.seed),
       field("threads", "run", "compute threads (0: all cores)", c.threads),
       field("device", "run", "cpu, cuda or cuda:N (needs a CUDA LibTorch; with several workers cuda is cuda:LOCAL_RANK)", c.device),
@@ -219,6 +256,16 @@ std::vector<ConfigField> config_fields(TrainConfig& c) {
       field("out", "run", "run folder", c.out),
       field("recipe", "run", "the recipe this config started from (set by --recipe)", c.recipe),
   };
+}
+
+}  // namespace
+
+// The field table, section by section (the order of config.yaml and of `ferkit train --help`).
+std::vector<ConfigField> config_fields(TrainConfig& c) {
+  std::vector<ConfigField> all;
+  for (auto* section : {&data_fields, &model_fields, &optim_fields, &loss_fields, &stabilise_fields, &loader_fields, &augment_fields, &run_fields})
+    for (auto& f : (*section)(c)) all.push_back(std::move(f));
+  return all;
 }
 
 double effective_backbone_lr_mult(const TrainConfig& c) {

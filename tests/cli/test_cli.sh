@@ -63,6 +63,10 @@ expect_fail "eval other image size" "the model was trained on 48x48 images but -
 rm -f "$TMP/run/report.html"
 $FERKIT report --run "$TMP/run" >/dev/null 2>&1 && grep -q 'id="evals"' "$TMP/run/report.html" && ok || bad "report --run"
 expect_fail "report of a non-run" "not a run folder" $FERKIT report --run "$TMP/data"
+# A run folder written by a newer ferkit is refused, not misread; this version's folders open.
+cp -r "$TMP/run" "$TMP/run-newer"
+sed -i 's/"format_version": 1/"format_version": 99/' "$TMP/run-newer/summary.json"
+expect_fail "newer run folder" "run-newer/summary.json: run folder format version 99 is newer than this ferkit reads" $FERKIT report --run "$TMP/run-newer"
 # the full audit kept with the run (replacing training's exact-only one), and as a page of its own
 $FERKIT audit --data "$TMP/data" --run "$TMP/run" --html "$TMP/audit.html" >/dev/null 2>&1 &&
   /usr/bin/python3 -c "import json,sys; assert json.load(open(sys.argv[1]))['near_duplicates_searched']" "$TMP/run/audit.json" &&

@@ -162,10 +162,15 @@ TEST(Augment, UnknownNameIsAnError) {
 // Image i is the constant i + 1 and its target the one-hot of class i, so a mixed row says which
 // two images it mixes (its target's two classes) and with what weight: its pixels must be mixed
 // with the same pair and the same lambda as its target.
+// A batch of one image per class: image i is the constant i + 1 (side x side), its target one-hot.
+torch::Tensor numbered_images(int64_t side) {
+  const int64_t b = kNumEmotions;
+  return (torch::arange(b).to(torch::kFloat32) + 1).view({b, 1, 1, 1}).expand({b, 1, side, side}).contiguous();
+}
+
 TEST(Augment, MixupMixesImagesAndTargetsAlike) {
   const int b = kNumEmotions;
-  torch::Tensor images = (torch::arange(b).to(torch::kFloat32) + 1).view({b, 1, 1, 1}).expand({b, 1, 8, 8}).contiguous();
-  const torch::Tensor targets = torch::eye(b);
+  const torch::Tensor images = numbered_images(8), targets = torch::eye(b);
   AugmentConfig cfg;
   cfg.mixup_alpha = 0.4;
   Rng rng(5);
@@ -190,8 +195,7 @@ TEST(Augment, MixupMixesImagesAndTargetsAlike) {
 // be its target's weight on its own class.
 TEST(Augment, CutmixTargetsFollowThePastedArea) {
   const int b = kNumEmotions;
-  torch::Tensor images = (torch::arange(b).to(torch::kFloat32) + 1).view({b, 1, 1, 1}).expand({b, 1, 16, 16}).contiguous();
-  const torch::Tensor targets = torch::eye(b);
+  const torch::Tensor images = numbered_images(16), targets = torch::eye(b);
   AugmentConfig cfg;
   cfg.cutmix_alpha = 1.0;
   Rng rng(11);

@@ -87,7 +87,7 @@ struct AugmentOp {
   std::function<void(cv::Mat&, const AugmentConfig&, Rng&)> pix;
 };
 
-const std::map<std::string, AugmentOp>& registry() {
+const std::map<std::string, AugmentOp>& augment_registry() {
   static const std::map<std::string, AugmentOp> ops = {
       {"flip", {true, geo_flip, nullptr}},
       {"crop", {true, geo_crop, nullptr}},
@@ -109,10 +109,10 @@ std::vector<std::string> split_names(const std::string& ops) {
 
 }  // namespace
 
-std::vector<std::string> augment_names() { return registry_names(registry()); }
+std::vector<std::string> augment_names() { return registry_names(augment_registry()); }
 
 void validate_augment(const AugmentConfig& config) {
-  for (const auto& name : split_names(config.ops)) registry_lookup(registry(), name, "augmentation");
+  for (const auto& name : split_names(config.ops)) registry_lookup(augment_registry(), name, "augmentation");
   FERKIT_CHECK(config.crop_area_min > 0 && config.crop_area_min <= 1, "crop_area_min must be in (0, 1]");
   FERKIT_CHECK(config.crop_ratio_max >= 1, "crop_ratio_max must be >= 1");
   FERKIT_CHECK(config.mixup_alpha >= 0 && config.cutmix_alpha >= 0, "mixup/cutmix alpha must be >= 0");
@@ -122,7 +122,7 @@ Geometry sample_geometry(int source_size, const AugmentConfig& config, Rng& rng)
   Geometry g;
   g.source_size = source_size;
   for (const auto& name : split_names(config.ops)) {
-    const AugmentOp& op = registry().at(name);
+    const AugmentOp& op = augment_registry().at(name);
     if (op.geometric) op.geo(g, config, rng);
   }
   return g;
@@ -158,7 +158,7 @@ void augment_image(const cv::Mat& gray, const AugmentConfig& config, const Prepr
   }
   if (train) {
     for (const auto& name : split_names(config.ops)) {
-      const AugmentOp& op = registry().at(name);
+      const AugmentOp& op = augment_registry().at(name);
       if (!op.geometric) op.pix(img, config, rng);
     }
   }

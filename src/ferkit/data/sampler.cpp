@@ -77,7 +77,7 @@ class ClassWeightedSampler : public Sampler {
 };
 
 using Factory = std::function<std::unique_ptr<Sampler>(const torch::Tensor&)>;
-const std::map<std::string, Factory>& registry() {
+const std::map<std::string, Factory>& sampler_registry() {
   static const std::map<std::string, Factory> r = {
       {"sequential", [](const torch::Tensor& l) { return std::make_unique<SequentialSampler>(l.size(0)); }},
       {"uniform", [](const torch::Tensor& l) { return std::make_unique<UniformSampler>(l.size(0)); }},
@@ -89,7 +89,7 @@ const std::map<std::string, Factory>& registry() {
 
 }  // namespace
 
-std::vector<std::string> sampler_names() { return registry_names(registry()); }
+std::vector<std::string> sampler_names() { return registry_names(sampler_registry()); }
 
 std::vector<int64_t> shard_order(const std::vector<int64_t>& order, int rank, int world) {
   FERKIT_CHECK(world >= 1 && rank >= 0 && rank < world, "shard_order: rank must be in [0, world)");
@@ -103,7 +103,7 @@ std::vector<int64_t> shard_order(const std::vector<int64_t>& order, int rank, in
 }
 
 std::unique_ptr<Sampler> make_sampler(const std::string& name, const torch::Tensor& labels) {
-  const Factory& factory = registry_lookup(registry(), name, "sampler");
+  const Factory& factory = registry_lookup(sampler_registry(), name, "sampler");
   FERKIT_CHECK(labels.size(0) > 0, "sampler: the split has no labelled images");
   return factory(labels);
 }

@@ -27,7 +27,7 @@ std::vector<torch::Tensor> ten_crop(const torch::Tensor& x) {
   return views;
 }
 
-const std::map<std::string, Views>& registry() {
+const std::map<std::string, Views>& tta_registry() {
   static const std::map<std::string, Views> r = {
       {"none", [](const torch::Tensor& x) { return std::vector<torch::Tensor>{x}; }},
       {"flip", [](const torch::Tensor& x) { return std::vector<torch::Tensor>{x, x.flip({3})}; }},
@@ -38,11 +38,11 @@ const std::map<std::string, Views>& registry() {
 
 }  // namespace
 
-std::vector<std::string> tta_names() { return registry_names(registry()); }
-void check_tta_name(const std::string& name) { registry_lookup(registry(), name, "test-time augmentation"); }
+std::vector<std::string> tta_names() { return registry_names(tta_registry()); }
+void check_tta_name(const std::string& name) { registry_lookup(tta_registry(), name, "test-time augmentation"); }
 
 torch::Tensor tta_logits(FerModel& model, const torch::Tensor& images, const std::string& name) {
-  const auto& make_views = registry_lookup(registry(), name, "test-time augmentation");
+  const auto& make_views = registry_lookup(tta_registry(), name, "test-time augmentation");
   if (name == "none") return model->forward(images);
   const std::vector<torch::Tensor> views = make_views(images);
   // One forward pass per view keeps the memory of a batch what it is without TTA.

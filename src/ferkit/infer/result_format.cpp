@@ -82,7 +82,7 @@ class JsonFormatter final : public ResultFormatter {
 
 using Factory = std::function<std::unique_ptr<ResultFormatter>(const std::vector<std::string>&)>;
 // Filled in a function, not by static registrar objects (a static library would drop those).
-const std::map<std::string, Factory>& registry() {
+const std::map<std::string, Factory>& format_registry() {
   static const std::map<std::string, Factory> r = {
       {"text", [](const std::vector<std::string>& c) { return std::make_unique<TextFormatter>(c); }},
       {"csv", [](const std::vector<std::string>& c) { return std::make_unique<CsvFormatter>(c); }},
@@ -92,10 +92,10 @@ const std::map<std::string, Factory>& registry() {
 
 }  // namespace
 
-std::vector<std::string> result_format_names() { return registry_names(registry()); }
+std::vector<std::string> result_format_names() { return registry_names(format_registry()); }
 
 std::unique_ptr<ResultFormatter> make_result_formatter(const std::string& name, const std::vector<std::string>& class_names) {
-  return registry_lookup(registry(), name, "output format")(class_names);
+  return registry_lookup(format_registry(), name, "output format")(class_names);
 }
 
 }  // namespace ferkit::infer

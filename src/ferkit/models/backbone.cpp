@@ -21,7 +21,7 @@ struct BackboneEntry {
 };
 const BackboneDefaults kTorchvision{1.0, "imagenet"};
 
-const std::map<std::string, BackboneEntry>& registry() {
+const std::map<std::string, BackboneEntry>& backbone_registry() {
   static const std::map<std::string, BackboneEntry> r = {
       // small_cnn is a native-resolution network whose recipes run it at half width by default.
       {"small_cnn", {[](const BackboneSpec& s) { return std::make_shared<SmallCnn>(s); }, {0.5, "imagenet"}}},
@@ -46,12 +46,12 @@ size_t Backbone::stage_index(const std::string& stage) const {
   throw Error("this backbone has no stage '" + stage + "' (stages: " + known + ")");
 }
 
-std::vector<std::string> backbone_names() { return registry_names(registry()); }
+std::vector<std::string> backbone_names() { return registry_names(backbone_registry()); }
 
-BackboneDefaults backbone_defaults(const std::string& name) { return registry_lookup(registry(), name, "backbone").defaults; }
+BackboneDefaults backbone_defaults(const std::string& name) { return registry_lookup(backbone_registry(), name, "backbone").defaults; }
 
 std::shared_ptr<Backbone> make_backbone(const BackboneSpec& spec) {
-  const BackboneEntry& entry = registry_lookup(registry(), spec.name, "backbone");
+  const BackboneEntry& entry = registry_lookup(backbone_registry(), spec.name, "backbone");
   FERKIT_CHECK(spec.in_channels == 1 || spec.in_channels == 3, "backbone input channels must be 1 or 3");
   FERKIT_CHECK(spec.width >= 0 && spec.width <= 4, "backbone width must be in [0, 4] (0: the architecture's default)");
   BackboneSpec resolved = spec;

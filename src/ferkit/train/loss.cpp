@@ -57,7 +57,7 @@ class ComposedLoss : public Loss {
 
 using PartsFactory = std::function<LossParts(const LossConfig&, const std::vector<int64_t>&)>;
 
-const std::map<std::string, PartsFactory>& registry() {
+const std::map<std::string, PartsFactory>& loss_registry() {
   static const std::map<std::string, PartsFactory> r = {
       {"ce", [](const LossConfig&, const std::vector<int64_t>&) { return LossParts{}; }},
       {"weighted_ce",
@@ -110,10 +110,10 @@ const std::map<std::string, PartsFactory>& registry() {
 
 }  // namespace
 
-std::vector<std::string> loss_names() { return registry_names(registry()); }
+std::vector<std::string> loss_names() { return registry_names(loss_registry()); }
 
 void validate_loss(const LossConfig& c) {
-  registry_lookup(registry(), c.name, "loss");
+  registry_lookup(loss_registry(), c.name, "loss");
   FERKIT_CHECK(c.label_smoothing >= 0 && c.label_smoothing < 1, "label_smoothing must be in [0, 1)");
   FERKIT_CHECK(c.focal_gamma >= 0, "focal_gamma must be >= 0");
   FERKIT_CHECK(c.cb_beta >= 0 && c.cb_beta < 1, "cb_beta must be in [0, 1)");
@@ -126,7 +126,7 @@ std::unique_ptr<Loss> make_loss(const LossConfig& config, const std::vector<int6
   int64_t total = 0;
   for (int64_t n : class_counts) total += n;
   FERKIT_CHECK(total > 0, "the loss needs class counts with at least one image");
-  LossParts parts = registry_lookup(registry(), config.name, "loss")(config, class_counts);
+  LossParts parts = registry_lookup(loss_registry(), config.name, "loss")(config, class_counts);
   at::Tensor drw = config.drw_epoch > 0 ? class_balanced_weights(class_counts, config.cb_beta) : at::Tensor();
   return std::make_unique<ComposedLoss>(std::move(parts), config, drw);
 }

@@ -21,7 +21,7 @@ struct OptimizerKind {
   Factory make;
 };
 
-const std::map<std::string, OptimizerKind>& registry() {
+const std::map<std::string, OptimizerKind>& optimizer_registry() {
   static const std::map<std::string, OptimizerKind> r = {
       {"sgd",
        {[](const OptimizerConfig& c, double lr, double wd) -> std::unique_ptr<torch::optim::OptimizerOptions> {
@@ -53,10 +53,10 @@ const std::map<std::string, OptimizerKind>& registry() {
 
 }  // namespace
 
-std::vector<std::string> optimizer_names() { return registry_names(registry()); }
+std::vector<std::string> optimizer_names() { return registry_names(optimizer_registry()); }
 
 void validate_optimizer(const OptimizerConfig& c) {
-  registry_lookup(registry(), c.name, "optimizer");
+  registry_lookup(optimizer_registry(), c.name, "optimizer");
   FERKIT_CHECK(c.lr > 0, "lr must be positive");
   FERKIT_CHECK(c.momentum >= 0 && c.momentum < 1, "momentum must be in [0, 1)");
   FERKIT_CHECK(c.beta1 >= 0 && c.beta1 < 1 && c.beta2 >= 0 && c.beta2 < 1, "beta1 and beta2 must be in [0, 1)");
@@ -68,7 +68,7 @@ void TrainOptimizer::set_lr(size_t group, double lr) { optimizer->param_groups()
 
 TrainOptimizer make_optimizer(FerModel& model, const OptimizerConfig& c) {
   validate_optimizer(c);
-  const OptimizerKind& kind = registry_lookup(registry(), c.name, "optimizer");
+  const OptimizerKind& kind = registry_lookup(optimizer_registry(), c.name, "optimizer");
   const auto stages = model->backbone()->stage_names();
   std::map<std::pair<std::string, bool>, std::vector<torch::Tensor>> by_group;
   for (const auto& p : model->named_parameters()) by_group[{model->stage_of(p.key()), p.value().dim() > 1}].push_back(p.value());

@@ -41,7 +41,7 @@ double onecycle_lr(const ScheduleSpec& s, int64_t step) {
 }
 
 // Filled in a function, not by static registrar objects (a static library would drop those).
-const std::map<std::string, Schedule>& registry() {
+const std::map<std::string, Schedule>& schedule_registry() {
   static const std::map<std::string, Schedule> r = {
       {"constant", {constant_lr, false}}, {"cosine", {cosine_lr, false}}, {"onecycle", {onecycle_lr, false}},
       {"plateau", {constant_lr, true}},   {"step", {step_lr, false}}};
@@ -49,9 +49,9 @@ const std::map<std::string, Schedule>& registry() {
 }
 }  // namespace
 
-std::vector<std::string> schedule_names() { return registry_names(registry()); }
+std::vector<std::string> schedule_names() { return registry_names(schedule_registry()); }
 
-const Schedule& schedule_named(const std::string& name) { return registry_lookup(registry(), name, "schedule"); }
+const Schedule& schedule_named(const std::string& name) { return registry_lookup(schedule_registry(), name, "schedule"); }
 
 double lr_at(const ScheduleSpec& s, int64_t step) { return schedule_named(s.name).lr(s, step); }
 

@@ -31,7 +31,7 @@ int main(int argc, char** argv) {
   ferkit::set_threads(0);
   ferkit::use_opencv_threads();  // as ferkit serve does
   ferkit::infer::PredictOptions po;
-  po.detector.cascade = argc > 5 ? argv[5] : "none";
+  po.detector.kind = argc > 5 ? argv[5] : "none";
   ferkit::infer::Predictor predictor(ferkit::bundle_path_of(argv[1]), po);
   ferkit::serve::ServeOptions so;
   so.port = 0;
@@ -81,7 +81,7 @@ int main(int argc, char** argv) {
                                       {"latency_ms_p95", pct(0.95)},
                                       {"latency_ms_p99", pct(0.99)},
                                       {"batches", health["batches"]},
-                                      {"detector", po.detector.cascade}})
+                                      {"detector", po.detector.kind}})
                           .dump()
                           .c_str());
   return failures > 0 ? 1 : 0;

@@ -23,6 +23,10 @@ rm -rf "$DEMO/run"
 # model as ONNX.
 "$FERKIT" predict --model "$DEMO/run" --detector none "$DEMO"/data/FER2013Test/fer000000[0-4].png
 "$FERKIT" export --model "$DEMO/run" --onnx "$DEMO/run/model.onnx"
+# A real photograph with the shipped default model (models/ferplus-small.ferkit, trained on FER+):
+# no --model needed. dlib finds the face and aligns it as FER2013's faces are.
+PHOTO=/usr/share/doc/opencv-doc/examples/data/messi5.jpg
+if [ -f "$PHOTO" ]; then "$FERKIT" predict --detector dlib "$PHOTO"; fi
 
 echo
 echo "demo finished in $(( $(date +%s) - start )) s"

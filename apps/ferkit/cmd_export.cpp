@@ -28,10 +28,11 @@ void add_export_command(CLI::App& app, GlobalOptions& global) {
   };
   auto args = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("export", "write the model as ONNX (BatchNorm folded; preprocessing in the metadata)");
-  cmd->add_option("--model", args->model, "run folder (uses RUN/model.ferkit) or model bundle")->required();
+  cmd->add_option("--model", args->model, kModelHelp);
   cmd->add_option("--onnx", args->onnx, "ONNX file to write")->required();
   set_action(cmd, [args]() {
     const std::string path = bundle_path_of(args->model);
+    spdlog::info("model {}", describe_model(args->model));
     LoadedBundle b = load_bundle(path);
     b.model->eval();
     const int stored = b.info.extra.value("image_size", 48);

@@ -18,6 +18,14 @@
 namespace ferkit::cli {
 namespace fs = std::filesystem;
 
+void add_detector_flags(CLI::App& cmd, infer::DetectorOptions& options) {
+  cmd.add_flag("--no-align", [&options](int64_t) { options.align = false; },
+               "with landmarks (--detector dlib): crop the box with --margin instead of aligning to FER2013's eyes and mouth");
+  cmd.add_option("--max-misfit", options.max_misfit,
+                 "with landmarks: drop faces whose eyes and mouth fit FER2013's template worse than this (eye distances)")
+      ->capture_default_str();
+}
+
 void add_predict_command(CLI::App& app, GlobalOptions& global) {
   struct Args {
     std::string model, annotate;
@@ -29,13 +37,13 @@ void add_predict_command(CLI::App& app, GlobalOptions& global) {
   };
   auto args = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("predict", "emotions of the faces in images, folders (recursively) and videos");
-  cmd->add_option("--model", args->model, "run folder (uses RUN/model.ferkit) or model bundle")->required();
+  cmd->add_option("--model", args->model, kModelHelp);
   cmd->add_option("inputs", args->inputs, "image files, folders, video files")->required();
   cmd->add_flag("--json", args->json, "one JSON object per input (JSON lines)");
   cmd->add_flag("--csv", args->csv, "CSV: one row per face (and one per input without a face)");
   cmd->add_option("--annotate", args->annotate, "write copies with the boxes and emotions drawn into this folder");
-  cmd->add_option("--detector", args->predict.detector.cascade,
-                  "face detector: default (OpenCV's frontal-face Haar cascade), a cascade XML file, or none (inputs are face crops)")
+  add_detector_flags(*cmd, args->predict.detector);
+  cmd->add_option("--detector", args->predict.detector.kind, kDetectorHelp)
       ->capture_default_str();
   cmd->add_option("--margin", args->predict.detector.margin, "added around a found face, as a share of its side")->capture_default_str();
   cmd->add_option("--min-face", args->predict.detector.min_face, "smallest face searched, pixels")->capture_default_str();
@@ -52,7 +60,7 @@ void add_predict_command(CLI::App& app, GlobalOptions& global) {
     const int threads = set_threads(global.threads);
     infer::Predictor predictor(bundle_path_of(args->model), args->predict);
     const auto& classes = predictor.info().class_names;
-    spdlog::info("model {} ({}x{} input), faces: {}", bundle_path_of(args->model), predictor.info().preprocess.input_size,
+    spdlog::info("model {} ({}x{} input), faces: {}", describe_model(args->model), predictor.info().preprocess.input_size,
                  predictor.info().preprocess.input_size, predictor.detector_source());
     if (!args->annotate.empty()) fs::create_directories(args->annotate);
     const auto formatter = infer::make_result_formatter(args->json ? "json" : args->csv ? "csv" : "text", classes);

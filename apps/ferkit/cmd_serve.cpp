@@ -27,7 +27,7 @@ void add_serve_command(CLI::App& app, GlobalOptions& global) {
   };
   auto args = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("serve", "HTTP API: POST /v1/predict, GET /v1/health, GET /v1/model");
-  cmd->add_option("--model", args->model, "run folder (uses RUN/model.ferkit) or model bundle")->required();
+  cmd->add_option("--model", args->model, kModelHelp);
   cmd->add_option("--host", args->serve.host, "address to listen on (0.0.0.0: every interface)")->capture_default_str();
   cmd->add_option("--port", args->serve.port, "port (0: any free one, printed at start)")->capture_default_str();
   cmd->add_option("--workers", args->serve.workers, "connection threads")->capture_default_str()->check(CLI::PositiveNumber);
@@ -37,7 +37,8 @@ void add_serve_command(CLI::App& app, GlobalOptions& global) {
   cmd->add_option("--timeout", args->serve.timeout_s, "read and write timeout per connection, seconds")->capture_default_str();
   cmd->add_option("--batch-size", args->serve.batch_size, "faces per forward pass")->capture_default_str();
   cmd->add_option("--batch-wait-ms", args->serve.batch_wait_ms, "how long a batch waits for other requests")->capture_default_str();
-  cmd->add_option("--detector", args->predict.detector.cascade, "face detector: default, a cascade XML file, or none")
+  add_detector_flags(*cmd, args->predict.detector);
+  cmd->add_option("--detector", args->predict.detector.kind, kDetectorHelp)
       ->capture_default_str();
   cmd->add_option("--margin", args->predict.detector.margin, "added around a found face, as a share of its side")->capture_default_str();
   cmd->add_option("--max-pixels", args->predict.max_pixels, "images with more pixels are refused (422)")->capture_default_str();
@@ -60,7 +61,7 @@ void add_serve_command(CLI::App& app, GlobalOptions& global) {
     });
     // The line a launcher (or the tests) waits for.
     std::cout << "listening on http://" << args->serve.host << ":" << port << std::endl;
-    spdlog::info("model {}; faces: {}; {} workers", bundle_path_of(args->model), predictor.detector_source(), args->serve.workers);
+    spdlog::info("model {}; faces: {}; {} workers", describe_model(args->model), predictor.detector_source(), args->serve.workers);
     server.run();
     done = true;
     watcher.join();

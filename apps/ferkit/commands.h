@@ -4,6 +4,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "ferkit/infer/face_detector.h"
+
 #include "ferkit/data/dataset.h"
 
 namespace ferkit::cli {
@@ -25,6 +27,17 @@ void add_predict_command(CLI::App& app, GlobalOptions& global);
 void add_export_command(CLI::App& app, GlobalOptions& global);
 void add_serve_command(CLI::App& app, GlobalOptions& global);
 void add_launch_command(CLI::App& app, GlobalOptions& global);
+void add_models_command(CLI::App& app, GlobalOptions& global);
+
+// --detector of predict and serve, and the flags of landmark alignment.
+inline constexpr const char* kDetectorHelp =
+    "face detector: default (= haar), haar (OpenCV's frontal-face Haar cascade), dlib (dlib's HOG detector with 68 landmarks: "
+    "faces aligned to FER2013's eyes and mouth, implausible fits dropped), a cascade XML file, or none (inputs are face crops)";
+void add_detector_flags(CLI::App& cmd, infer::DetectorOptions& options);
+
+// The --model option of predict, serve and export.
+inline constexpr const char* kModelHelp =
+    "run folder (uses RUN/model.ferkit), model bundle, or shipped model name (`ferkit models`); default: the default shipped model";
 
 // Thrown by a command that has already said what went wrong and only sets the exit status
 // (launch: the exit code of the first worker that failed).

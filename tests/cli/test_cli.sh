@@ -131,6 +131,20 @@ $FERKIT predict --model "$TMP/run" --detector none --csv --annotate "$TMP/ann" "
   [ "$(wc -l <"$TMP/pred.csv")" -eq 2 ] && [ -s "$TMP/ann/fer0000000.png" ] && ok || bad "predict --csv --annotate"
 expect_fail "predict with a missing cascade" "no such cascade file" $FERKIT predict --model "$TMP/run" --detector "$TMP/none.xml" "$TMP/photos"
 
+# The shipped models: listed, and the default one used when --model is absent (models/ of the
+# source tree this binary was built from).
+$FERKIT models 2>/dev/null | grep -q "^ferplus-small .*(default)" && ok || bad "models lists the default model"
+out=$($FERKIT predict --detector none "$TMP/photos/fer0000000.png" 2>&1)
+grep -q "face at" <<<"$out" && grep -q "model ferplus-small (shipped model, the default)" <<<"$out" && ok || bad "predict without --model: $out"
+$FERKIT predict --model ferplus-small --detector none --json "$TMP/photos/fer0000000.png" 2>/dev/null | grep -q '"faces"' && ok || bad "predict --model NAME"
+expect_fail "unknown model name" "no run folder, bundle file or shipped model of that name; shipped models: ferplus-small" \
+  $FERKIT predict --model ferplus-huge --detector none "$TMP/photos/fer0000000.png"
+# The leakage-free figure beside the other: a train image planted in valid is left out.
+cp -r "$TMP/data" "$TMP/leaky"
+cp "$TMP/leaky/FER2013Train/fer0000003.png" "$TMP/leaky/FER2013Valid/fer0000000.png"
+out=$($FERKIT eval --model "$TMP/run" --data "$TMP/leaky" --split valid --exclude-copies-of train 2>&1)
+grep -q "without the 1 valid images that have an exact or near copy in train (leakage-free)" <<<"$out" && ok || bad "eval --exclude-copies-of: $out"
+
 # export: ONNX with the preprocessing in its metadata; python3-onnx's checker when present
 $FERKIT export --model "$TMP/run" --onnx "$TMP/model.onnx" >/dev/null 2>&1 && [ -s "$TMP/model.onnx" ] && ok || bad "export --onnx"
 if /usr/bin/python3 -c "import onnx" 2>/dev/null; then

@@ -195,5 +195,30 @@ TEST(Audit, CountsLeakageAndTheNoiseFloor) {
   EXPECT_FALSE(std::filesystem::exists(tmp / "none.png"));
 }
 
+// The leakage-free evaluation's selection: the valid rows with an exact, mirrored or near copy in
+// train, and nothing else; without_rows drops exactly those.
+TEST(Duplicates, RowsWithCopiesInAnotherSplit) {
+  test::TempDir tmp;
+  SynthConfig sc;
+  sc.out = tmp / "data";
+  sc.scale = 0.1;
+  write_synthetic_dataset(sc);
+  Dataset ds = load_dataset(sc.out);
+  Split& valid = ds.splits[1];
+  const Split& train = ds.splits[0];
+  valid.images[4].copy_(train.images[10]);                   // exact
+  valid.images[9].copy_(train.images[11].flip({1}));         // mirrored
+  valid.images[2].copy_((train.images[12].to(torch::kInt32) + 3).clamp(0, 255).to(torch::kUInt8));  // brightened: near
+  const auto rows = rows_with_copies_in(ds, "valid", "train");
+  EXPECT_EQ(rows, (std::vector<int64_t>{2, 4, 9}));
+  const Split kept = without_rows(valid, rows);
+  ASSERT_EQ(kept.size(), valid.size() - 3);
+  EXPECT_EQ(kept.files[2], valid.files[3]);  // rows 0, 1, 3, ...
+  EXPECT_TRUE(torch::equal(kept.images[2], valid.images[3]));
+  EXPECT_TRUE(torch::equal(kept.votes[3], valid.votes[5]));
+  EXPECT_THROW(rows_with_copies_in(ds, "valid", "extra"), Error);  // no such split
+  EXPECT_THROW(rows_with_copies_in(ds, "valid", "valid"), Error);
+}
+
 }  // namespace
 }  // namespace ferkit

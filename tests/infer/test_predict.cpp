@@ -83,7 +83,7 @@ TEST(Predict, CropsASquareWithAMarginAndReplicatesTheBorder) {
 TEST(Predict, RefusesBadInputWithTheReason) {
   test::TempDir tmp;
   infer::PredictOptions o;
-  o.detector.cascade = "none";
+  o.detector.kind = "none";
   infer::Predictor p(make_bundle(tmp), o);
   auto error_of = [&](const std::string& bytes) {
     try {
@@ -110,7 +110,7 @@ TEST(Predict, FoldedInferenceAgreesWithTheModulesAndFindsTheWholeCrop) {
   test::TempDir tmp;
   const std::string bundle = make_bundle(tmp);
   infer::PredictOptions o;
-  o.detector.cascade = "none";
+  o.detector.kind = "none";
   o.batch_size = 3;  // more images than a batch
   infer::Predictor folded(bundle, o);
   o.folded = false;
@@ -151,7 +151,7 @@ TEST(Predict, DetectsFacesWithTheDefaultCascade) {
   const auto none = p.predict_gray(cv::Mat(240, 320, CV_8UC1, cv::Scalar(128)), "blank");
   EXPECT_TRUE(none.faces.empty());
   infer::PredictOptions bad;
-  bad.detector.cascade = tmp / "missing.xml";
+  bad.detector.kind = tmp / "missing.xml";
   EXPECT_THROW(infer::Predictor(make_bundle(tmp), bad), Error);
 }
 
@@ -206,7 +206,7 @@ TEST(Predict, VideosFrameByFrame) {
     }
   }
   infer::PredictOptions o;
-  o.detector.cascade = "none";
+  o.detector.kind = "none";
   infer::Predictor p(make_bundle(tmp), o);
   std::vector<int64_t> frames;
   const int64_t n = infer::predict_video(p, video, 10, 0, [&](const infer::ImagePrediction& r, const cv::Mat& frame) {
@@ -226,7 +226,7 @@ class Serve : public ::testing::Test {
  protected:
   void SetUp() override {
     infer::PredictOptions o;
-    o.detector.cascade = "none";
+    o.detector.kind = "none";
     predictor_ = std::make_unique<infer::Predictor>(make_bundle(tmp_), o);
     serve::ServeOptions so;
     so.port = 0;

@@ -127,6 +127,17 @@ TEST(RunRecords, EvalResultRoundTrip) {
   e.metrics.accuracy = 2.0 / 3;
   const nlohmann::json j = to_json(e);
   EXPECT_EQ(to_json(eval_result_from_json(j, "eval-test-flip.json")), j);
+  EXPECT_FALSE(j.contains("without_copies"));  // written only when asked for
+  e.copies_of = "train";
+  e.excluded = 5;
+  e.without_copies = Metrics{};
+  e.without_copies->count = 7;
+  const nlohmann::json k = to_json(e);
+  const EvalResult back = eval_result_from_json(k, "eval-test.json");
+  EXPECT_EQ(back.excluded, 5);
+  ASSERT_TRUE(back.without_copies.has_value());
+  EXPECT_EQ(back.without_copies->count, 7);
+  EXPECT_EQ(to_json(back), k);
   EXPECT_THROW(eval_result_from_json(nlohmann::json::object(), "x.json"), Error);
 }
 

@@ -240,4 +240,42 @@ DuplicateReport find_duplicates(const Dataset& ds, const DuplicateOptions& o) {
   return report;
 }
 
+std::vector<int64_t> rows_with_copies_in(const Dataset& ds, const std::string& split, const std::string& other,
+                                         const DuplicateOptions& o) {
+  int a = -1, b = -1;
+  for (size_t k = 0; k < ds.splits.size(); ++k) {
+    if (ds.splits[k].name == split) a = static_cast<int>(k);
+    if (ds.splits[k].name == other) b = static_cast<int>(k);
+  }
+  ds.split(split), ds.split(other);  // throw, listing the splits, when one is missing
+  FERKIT_CHECK(a != b, "copies of a split in itself: name another split");
+  std::vector<int64_t> rows;
+  for (const auto& p : find_duplicates(ds, o).pairs) {
+    if (p.kind == "similar") continue;  // exact, exact-mirror, near
+    if (p.a.split == a && p.b.split == b) rows.push_back(p.a.row);
+    if (p.b.split == a && p.a.split == b) rows.push_back(p.b.row);
+  }
+  std::sort(rows.begin(), rows.end());
+  rows.erase(std::unique(rows.begin(), rows.end()), rows.end());
+  return rows;
+}
+
+Split without_rows(const Split& split, const std::vector<int64_t>& rows) {
+  std::vector<int64_t> keep;
+  size_t r = 0;
+  for (int64_t i = 0; i < split.size(); ++i) {
+    while (r < rows.size() && rows[r] < i) ++r;
+    if (r < rows.size() && rows[r] == i) continue;
+    keep.push_back(i);
+  }
+  Split out;
+  out.name = split.name;
+  out.source = split.source;
+  const torch::Tensor index = torch::tensor(keep, torch::kInt64);
+  out.images = split.images.index_select(0, index).contiguous();
+  out.votes = split.votes.index_select(0, index).contiguous();
+  for (int64_t i : keep) out.files.push_back(split.files[i]);
+  return out;
+}
+
 }  // namespace ferkit

@@ -57,4 +57,12 @@ struct DuplicateReport {
 
 DuplicateReport find_duplicates(const Dataset& dataset, const DuplicateOptions& options = {});
 
+// The rows of split `split` that have an exact or near copy (mirrored ones too) in split `other`:
+// the images whose score is leakage, not generalisation. Sorted.
+std::vector<int64_t> rows_with_copies_in(const Dataset& dataset, const std::string& split, const std::string& other,
+                                         const DuplicateOptions& options = {});
+
+// The split without the given rows (sorted, unique): images, votes and file names.
+Split without_rows(const Split& split, const std::vector<int64_t>& rows);
+
 }  // namespace ferkit

@@ -105,13 +105,6 @@ int supervise(std::vector<pid_t>& pids, const LaunchOptions& o) {
 
 }  // namespace
 
-std::string self_executable() {
-  char exe[4096];
-  const ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-  FERKIT_CHECK(n > 0, "cannot find this program's path (/proc/self/exe)");
-  return std::string(exe, static_cast<size_t>(n));
-}
-
 int free_port() {
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
   FERKIT_CHECK(fd >= 0, std::string("socket: ") + std::strerror(errno));

@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include "ferkit/util/fs.h"  // self_executable
+
 namespace ferkit {
 
 struct LaunchOptions {
@@ -20,9 +22,6 @@ struct LaunchOptions {
 // are passed on to the workers. Returns 0 when all succeed, else the first failure's exit code
 // (128 + signal for a killed worker).
 int launch_workers(const std::vector<std::string>& argv, const LaunchOptions& options);
-
-// The path of the running program (/proc/self/exe), to start copies of it as workers.
-std::string self_executable();
 
 // A TCP port of this machine that nothing listens on now.
 int free_port();

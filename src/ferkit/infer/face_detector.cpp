@@ -1,5 +1,7 @@
 #include "ferkit/infer/face_detector.h"
 
+#include "ferkit/infer/face_align.h"
+
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
@@ -27,21 +29,52 @@ std::string default_cascade_path() {
               "for face crops); looked at:" + list);
 }
 
+std::vector<std::string> detector_kinds() { return {"default", "dlib", "haar", "none"}; }
+
 FaceDetector::FaceDetector(const DetectorOptions& o) : options_(o) {
-  if (o.cascade == "none") {
+  if (o.kind == "none") {
     enabled_ = false;
     source_ = "none";
     return;
   }
-  source_ = o.cascade == "default" ? default_cascade_path() : o.cascade;
+  if (o.kind == "dlib") {
+    dlib_ = std::make_unique<DlibFaces>();
+    source_ = "dlib HOG + 68 landmarks (" + dlib_->landmarks_path() + ")" + (o.align ? ", aligned to FER2013" : "");
+    return;
+  }
+  source_ = o.kind == "default" || o.kind == "haar" ? default_cascade_path() : o.kind;
   FERKIT_CHECK(std::filesystem::is_regular_file(source_), source_ + ": no such cascade file");
   auto first = std::make_unique<cv::CascadeClassifier>();
   FERKIT_CHECK(first->load(source_), source_ + ": not an OpenCV cascade classifier (XML)");
   idle_.push_back(std::move(first));
 }
 
+FaceDetector::~FaceDetector() = default;
+
+std::vector<DetectedFace> FaceDetector::find(const cv::Mat& gray) {
+  std::vector<DetectedFace> out;
+  if (!enabled_) return {{cv::Rect(0, 0, gray.cols, gray.rows), std::nullopt}};
+  if (dlib_) {
+    for (const auto& f : dlib_->detect(gray))
+      if (template_misfit(f.landmarks) <= options_.max_misfit) out.push_back({f.box, f.landmarks});
+    return out;
+  }
+  for (const auto& box : detect_cascade(gray)) out.push_back({box, std::nullopt});
+  return out;
+}
+
 std::vector<cv::Rect> FaceDetector::detect(const cv::Mat& gray) {
-  if (!enabled_) return {cv::Rect(0, 0, gray.cols, gray.rows)};
+  std::vector<cv::Rect> boxes;
+  for (const auto& f : find(gray)) boxes.push_back(f.box);
+  return boxes;
+}
+
+cv::Mat FaceDetector::crop(const cv::Mat& gray, const DetectedFace& face, int side) const {
+  if (face.landmarks && options_.align) return align_face(gray, *face.landmarks, side);
+  return crop_face(gray, face.box, enabled_ ? options_.margin : 0.0, side);
+}
+
+std::vector<cv::Rect> FaceDetector::detect_cascade(const cv::Mat& gray) {
   std::vector<cv::Rect> faces;
   cv::Mat equalized;
   cv::equalizeHist(gray, equalized);  // the cascades were trained on equalised faces

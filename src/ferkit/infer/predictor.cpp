@@ -80,12 +80,11 @@ ImagePrediction Predictor::find_faces(const cv::Mat& gray, const std::string& so
   ImagePrediction r;
   r.source = source;
   r.width = gray.cols, r.height = gray.rows;
-  for (const cv::Rect& box : detector_->detect(gray)) {
+  for (const DetectedFace& face : detector_->find(gray)) {
     FacePrediction f;
-    f.box = box;
+    f.box = face.box;
     r.faces.push_back(f);
-    // "none": the whole image is the face, as the training images were
-    crops.push_back(crop_face(gray, box, detector_->enabled() ? options_.detector.margin : 0.0, stored_size_));
+    crops.push_back(detector_->crop(gray, face, stored_size_));  // "none": the whole image, as training saw it
   }
   return r;
 }

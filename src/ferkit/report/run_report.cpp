@@ -258,6 +258,13 @@ std::string evals_section(const RunFiles& r) {
     rows.push_back({html::escape(file), html::escape(e.split), html::escape(e.tta), std::to_string(m.count),
                     html::percent(m.accuracy) + ci(m.accuracy_ci, false),
                     html::percent(m.balanced_accuracy) + ci(m.balanced_accuracy_ci, true), html::percent(m.macro_f1), recalls});
+    if (e.without_copies) {  // the leakage-free figure beside it
+      const Metrics& w = *e.without_copies;
+      rows.push_back({html::escape(file) + " without copies in " + html::escape(e.copies_of), html::escape(e.split), html::escape(e.tta),
+                      std::to_string(w.count) + " (" + std::to_string(e.excluded) + " left out)", html::percent(w.accuracy),
+                      html::percent(w.balanced_accuracy), html::percent(w.macro_f1),
+                      fmt::format("{} / {}", html::percent(w.recall[5], 0), html::percent(w.recall[7], 0))});
+    }
   }
   return s + html::table({"file", "split", "TTA", "images", "accuracy", "balanced accuracy", "macro-F1", "disgust / contempt recall"}, rows);
 }

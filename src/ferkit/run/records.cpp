@@ -259,8 +259,12 @@ RunSummary run_summary_from_json(const nlohmann::json& j, const std::string& fil
 // ---- eval-*.json -------------------------------------------------------------------------------
 
 nlohmann::json to_json(const EvalResult& e) {
-  return {{"model", e.model}, {"data", e.data}, {"split", e.split}, {"label_mode", e.label_mode}, {"tta", e.tta},
-          {"metrics", to_json(e.metrics)}};
+  nlohmann::json j = {{"model", e.model}, {"data", e.data}, {"split", e.split}, {"label_mode", e.label_mode}, {"tta", e.tta},
+                      {"metrics", to_json(e.metrics)}};
+  if (e.without_copies) {
+    j["without_copies"] = {{"copies_of", e.copies_of}, {"excluded", e.excluded}, {"metrics", to_json(*e.without_copies)}};
+  }
+  return j;
 }
 
 EvalResult eval_result_from_json(const nlohmann::json& j, const std::string& file) {
@@ -272,6 +276,12 @@ EvalResult eval_result_from_json(const nlohmann::json& j, const std::string& fil
   read(j, "label_mode", e.label_mode, file);
   read(j, "tta", e.tta, file);
   e.metrics = metrics_from_json(j["metrics"], file + ": metrics");
+  if (j.contains("without_copies") && j["without_copies"].is_object()) {
+    const auto& w = j["without_copies"];
+    read(w, "copies_of", e.copies_of, file);
+    read(w, "excluded", e.excluded, file);
+    if (w.contains("metrics")) e.without_copies = metrics_from_json(w["metrics"], file + ": without_copies");
+  }
   return e;
 }
 

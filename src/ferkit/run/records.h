@@ -84,6 +84,11 @@ RunSummary run_summary_from_json(const nlohmann::json& j, const std::string& fil
 struct EvalResult {
   std::string model, data, split, label_mode = "majority", tta = "none";
   Metrics metrics;
+  // With --exclude-copies-of OTHER: the same split without its images that have an exact or near
+  // copy in OTHER (the leakage-free figure), and how many were left out.
+  std::string copies_of;
+  int64_t excluded = 0;
+  std::optional<Metrics> without_copies;
 };
 nlohmann::json to_json(const EvalResult& e);
 EvalResult eval_result_from_json(const nlohmann::json& j, const std::string& file);

@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "ferkit/models/shipped.h"
+#include "ferkit/util/error.h"
+
 namespace ferkit {
 namespace fs = std::filesystem;
 
@@ -27,8 +30,35 @@ bool RunFolder::holds_run() const { return fs::exists(config()) || fs::exists(me
 
 void RunFolder::create() const { fs::create_directories(checkpoints()); }
 
-std::string bundle_path_of(const std::string& run_or_bundle) {
-  return fs::is_directory(run_or_bundle) ? RunFolder(run_or_bundle).bundle() : run_or_bundle;
+namespace {
+std::string shipped_list() {
+  std::string names;
+  for (const auto& m : shipped_models()) names += (names.empty() ? "" : ", ") + m.name;
+  if (!names.empty()) return "shipped models: " + names + " (`ferkit models`)";
+  std::string dirs;
+  for (const auto& d : shipped_model_dirs()) dirs += (dirs.empty() ? "" : ", ") + d;
+  return "no shipped models found (looked in " + dirs + "; set FERKIT_MODELS to their folder)";
+}
+}  // namespace
+
+std::string bundle_path_of(const std::string& model) {
+  const std::string name = model.empty() ? kDefaultModel : model;
+  std::error_code ec;
+  if (fs::is_directory(name, ec)) return RunFolder(name).bundle();
+  if (fs::exists(name, ec)) return name;
+  if (const auto shipped = find_shipped_model(name)) return shipped->bundle;
+  if (model.empty()) throw Error(std::string("no --model given and the default model '") + kDefaultModel + "' is not installed; " + shipped_list());
+  // A path (it has a folder or the bundle suffix) that is not there: load_bundle says so.
+  if (name.find('/') != std::string::npos || fs::path(name).extension() == ".ferkit") return name;
+  throw Error("--model " + name + ": no run folder, bundle file or shipped model of that name; " + shipped_list());
+}
+
+std::string describe_model(const std::string& model) {
+  const std::string name = model.empty() ? kDefaultModel : model;
+  std::error_code ec;
+  if (!fs::exists(name, ec) && find_shipped_model(name))
+    return name + (model.empty() ? " (shipped model, the default)" : " (shipped model)");
+  return bundle_path_of(model);
 }
 
 }  // namespace ferkit

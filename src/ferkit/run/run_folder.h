@@ -48,7 +48,11 @@ class RunFolder {
   std::string dir_;
 };
 
-// The bundle a --model argument names: RUN/model.ferkit for a run folder, else the file itself.
-std::string bundle_path_of(const std::string& run_or_bundle);
+// The bundle a --model argument names: RUN/model.ferkit for a run folder, a bundle file as it is,
+// or a shipped model by name (models/shipped.h); "" names the default shipped model. Throws
+// Error, listing the shipped models, for a name that is none of these.
+std::string bundle_path_of(const std::string& model);
+// How to call that model in a log line: "ferplus-small (shipped model, the default)", or the path.
+std::string describe_model(const std::string& model);
 
 }  // namespace ferkit

@@ -10,6 +10,13 @@
 namespace ferkit {
 namespace fs = std::filesystem;
 
+std::string self_executable() {
+  char exe[4096];
+  const ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+  FERKIT_CHECK(n > 0, "cannot find this program's path (/proc/self/exe)");
+  return std::string(exe, static_cast<size_t>(n));
+}
+
 void atomic_write(const std::string& path, const std::function<void(const std::string&)>& write) {
   fs::path target(path);
   if (target.has_parent_path()) fs::create_directories(target.parent_path());

@@ -15,4 +15,8 @@ void atomic_write_text(const std::string& path, const std::string& text);
 // Reads a whole file; throws Error naming the file when it cannot be read.
 std::string read_text_file(const std::string& path);
 
+// The path of the running program (/proc/self/exe): to start copies of it, and to find what is
+// installed beside it (recipes, shipped models).
+std::string self_executable();
+
 }  // namespace ferkit

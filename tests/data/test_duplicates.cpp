@@ -145,13 +145,18 @@ TEST(Duplicates, FindsEveryPlantedCopyAndNoDistinctPair) {
               most_similar_distinct);
 }
 
-TEST(Audit, CountsLeakageAndTheNoiseFloor) {
-  test::TempDir tmp;
+// The synthetic set at a tenth of its size (400 train, 80 valid, 80 test images), loaded.
+Dataset small_synthetic_dataset(const std::string& dir) {
   SynthConfig sc;
-  sc.out = tmp / "data";
+  sc.out = dir;
   sc.scale = 0.1;
   write_synthetic_dataset(sc);
-  Dataset ds = load_dataset(sc.out);
+  return load_dataset(dir);
+}
+
+TEST(Audit, CountsLeakageAndTheNoiseFloor) {
+  test::TempDir tmp;
+  Dataset ds = small_synthetic_dataset(tmp / "data");
   // copy 3 train images into valid (replacing the first 3 valid images, votes included)
   Split& valid = ds.splits[1];
   ASSERT_EQ(valid.name, "valid");
@@ -199,11 +204,7 @@ TEST(Audit, CountsLeakageAndTheNoiseFloor) {
 // train, and nothing else; without_rows drops exactly those.
 TEST(Duplicates, RowsWithCopiesInAnotherSplit) {
   test::TempDir tmp;
-  SynthConfig sc;
-  sc.out = tmp / "data";
-  sc.scale = 0.1;
-  write_synthetic_dataset(sc);
-  Dataset ds = load_dataset(sc.out);
+  Dataset ds = small_synthetic_dataset(tmp / "data");
   Split& valid = ds.splits[1];
   const Split& train = ds.splits[0];
   valid.images[4].copy_(train.images[10]);                   // exact

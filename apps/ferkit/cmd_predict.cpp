@@ -1,5 +1,8 @@
 // `ferkit predict --model BUNDLE INPUT...`: emotions of the faces in images, folders and videos.
+#include <array>
 #include <chrono>
+#include <cstdio>
+#include <unistd.h>
 #include <filesystem>
 #include <iostream>
 
@@ -12,6 +15,7 @@
 #include "ferkit/run/run_folder.h"
 #include "ferkit/infer/predict_inputs.h"
 #include "ferkit/infer/result_format.h"
+#include "ferkit/util/progress_bar.h"
 #include "ferkit/util/error.h"
 #include "ferkit/util/threads.h"
 
@@ -71,16 +75,33 @@ void add_predict_command(CLI::App& app, GlobalOptions& global) {
     options.keep_colour = !args->annotate.empty();
     options.threads = threads;
     const auto start = std::chrono::steady_clock::now();
+    // A bar on the terminal for long runs; results printed to the same terminal clear it first.
+    std::unique_ptr<ProgressBar> bar;
+    const bool results_on_terminal = isatty(fileno(stdout)) != 0;
+    std::array<int64_t, kNumEmotions> tops{};
+    int64_t faces = 0;
+    options.on_progress = [&](int64_t done, int64_t total) {
+      if (!bar && total >= 20) bar = std::make_unique<ProgressBar>("predict", total);
+      if (bar) bar->update(done, fmt::format("{} faces", faces));
+    };
     const infer::InputCounts counts =
         infer::predict_inputs(predictor, args->inputs, options, [&](const infer::ImagePrediction& p, const cv::Mat& image) {
+          for (const auto& f : p.faces)
+            if (f.top >= 0 && f.top < kNumEmotions) ++tops[f.top], ++faces;
+          if (bar && results_on_terminal) bar->clear();
           std::cout << formatter->format(p) << std::flush;
+          if (bar && results_on_terminal) bar->redraw();
           if (args->annotate.empty() || !p.error.empty()) return;
           const fs::path dst = fs::path(args->annotate) / infer::annotated_name(p);
           if (!cv::imwrite(dst.string(), infer::annotate(image, p, classes))) spdlog::warn("cannot write {}", dst.string());
         });
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    spdlog::info("{} inputs, {} faces in {:.2f} s ({:.0f} faces/s, {} threads)", counts.inputs, counts.faces, seconds,
-                 seconds > 0 ? counts.faces / seconds : 0.0, threads);
+    if (bar) bar->finish();
+    std::string by_emotion;  // the summary: how many faces showed each emotion most
+    for (size_t k = 0; k < tops.size() && k < classes.size(); ++k)
+      if (tops[k] > 0) by_emotion += fmt::format("{}{} {}", by_emotion.empty() ? "" : ", ", classes[k], tops[k]);
+    spdlog::info("{} inputs ({} failed), {} faces in {:.2f} s ({:.0f} faces/s, {} threads){}{}", counts.inputs, counts.failed, counts.faces,
+                 seconds, seconds > 0 ? counts.faces / seconds : 0.0, threads, by_emotion.empty() ? "" : ": ", by_emotion);
     if (counts.failed > 0)
       throw Error(fmt::format("{} of {} inputs failed (their errors are in the output above)", counts.failed, counts.inputs));
   });

@@ -55,7 +55,7 @@ std::vector<DetectedFace> FaceDetector::find(const cv::Mat& gray) {
   std::vector<DetectedFace> out;
   if (!enabled_) return {{cv::Rect(0, 0, gray.cols, gray.rows), std::nullopt}};
   if (dlib_) {
-    for (const auto& f : dlib_->detect(gray))
+    for (const auto& f : dlib_->detect(gray, options_.upsample_below))
       if (template_misfit(f.landmarks) <= options_.max_misfit) out.push_back({f.box, f.landmarks});
     return out;
   }

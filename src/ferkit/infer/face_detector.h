@@ -23,6 +23,8 @@ struct DetectorOptions {
   int min_neighbors = 5;            // detections that must agree
   int min_face = 32;                // smallest face side searched, pixels
   double margin = 0.1;              // added on each side of the box, as a fraction of its side (no landmarks)
+  int upsample_below = 400;         // dlib: search images whose shorter side is under this at twice the size
+                                    // (its HOG detector finds faces of ~80 pixels and more)
   bool align = true;                // with landmarks: align to FER2013's eyes and mouth (else the margin crop)
   double max_misfit = 0.25;         // with landmarks: drop a face whose eyes and mouth fit the template worse (FER+ faces: 99th percentile 0.11)
 };

@@ -131,7 +131,9 @@ InputCounts predict_inputs(Predictor& predictor, const std::vector<std::string>&
                            const OnPrediction& on_prediction) {
   CountingSink sink{on_prediction, {}};
   const std::vector<Input> inputs = expand_inputs(args);
+  const int64_t total = static_cast<int64_t>(inputs.size());
   for (size_t begin = 0; begin < inputs.size();) {
+    if (o.on_progress) o.on_progress(static_cast<int64_t>(begin), total);
     const Input& first = inputs[begin];
     if (!first.error.empty()) {
       sink(failed(first.path, first.error), cv::Mat());
@@ -146,6 +148,7 @@ InputCounts predict_inputs(Predictor& predictor, const std::vector<std::string>&
       begin = end;
     }
   }
+  if (o.on_progress) o.on_progress(total, total);
   return sink.counts;
 }
 

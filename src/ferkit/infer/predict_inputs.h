@@ -20,6 +20,9 @@ struct InputOptions {
   bool keep_colour = false;    // hand the colour image to the callback (for annotation)
   int threads = 1;             // decoding threads
   size_t chunk = 64;           // images decoded and classified together
+  // Called as inputs finish (a video counts once, when its last frame is done), with how many of
+  // how many (folders expanded) are done.
+  std::function<void(int64_t done, int64_t total)> on_progress;
 };
 
 struct InputCounts {

@@ -11,7 +11,7 @@ PACKAGES=(
   libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libyaml-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libcpp-httplib-dev libonnx-dev libprotobuf-dev protobuf-compiler libmgl-dev
-  chromium fonts-dejavu-core curl time opencv-doc universal-ctags
+  chromium chromium-driver fonts-dejavu-core curl time opencv-doc universal-ctags
   python3-torch python3-torchvision python3-numpy python3-pil python3-onnx python3-opencv
 )
 

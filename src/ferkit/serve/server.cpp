@@ -1,5 +1,7 @@
 #include "ferkit/serve/server.h"
 
+#include "ferkit/serve/page.h"
+
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -110,6 +112,8 @@ Server::Server(infer::Predictor& predictor, const ServeOptions& o) : state_(std:
                           {"batches", s.batcher.batches()}});
   });
   http.Get("/v1/model", [&s](const httplib::Request&, httplib::Response& res) { reply_json(res, 200, s.predictor.model_json()); });
+  // The page to try it in a browser (page.h); it uses the API above.
+  http.Get("/", [](const httplib::Request&, httplib::Response& res) { res.set_content(kTryItPage, "text/html; charset=utf-8"); });
   http.Post("/v1/predict", [&s](const httplib::Request& req, httplib::Response& res) {
     ++s.requests;
     std::string bytes, source = "request";

@@ -41,7 +41,9 @@ int main(int argc, char** argv) {
   info.extra["image_size"] = 48;
   const auto bundle = std::filesystem::temp_directory_path() / ("bench_predict_" + std::to_string(::getpid()) + ".ferkit");
   save_bundle(bundle.string(), model, info);
-  infer::Predictor predictor(bundle.string(), infer::PredictOptions{});
+  infer::PredictOptions haar;  // the peer runs the same Haar cascade through OpenCV's Python binding
+  haar.detector.kind = "haar";
+  infer::Predictor predictor(bundle.string(), haar);
   std::filesystem::remove(bundle);
 
   std::ifstream in(photo, std::ios::binary);

@@ -31,8 +31,9 @@ void add_models_command(CLI::App& app, GlobalOptions& global);
 
 // --detector of predict and serve, and the flags of landmark alignment.
 inline constexpr const char* kDetectorHelp =
-    "face detector: default (= haar), haar (OpenCV's frontal-face Haar cascade), dlib (dlib's HOG detector with 68 landmarks: "
-    "faces aligned to FER2013's eyes and mouth, implausible fits dropped), a cascade XML file, or none (inputs are face crops)";
+    "face detector: default (dlib where libdlib-data is installed, else haar), dlib (dlib's HOG detector with 68 landmarks: "
+    "faces aligned to FER2013's eyes and mouth, implausible fits dropped), haar (OpenCV's frontal-face Haar cascade), "
+    "a cascade XML file, or none (inputs are face crops)";
 void add_detector_flags(CLI::App& cmd, infer::DetectorOptions& options);
 
 // The --model option of predict, serve and export.

@@ -139,6 +139,7 @@ TEST(Predict, FoldedInferenceAgreesWithTheModulesAndFindsTheWholeCrop) {
 TEST(Predict, DetectsFacesWithTheDefaultCascade) {
   test::TempDir tmp;
   infer::PredictOptions o;
+  o.detector.kind = "haar";
   std::string cascade;
   try {
     cascade = infer::default_cascade_path();
@@ -179,7 +180,9 @@ TEST(Predict, FindsEveryFaceOfAGroupPicture) {
     centres.push_back(at + cv::Point(90, 90));
   }
   test::TempDir tmp;
-  infer::Predictor p(make_bundle(tmp), infer::PredictOptions{});
+  infer::PredictOptions haar;
+  haar.detector.kind = "haar";
+  infer::Predictor p(make_bundle(tmp), haar);
   const auto r = p.predict_encoded(encode(group, ".jpg"), "group.jpg");
   ASSERT_TRUE(r.error.empty()) << r.error;
   EXPECT_EQ(r.faces.size(), files.size());

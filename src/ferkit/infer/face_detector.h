@@ -18,7 +18,8 @@
 namespace ferkit::infer {
 
 struct DetectorOptions {
-  std::string kind = "default";     // default (= haar), haar, dlib, a cascade XML file, or none (the whole image is the face)
+  std::string kind = "default";     // default (dlib where its landmark model is installed, else haar), haar, dlib,
+                                    // a cascade XML file, or none (the whole image is the face)
   double scale_factor = 1.1;        // detectMultiScale's pyramid step
   int min_neighbors = 5;            // detections that must agree
   int min_face = 32;                // smallest face side searched, pixels

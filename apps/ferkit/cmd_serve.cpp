@@ -29,19 +29,19 @@ void add_serve_command(CLI::App& app, GlobalOptions& global) {
   auto* cmd = app.add_subcommand("serve", "HTTP API: POST /v1/predict, GET /v1/health, GET /v1/model");
   cmd->add_option("--model", args->model, kModelHelp);
   cmd->add_option("--host", args->serve.host, "address to listen on (0.0.0.0: every interface)")->capture_default_str();
-  cmd->add_option("--port", args->serve.port, "port (0: any free one, printed at start)")->capture_default_str();
-  cmd->add_option("--workers", args->serve.workers, "connection threads")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--port", args->serve.port, "port (0: any free one, printed at start)")->capture_default_str()->check(CLI::Range(0, 65535));
+  cmd->add_option("--workers", args->serve.workers, "connection threads")->capture_default_str()->check(positive());
   cmd->add_option("--queue", args->serve.queue, "connections waiting for a worker before the listener waits")
-      ->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_option("--max-body", args->serve.max_body_bytes, "largest request body, bytes")->capture_default_str();
-  cmd->add_option("--timeout", args->serve.timeout_s, "read and write timeout per connection, seconds")->capture_default_str();
-  cmd->add_option("--batch-size", args->serve.batch_size, "faces per forward pass")->capture_default_str();
-  cmd->add_option("--batch-wait-ms", args->serve.batch_wait_ms, "how long a batch waits for other requests")->capture_default_str();
+      ->capture_default_str()->check(positive());
+  cmd->add_option("--max-body", args->serve.max_body_bytes, "largest request body, bytes")->capture_default_str()->check(positive());
+  cmd->add_option("--timeout", args->serve.timeout_s, "read and write timeout per connection, seconds")->capture_default_str()->check(positive());
+  cmd->add_option("--batch-size", args->serve.batch_size, "faces per forward pass")->capture_default_str()->check(positive());
+  cmd->add_option("--batch-wait-ms", args->serve.batch_wait_ms, "how long a batch waits for other requests")->capture_default_str()->check(CLI::NonNegativeNumber);
   add_detector_flags(*cmd, args->predict.detector);
   cmd->add_option("--detector", args->predict.detector.kind, kDetectorHelp)
       ->capture_default_str();
-  cmd->add_option("--margin", args->predict.detector.margin, "added around a found face, as a share of its side")->capture_default_str();
-  cmd->add_option("--max-pixels", args->predict.max_pixels, "images with more pixels are refused (422)")->capture_default_str();
+  cmd->add_option("--margin", args->predict.detector.margin, "added around a found face, as a share of its side")->capture_default_str()->check(CLI::Range(0.0, 2.0));
+  cmd->add_option("--max-pixels", args->predict.max_pixels, "images with more pixels are refused (422)")->capture_default_str()->check(positive());
   set_action(cmd, [args, &global]() {
     use_opencv_threads();  // face detection runs its scales in parallel
     // SIGTERM and SIGINT (whichever thread they land on: LibTorch's and OpenCV's pools exist

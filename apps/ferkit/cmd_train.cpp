@@ -37,6 +37,8 @@ void add_train_command(CLI::App& app, GlobalOptions& global) {
   cmd->add_option("--recipe", *recipe, recipe_help + ") or a YAML file; --config and flags override it")
       ->default_str("stable");
   cmd->add_flag("--resume", *resume, "continue the run in --out from checkpoints/last.pt, with its config.yaml");
+  auto overwrite = std::make_shared<bool>(false);
+  cmd->add_flag("--overwrite", *overwrite, "replace the run that --out holds (without it, a folder with a run is refused)");
   auto distributed = std::make_shared<bool>(false);
   cmd->add_flag("--distributed", *distributed,
                 "run as one data-parallel worker of torchrun's environment (RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT; "
@@ -59,7 +61,7 @@ void add_train_command(CLI::App& app, GlobalOptions& global) {
     opt->default_str(f.get());
     opt->group(f.section);
   }
-  set_action(cmd, [config_file, values, recipe, resume, distributed, &global]() {
+  set_action(cmd, [config_file, values, recipe, resume, overwrite, distributed, &global]() {
     const DistEnv dist = dist_env_from_environment();
     FERKIT_CHECK(!*distributed || std::getenv("WORLD_SIZE"),
                  "--distributed: WORLD_SIZE is not set; start the workers with `ferkit launch --nproc N -- train ...` "
@@ -78,6 +80,7 @@ void add_train_command(CLI::App& app, GlobalOptions& global) {
     if (global.threads > 0) config.threads = global.threads;
     TrainOptions options;
     options.resume = *resume;
+    options.overwrite = *overwrite;
     options.local_rank = dist.local_rank;
     options.connect_workers = [&dist, &config]() { return connect_workers(dist, config); };
     std::signal(SIGINT, on_sigint);

@@ -36,6 +36,22 @@ inline constexpr const char* kDetectorHelp =
     "a cascade XML file, or none (inputs are face crops)";
 void add_detector_flags(CLI::App& cmd, infer::DetectorOptions& options);
 
+// A check for options that must be a number > 0 (CLI11's PositiveNumber prints the whole range
+// of a double in its message).
+inline CLI::Validator positive() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        try {
+          size_t used = 0;
+          const double v = std::stod(text, &used);
+          if (used == text.size() && v > 0) return "";
+        } catch (const std::exception&) {
+        }
+        return "must be a number > 0, not " + text;
+      },
+      "> 0");
+}
+
 // The --model option of predict, serve and export.
 inline constexpr const char* kModelHelp =
     "run folder (uses RUN/model.ferkit), model bundle, or shipped model name (`ferkit models`); default: the default shipped model";

@@ -63,6 +63,10 @@ expect_fail "eval other image size" "the model was trained on 48x48 images but -
 rm -f "$TMP/run/report.html"
 $FERKIT report --run "$TMP/run" >/dev/null 2>&1 && grep -q 'id="evals"' "$TMP/run/report.html" && ok || bad "report --run"
 expect_fail "report of a non-run" "not a run folder" $FERKIT report --run "$TMP/data"
+expect_fail "serve on port 99999" "--port: Value 99999 not in range 0 to 65535" $FERKIT serve --port 99999
+expect_fail "serve with negative max-pixels" "--max-pixels: must be a number > 0, not -5" $FERKIT serve --max-pixels -5
+expect_fail "train over a finished run" "holds a run (config.yaml, metrics.csv or summary.json): --resume continues it, --overwrite replaces it" \
+  $FERKIT train --data "$TMP/data" --out "$TMP/run" --epochs 1 --width 0.25
 # A run folder written by a newer ferkit is refused, not misread; this version's folders open.
 cp -r "$TMP/run" "$TMP/run-newer"
 sed -i 's/"format_version": 1/"format_version": 99/' "$TMP/run-newer/summary.json"

@@ -134,6 +134,32 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"missing_png", "nothere.png,\"(0, 0, 48, 48)\",0,0,10,0,0,0,0,0,0,0", "does not exist"}),
     [](const auto& info) { return std::string(info.param.name); });
 
+// A label.csv saved with a UTF-8 byte-order mark reads as without; a NUL byte inside a row (which
+// would read as the end of a vote count or a name) is an error naming the file and line, or a
+// counted skip with --skip-bad.
+TEST(FerPlusFolders, ByteOrderMarkIsStrippedAndNulBytesAreRejected) {
+  test::TempDir tmp;
+  make_ferplus_split(tmp / "FER2013Train", 8);
+  make_ferplus_split(tmp / "FER2013Valid", 4, 100);
+  const std::string csv_path = tmp / "FER2013Train/label.csv";
+  const std::string csv = test_read(csv_path);
+  write_file(csv_path, "\xEF\xBB\xBF" + csv);
+  const Dataset ds = load_dataset(tmp.str());
+  EXPECT_EQ(ds.split("train").size(), 8);
+  EXPECT_EQ(ds.split("train").files[0], "fer0000000.png");
+
+  std::string damaged = csv;
+  const size_t row3 = damaged.find("fer0000002.png");
+  damaged[damaged.find(",10,", row3) + 2] = '\0';  // "10" becomes "1\0" in row 3
+  write_file(csv_path, damaged);
+  EXPECT_NE(error_of(tmp.str()).find("FER2013Train/label.csv:3: a NUL byte in the row"), std::string::npos) << error_of(tmp.str());
+  LoadOptions skip;
+  skip.skip_bad = true;
+  const Dataset kept = load_dataset(tmp.str(), skip);
+  EXPECT_EQ(kept.split("train").size(), 7);
+  EXPECT_EQ(kept.report.skipped, 1);
+}
+
 TEST(FerPlusFolders, CorruptEmptyAndWrongSizeImages) {
   TempDir tmp;
   const std::string dir = tmp / "FER2013Train";

@@ -83,6 +83,16 @@ TEST(Config, ValidationNamesTheProblem) {
   expect_error_naming([&] { set_config_value(c, "label_mode", "votes", "--label-mode"); }, {"label_mode", "'votes'"});
 }
 
+TEST(Config, YamlKeyGivenTwiceOrASecondDocumentIsAnErrorWithItsLine) {
+  TrainConfig c;
+  expect_error_naming([&] { apply_config_yaml_text(c, "epochs: 3\nlr: 0.1\nlr: 0.2\n", "a.yaml"); },
+                      {"a.yaml:3", "'lr' is given twice (first on line 2)"});
+  expect_error_naming([&] { apply_config_yaml_text(c, "mixup_alpha: 0.1\nmixup-alpha: 0.2\n", "b.yaml"); }, {"b.yaml:2", "twice"});
+  expect_error_naming([&] { apply_config_yaml_text(c, "epochs: 3\n---\nepochs: 4\n", "c.yaml"); }, {"c.yaml:3", "a second YAML document"});
+  apply_config_yaml_text(c, "epochs: 3\nlr: 0.1\n", "ok.yaml");
+  EXPECT_EQ(c.epochs, 3);
+}
+
 TEST(Config, TypedOptionsWriteBackTheSameWords) {
   TrainConfig c;
   for (const auto& [key, value] : std::vector<std::pair<std::string, std::string>>{

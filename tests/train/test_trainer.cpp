@@ -153,6 +153,30 @@ TEST(Trainer, HeadEpochsTrainOnlyTheHeadThenTheBackbone) {
   EXPECT_GT(head_changed_1, 0);
 }
 
+TEST(Trainer, AFolderWithARunIsRefusedUnlessResumedOrOverwritten) {
+  test::TempDir tmp;
+  TrainConfig c = stateful_config(tmp, "run");
+  c.epochs = 1;
+  c.workers = 1;
+  run_training(c);
+  const std::string metrics_before = test_read(c.out + "/metrics.csv");
+  try {
+    run_training(c);
+    FAIL() << "a finished run was trained over";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("--resume continues it, --overwrite replaces it"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(test_read(c.out + "/metrics.csv"), metrics_before);  // untouched
+  test::write_file(c.out + "/eval-test.json", "{}");             // the old run's evaluation ...
+  test::write_file(c.out + "/notes.txt", "mine");                  // ... and a file of the user's
+  TrainOptions overwrite;
+  overwrite.overwrite = true;
+  run_training(c, overwrite);
+  EXPECT_FALSE(fs::exists(c.out + "/eval-test.json"));  // no longer describes the model there
+  EXPECT_TRUE(fs::exists(c.out + "/notes.txt"));
+  EXPECT_TRUE(fs::exists(c.out + "/summary.json"));
+}
+
 TEST(Trainer, EveryShippedRecipeIsAValidConfig) {
   for (const auto& name : recipe_names()) {
     TrainConfig c;

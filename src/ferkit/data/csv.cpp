@@ -47,13 +47,20 @@ void for_each_csv_record(const std::string& path, const std::function<void(const
   while (std::getline(in, line)) {
     ++record.line;
     if (!line.empty() && line.back() == '\r') line.pop_back();
+    // Spreadsheets save UTF-8 with a byte-order mark: it is no part of the first name.
+    if (record.line == 1 && line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);
     if (line.empty()) continue;
     record.error.clear();
-    try {
-      record.fields = split_csv_line(line, path, record.line);
-    } catch (const InputError& e) {
-      record.fields.clear();
-      record.error = e.what();
+    record.fields.clear();
+    // A NUL inside a field would read as the end of a number or a name: the row is damaged.
+    if (line.find('\0') != std::string::npos) {
+      record.error = "a NUL byte in the row (a damaged file?)";
+    } else {
+      try {
+        record.fields = split_csv_line(line, path, record.line);
+      } catch (const InputError& e) {
+        record.error = e.problem();
+      }
     }
     fn(record);
   }

@@ -11,7 +11,8 @@ namespace ferkit {
 struct CsvRecord {
   long line = 0;                    // 1-based line number in the file
   std::vector<std::string> fields;  // unquoted fields
-  std::string error;                // non-empty when the line could not be split (fields empty)
+  std::string error;                // the problem, when the line cannot be read as fields (fields empty):
+                                    // an unterminated quote, or a NUL byte (a damaged file)
 };
 
 // Splits one line into fields ("" quoting, "" inside quotes is a quote). Throws InputError
@@ -19,7 +20,7 @@ struct CsvRecord {
 std::vector<std::string> split_csv_line(const std::string& line, const std::string& file, long line_no);
 
 // Calls fn for every non-empty line of a CSV file, in order, without holding the whole file.
-// Strips a trailing '\r'. Throws InputError when the file cannot be opened; a line that cannot
+// Strips a trailing '\r' and a UTF-8 byte-order mark at the start of the file. Throws InputError when the file cannot be opened; a line that cannot
 // be split comes with `error` set, so the caller can skip it under --skip-bad.
 void for_each_csv_record(const std::string& path, const std::function<void(const CsvRecord&)>& fn);
 

@@ -59,7 +59,7 @@ void parse_pixels(const std::string& text, uint8_t* dst, int n, const std::strin
 // A row's ten votes from fer2013new.csv (record v, aligned with fer2013.csv's row). Returns false
 // for an image FER+ dropped (no name).
 bool read_ferplus_votes(const CsvRecord& v, const std::string& votes_path, Row& row) {
-  if (!v.error.empty()) throw InputError(votes_path, v.line, "unterminated quoted field (truncated row?)");
+  if (!v.error.empty()) throw InputError(votes_path, v.line, v.error);
   if (v.fields.size() != 2 + kNumVoteColumns)
     throw InputError(votes_path, v.line, "row has " + std::to_string(v.fields.size()) + " fields, expected 12 " +
                                              "(Usage, Image name, 10 vote counts); truncated row?");
@@ -139,7 +139,7 @@ std::vector<Split> read_fer2013_csv(const std::string& root, const LoadOptions& 
     Row row;
     row.line = r.line;
     try {
-      if (!r.error.empty()) throw InputError(pixels_path, r.line, "unterminated quoted field (truncated row?)");
+      if (!r.error.empty()) throw InputError(pixels_path, r.line, r.error);
       if (r.fields.size() != 3)
         throw InputError(pixels_path, r.line, "row has " + std::to_string(r.fields.size()) +
                                                   " fields, expected 3 (emotion, pixels, Usage); truncated row?");

@@ -47,7 +47,7 @@ Split read_one(const std::string& folder, const std::string& split_name, const L
     names.push_back(rec.fields.empty() ? "" : rec.fields[0]);
     votes.push_back({});
     try {
-      if (!rec.error.empty()) throw InputError(csv_path, rec.line, "unterminated quoted field (truncated row?)");
+      if (!rec.error.empty()) throw InputError(csv_path, rec.line, rec.error);
       if (rec.fields.size() != 2 + kNumVoteColumns)
         throw InputError(csv_path, rec.line,
                          "row has " + std::to_string(rec.fields.size()) + " fields, expected 12 (name, face box, " +

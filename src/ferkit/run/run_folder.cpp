@@ -30,6 +30,16 @@ bool RunFolder::holds_run() const { return fs::exists(config()) || fs::exists(me
 
 void RunFolder::create() const { fs::create_directories(checkpoints()); }
 
+void RunFolder::remove_run_files() const {
+  std::vector<std::string> paths = {config(), metrics(), summary(), audit(), checkpoints(), bundle(), report(), plots()};
+  for (const auto& e : evals()) paths.push_back(e);
+  for (const auto& p : paths) {
+    std::error_code ec;
+    fs::remove_all(p, ec);
+    if (ec) throw Error("cannot remove " + p + ": " + ec.message());
+  }
+}
+
 namespace {
 std::string shipped_list() {
   std::string names;

@@ -40,6 +40,9 @@ class RunFolder {
   bool holds_run() const;
   // Creates RUN/ and RUN/checkpoints/.
   void create() const;
+  // Removes every file of the run that this layout names (config, metrics, summary, audit,
+  // checkpoints, bundle, evaluations, report and plots); anything else in the folder stays.
+  void remove_run_files() const;
 
   static constexpr const char* kBundleName = "model.ferkit";
 

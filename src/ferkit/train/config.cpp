@@ -1,6 +1,7 @@
 #include "ferkit/train/config.h"
 
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -302,17 +303,23 @@ void apply_config_yaml(TrainConfig& config, const std::string& path) {
 }
 
 void apply_config_yaml_text(TrainConfig& config, const std::string& text, const std::string& path) {
-  YAML::Node root;
+  std::vector<YAML::Node> documents;
   try {
-    root = YAML::Load(text);
+    documents = YAML::LoadAll(text);
   } catch (const YAML::Exception& e) {
     throw InputError(path, e.mark.line + 1, "YAML syntax error: " + e.msg);
   }
+  if (documents.size() > 1)
+    throw InputError(path, documents[1].Mark().line + 1, "a second YAML document: a config file is one mapping of key: value");
+  const YAML::Node root = documents.empty() ? YAML::Node() : documents[0];
   if (root.IsNull()) return;
   if (!root.IsMap()) throw InputError(path, 1, "a config file must be a mapping of key: value");
+  std::map<std::string, long> seen;  // key -> line: a key given twice is a mistake, not "the last wins"
   for (const auto& kv : root) {
     const long line = kv.first.Mark().line + 1;
     const std::string key = kv.first.as<std::string>();
+    const auto [first, fresh] = seen.emplace(normalise_key(key), line);
+    if (!fresh) throw InputError(path, line, "'" + key + "' is given twice (first on line " + std::to_string(first->second) + ")");
     if (!kv.second.IsScalar()) throw InputError(path, line, "value of '" + key + "' must be a single value");
     set_config_value(config, key, kv.second.as<std::string>(), path + ":" + std::to_string(line));
   }

@@ -160,8 +160,19 @@ void quiet_unless_lead(bool lead) {
 // During --head-epochs the whole backbone is frozen; then it thaws down to --freeze-until.
 void apply_freeze(Run& r, int64_t epoch) { r.model->freeze_until(epoch < r.config.head_epochs ? r.whole_backbone : r.freeze_stage); }
 
+// Before any work: a folder that holds a run is continued (--resume) or replaced (--overwrite),
+// never written over silently.
+static void claim_run_folder(const RunFolder& folder, const TrainOptions& options) {
+  if (options.resume || !folder.holds_run()) return;
+  if (!options.overwrite)
+    throw Error(folder.dir() + " holds a run (config.yaml, metrics.csv or summary.json): --resume continues it, --overwrite replaces it");
+  spdlog::warn("--overwrite: removing the run in {}", folder.dir());
+  folder.remove_run_files();
+}
+
 std::unique_ptr<Run> setup_run(TrainConfig config, const TrainOptions& options) {
   validate_config(config);
+  claim_run_folder(RunFolder(config.out), options);
   auto run = std::make_unique<Run>();
   Run& r = *run;
   r.config = std::move(config);

@@ -16,6 +16,9 @@ namespace ferkit {
 
 struct TrainOptions {
   bool resume = false;  // continue from RUN/checkpoints/last.pt
+  // A folder that holds a run is refused unless resumed or, with overwrite, emptied of that run's
+  // files first: a finished run is never replaced by accident.
+  bool overwrite = false;
   // Called after each epoch's checkpoint is written, with the 1-based epoch.
   std::function<void(int64_t epoch)> on_epoch_end;
   // Data-parallel training (train/data_parallel.h): called once the config is validated and the

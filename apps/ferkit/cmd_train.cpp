@@ -78,6 +78,8 @@ void add_train_command(CLI::App& app, GlobalOptions& global) {
     if (!config_file->empty()) apply_config_yaml(config, *config_file);
     for (const auto& [key, value] : *values) set_config_value(config, key, value, "--" + key);
     if (global.threads > 0) config.threads = global.threads;
+    // config.yaml keeps the data folder absolute, so that --resume works from any directory.
+    if (!config.data.empty() && !*resume) config.data = std::filesystem::absolute(config.data).lexically_normal().string();
     TrainOptions options;
     options.resume = *resume;
     options.overwrite = *overwrite;

@@ -48,6 +48,10 @@ then ok; else bad "audit --json"; fi
 expect_fail "audit of no data" "matches no known data layout" $FERKIT audit --data "$TMP"
 
 $FERKIT train --data "$TMP/data" --out "$TMP/run" --epochs 1 --width 0.25 >/dev/null 2>&1 && ok || bad "train"
+# A relative data folder is kept absolute in config.yaml, so the run resumes from anywhere.
+(cd "$TMP" && $FERKIT train --data data --out relrun --epochs 1 --width 0.25 >/dev/null 2>&1) &&
+  grep -q "^data: $TMP/data " "$TMP/relrun/config.yaml" && (cd / && $FERKIT train --out "$TMP/relrun" --resume --epochs 2 >/dev/null 2>&1) &&
+  [ "$(wc -l <"$TMP/relrun/metrics.csv")" = 3 ] && ok || bad "relative --data: $(grep '^data:' "$TMP/relrun/config.yaml")"
 [ -f "$TMP/run/model.ferkit" ] && [ -f "$TMP/run/metrics.csv" ] && ok || bad "run folder incomplete"
 ejson=$($FERKIT eval --model "$TMP/run" --data "$TMP/data" --split test --json 2>/dev/null)
 if /usr/bin/python3 -c "import json,sys; d=json.loads(sys.argv[1]); m=d['metrics']; assert m['count']>0 and 0<=m['accuracy']<=1" "$ejson"; then ok; else bad "eval --json"; fi

@@ -127,6 +127,20 @@ std::vector<std::string> images_of(const std::string& page) {
   return srcs;
 }
 
+TEST_F(RunReport, DamagedFilesAreListed) {
+  const std::string run = *tmp_ / "no-best-bad-summary";
+  fs::copy(*tmp_ / "run", run, fs::copy_options::recursive);
+  fs::remove(run + "/checkpoints/best.pt");
+  test::write_file(run + "/summary.json", "{ \"epochs\": ");  // cut short
+  const RunFiles r = read_run(run);
+  std::string all;
+  for (const auto& p : r.problems) all += p + "\n";
+  EXPECT_NE(all.find("checkpoints/best.pt is missing"), std::string::npos) << all;
+  EXPECT_NE(all.find("summary.json: not valid JSON"), std::string::npos) << all;
+  EXPECT_FALSE(r.summary.has_value());
+  EXPECT_NO_THROW(write_run_report(run));  // the report still draws the rest
+}
+
 TEST_F(RunReport, TrainingWritesACompleteSelfContainedReport) {
   const std::string run = *tmp_ / "run";
   const std::string page = test_read(run + "/report.html");

@@ -66,6 +66,8 @@ RunFiles read_run(const std::string& dir) {
   r.has_best_checkpoint = fs::exists(folder.best_checkpoint());
   r.has_bundle = fs::exists(folder.bundle());
   if (!r.has_last_checkpoint) r.problems.push_back("checkpoints/last.pt is missing: the run cannot be resumed");
+  if (!r.has_best_checkpoint && has_summary)
+    r.problems.push_back("checkpoints/best.pt is missing: the best weights cannot be bundled again (model.ferkit holds them)");
   if (!r.has_bundle && has_summary) r.problems.push_back("model.ferkit is missing: the model cannot be deployed");
   if (fs::exists(folder.audit()))
     if (const auto j = read_json(folder.audit(), r.problems)) r.audit = audit_result_from_json(*j);

@@ -40,6 +40,23 @@ struct Value {
   std::vector<std::pair<ValuePtr, ValuePtr>> dict; // dict (insertion order)
   std::shared_ptr<StorageSlot> storage;
   std::shared_ptr<TensorRef> tensor;
+  // Releases nested values with a work list instead of recursion: a hostile pickle nests tuples
+  // 200,000 deep, and the default destructor's recursion would overflow the stack.
+  ~Value() {
+    std::vector<ValuePtr> pending;
+    auto take_children = [&pending](Value& v) {
+      for (auto& x : v.items) pending.push_back(std::move(x));
+      for (auto& [k, x] : v.dict) pending.push_back(std::move(k)), pending.push_back(std::move(x));
+      v.items.clear();
+      v.dict.clear();
+    };
+    take_children(*this);
+    while (!pending.empty()) {
+      ValuePtr v = std::move(pending.back());
+      pending.pop_back();
+      if (v && v.use_count() == 1) take_children(*v);  // its children go on the list; v dies childless
+    }
+  }
 };
 ValuePtr make(Value::Kind k) {
   auto v = std::make_shared<Value>();

@@ -160,6 +160,24 @@ TEST(FerPlusFolders, ByteOrderMarkIsStrippedAndNulBytesAreRejected) {
   EXPECT_EQ(kept.report.skipped, 1);
 }
 
+// A small PNG whose header declares 100000 x 100000 pixels is refused from its header, with the
+// label.csv line that names it, before anything is allocated; --skip-bad skips it.
+TEST(FerPlusFolders, AnImageDeclaringTooManyPixelsIsRefusedBeforeDecoding) {
+  test::TempDir tmp;
+  make_ferplus_split(tmp / "FER2013Train", 8);
+  std::string png = test_read(tmp / "FER2013Train/fer0000003.png");
+  for (int k : {16, 20}) {  // IHDR width and height, big-endian: 100000 = 0x000186A0
+    png[k] = 0, png[k + 1] = 1, png[k + 2] = static_cast<char>(0x86), png[k + 3] = static_cast<char>(0xA0);
+  }
+  write_file(tmp / "FER2013Train/fer0000003.png", png);
+  const std::string e = error_of(tmp.str());
+  EXPECT_NE(e.find("FER2013Train/label.csv:4: image"), std::string::npos) << e;
+  EXPECT_NE(e.find("declares 100000x100000 pixels, more than the limit of 40000000"), std::string::npos) << e;
+  LoadOptions skip;
+  skip.skip_bad = true;
+  EXPECT_EQ(load_dataset(tmp.str(), skip).split("train").size(), 7);
+}
+
 TEST(FerPlusFolders, CorruptEmptyAndWrongSizeImages) {
   TempDir tmp;
   const std::string dir = tmp / "FER2013Train";

@@ -22,6 +22,7 @@ struct LoadOptions {
   bool skip_bad = false;             // bad rows/images become a counted warning instead of an error
   int threads = 0;                   // decoding threads; <= 0: all available cores
   std::vector<std::string> splits;   // splits to load ("train", "valid", "test"); empty: all found
+  int64_t max_pixels = 40'000'000;   // an image whose header declares more is refused before decoding
 };
 
 struct Split {

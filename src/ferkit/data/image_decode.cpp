@@ -2,12 +2,15 @@
 #include <atomic>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <thread>
 
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 #include <torch/torch.h>
 
+#include "ferkit/data/image_header.h"
 #include "ferkit/data/readers.h"
 #include "ferkit/util/error.h"
 #include "ferkit/util/threads.h"
@@ -47,6 +50,23 @@ cv::Mat fit_image(const cv::Mat& gray, const ImageJob& job, const LoadOptions& o
   return out;
 }
 
+namespace {
+// The file's bytes, checked against the size its header declares before a pixel is allocated
+// (a 389 KB PNG can declare 20000 x 20000), then decoded to gray. Empty when unreadable.
+cv::Mat read_gray(const ImageJob& job, const LoadOptions& options) {
+  std::ifstream in(job.path, std::ios::binary);
+  if (!in) return cv::Mat();
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  int w = 0, h = 0;
+  if (image_header_size(bytes, w, h) && static_cast<int64_t>(w) * h > options.max_pixels)
+    throw InputError(job.origin_file, job.origin_line,
+                     "image " + job.path + " declares " + size_text(w, h) + " pixels, more than the limit of " +
+                         std::to_string(options.max_pixels) + " (not decoded)");
+  if (bytes.empty()) return cv::Mat();
+  return cv::imdecode(cv::Mat(1, static_cast<int>(bytes.size()), CV_8UC1, const_cast<char*>(bytes.data())), cv::IMREAD_GRAYSCALE);
+}
+}  // namespace
+
 void decode_images(const std::vector<ImageJob>& jobs, torch::Tensor& images, const LoadOptions& options,
                    std::vector<std::pair<size_t, std::string>>& errors) {
   const int s = options.image_size;
@@ -60,7 +80,7 @@ void decode_images(const std::vector<ImageJob>& jobs, torch::Tensor& images, con
     for (size_t i = next++; i < jobs.size(); i = next++) {
       const ImageJob& job = jobs[i];
       try {
-        cv::Mat gray = cv::imread(job.path, cv::IMREAD_GRAYSCALE);
+        cv::Mat gray = read_gray(job, options);
         if (gray.empty()) {
           std::error_code ec;
           const bool exists = std::filesystem::exists(job.path, ec);

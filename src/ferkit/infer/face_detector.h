@@ -13,6 +13,7 @@
 #include <opencv2/core.hpp>
 #include <opencv2/objdetect.hpp>
 
+#include "ferkit/data/image_header.h"
 #include "ferkit/infer/dlib_faces.h"
 
 namespace ferkit::infer {
@@ -72,9 +73,6 @@ class FaceDetector {
 // square leaves it), resized to `side` x `side`.
 cv::Mat crop_face(const cv::Mat& gray, const cv::Rect& box, double margin, int side);
 
-// The width and height an encoded image (PNG, JPEG, BMP, GIF) declares, read from its header
-// without decoding, so that a 30000 x 30000 image is refused before its pixels are allocated.
-// False when the format is not one of these or the header is cut short.
-bool image_header_size(const std::string& bytes, int& width, int& height);
+using ferkit::image_header_size;  // data/image_header.h
 
 }  // namespace ferkit::infer

@@ -12,6 +12,7 @@
 #include "ferkit/dist/data_parallel_c10d.h"
 #include "ferkit/dist/env.h"
 #include "ferkit/report/html.h"
+#include "ferkit/run/run_folder.h"
 #include "ferkit/train/recipes.h"
 #include "ferkit/train/trainer.h"
 
@@ -69,7 +70,7 @@ void add_train_command(CLI::App& app, GlobalOptions& global) {
     TrainConfig config;
     if (*resume) {
       FERKIT_CHECK(values->count("out"), "--resume needs --out RUN (the run to continue)");
-      const std::string saved = (std::filesystem::path(values->at("out")) / "config.yaml").string();
+      const std::string saved = RunFolder(values->at("out")).config();
       FERKIT_CHECK(std::filesystem::is_regular_file(saved), saved + ": no such file; is " + values->at("out") + " a ferkit run?");
       apply_config_yaml(config, saved);
     } else {

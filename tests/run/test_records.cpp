@@ -1,6 +1,9 @@
 // The run folder's typed records: what the trainer writes reads back the same, old files still
 // open, and a newer format is refused with a clear error.
 #include <cmath>
+#include <filesystem>
+
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 
@@ -139,6 +142,20 @@ TEST(RunRecords, EvalResultRoundTrip) {
   EXPECT_EQ(back.without_copies->count, 7);
   EXPECT_EQ(to_json(back), k);
   EXPECT_THROW(eval_result_from_json(nlohmann::json::object(), "x.json"), Error);
+}
+
+TEST(RunFolder, StaleTempFilesOfDeadProcessesAreRemoved) {
+  test::TempDir tmp;
+  const RunFolder run(tmp / "r");
+  run.create();
+  const std::string mine = run.metrics() + ".tmp." + std::to_string(::getpid());  // a live writer: this process
+  const std::string dead = run.last_checkpoint() + ".tmp.999999999";               // no such process
+  const std::string other = run.dir() + "/notes.tmp.txt";                          // not ferkit's
+  for (const auto& p : {mine, dead, other}) test::write_file(p, "x");
+  EXPECT_EQ(run.remove_stale_temp_files(), 1);
+  EXPECT_TRUE(std::filesystem::exists(mine));
+  EXPECT_FALSE(std::filesystem::exists(dead));
+  EXPECT_TRUE(std::filesystem::exists(other));
 }
 
 TEST(RunFolder, NamesEveryPathInOnePlace) {

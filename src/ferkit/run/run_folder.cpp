@@ -1,7 +1,11 @@
 #include "ferkit/run/run_folder.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <filesystem>
+
+#include <signal.h>
+#include <sys/types.h>
 
 #include "ferkit/models/shipped.h"
 #include "ferkit/util/error.h"
@@ -38,6 +42,25 @@ void RunFolder::remove_run_files() const {
     fs::remove_all(p, ec);
     if (ec) throw Error("cannot remove " + p + ": " + ec.message());
   }
+}
+
+int RunFolder::remove_stale_temp_files() const {
+  int removed = 0;
+  for (const std::string& dir : {dir_, checkpoints()}) {
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(dir, ec)) {
+      const std::string name = e.path().filename().string();
+      const auto at = name.rfind(".tmp.");
+      if (at == std::string::npos || !e.is_regular_file()) continue;
+      const std::string pid_text = name.substr(at + 5);
+      if (pid_text.empty() || pid_text.find_first_not_of("0123456789") != std::string::npos || pid_text.size() > 9) continue;
+      const pid_t pid = static_cast<pid_t>(std::stol(pid_text));
+      if (pid > 0 && (::kill(pid, 0) == 0 || errno == EPERM)) continue;  // its writer may still finish it
+      fs::remove(e.path(), ec);
+      removed += !ec;
+    }
+  }
+  return removed;
 }
 
 namespace {

@@ -43,6 +43,9 @@ class RunFolder {
   // Removes every file of the run that this layout names (config, metrics, summary, audit,
   // checkpoints, bundle, evaluations, report and plots); anything else in the folder stays.
   void remove_run_files() const;
+  // Removes temporary files (NAME.tmp.PID, util/fs.h's atomic writes) that a killed process left
+  // in the folder or its checkpoints; those of a process still alive stay. Returns how many went.
+  int remove_stale_temp_files() const;
 
   static constexpr const char* kBundleName = "model.ferkit";
 

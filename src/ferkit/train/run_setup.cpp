@@ -187,7 +187,11 @@ std::unique_ptr<Run> setup_run(TrainConfig config, const TrainOptions& options) 
     spdlog::info("data-parallel: {} workers ({}), {} images per worker and step", r.workers->world_size(), r.workers->describe(),
                  r.config.batch_size / r.workers->world_size());
   torch::manual_seed(r.config.seed);
-  if (r.lead) r.folder.create();
+  if (r.lead) {
+    r.folder.create();
+    if (const int stale = r.folder.remove_stale_temp_files())
+      spdlog::info("removed {} temporary files that an interrupted process left in {}", stale, r.folder.dir());
+  }
   if (r.resume) FERKIT_CHECK(std::filesystem::is_regular_file(r.folder.last_checkpoint()), r.folder.last_checkpoint() + ": no checkpoint to resume from");
   r.config_yaml = config_to_yaml(r.config);
   if (r.lead) atomic_write_text(r.folder.config(), r.config_yaml);

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "ferkit/data/csv.h"
 #include "ferkit/util/error.h"
 
 namespace ferkit {
@@ -30,15 +31,6 @@ std::string metrics_csv(const std::vector<EpochRecord>& records) {
 }
 
 namespace {
-
-std::vector<std::string> split_csv_line(const std::string& line) {
-  std::vector<std::string> fields;
-  std::stringstream ss(line);
-  std::string f;
-  while (std::getline(ss, f, ',')) fields.push_back(f);
-  if (!line.empty() && line.back() == ',') fields.emplace_back();
-  return fields;
-}
 
 // Where each metrics.csv column goes in a record; EMA columns fill record.ema.
 using Setter = void (*)(EpochRecord&, double);
@@ -88,7 +80,13 @@ std::vector<EpochRecord> parse_metrics_csv(const std::string& text, const std::s
     ++line_no;
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.empty()) continue;
-    const auto fields = split_csv_line(line);
+    std::vector<std::string> fields;
+    try {
+      fields = split_csv_line(line, file, line_no);  // data/csv.h: the project's one CSV splitter
+    } catch (const InputError& e) {
+      problems.push_back(std::string(e.what()) + "; the rows from here on are left out");
+      break;
+    }
     if (header.empty()) {
       header = fields;
       continue;

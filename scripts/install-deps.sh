@@ -22,7 +22,15 @@ for p in "${PACKAGES[@]}"; do
   fi
 done
 
+# face-api's weights (the tiny face detector) come from the npm registry's tarball, into
+# third_party/face-api; without them ferkit still runs (dlib or haar finds faces).
+# (after the packages: it needs curl)
+fetch_face_api() {
+  bash "$(dirname "$0")/fetch-face-api.sh" || echo "install-deps: face-api's weights were not fetched (see above)" >&2
+}
+
 if [ ${#missing[@]} -eq 0 ]; then
+  fetch_face_api
   exit 0
 fi
 
@@ -38,3 +46,4 @@ echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -q
 $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+fetch_face_api

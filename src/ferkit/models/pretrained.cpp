@@ -9,6 +9,7 @@
 #include <torch/torch.h>
 
 #include "ferkit/models/bundle.h"
+#include "ferkit/models/tfjs_weights.h"
 #include "ferkit/models/torch_pickle.h"
 #include "ferkit/util/error.h"
 #include "ferkit/util/fs.h"
@@ -41,8 +42,6 @@ bool is_tfjs(const std::string& path) {
 // manifest (never by position), Keras layouts converted to PyTorch's (HWIO -> OIHW, depthwise
 // HWC1 -> C1HW) and Keras names to module names (gamma -> weight, moving_mean -> running_mean).
 // Dense layers (2-D kernels and their biases) are a classifier, returned in `dense`.
-using NamedTensors = std::vector<std::pair<std::string, at::Tensor>>;
-
 NamedTensors read_tfjs(const std::string& path, NamedTensors& dense) {
   namespace fs = std::filesystem;
   const fs::path json_path = fs::is_directory(path) ? fs::path(path) / "model.json" : fs::path(path);
@@ -55,37 +54,23 @@ NamedTensors read_tfjs(const std::string& path, NamedTensors& dense) {
   if (!model.contains("weightsManifest")) throw Error(json_path.string() + ": no weightsManifest (not a TensorFlow.js layers model)");
   NamedTensors out;
   std::set<std::string> dense_layers;
-  for (const auto& group : model["weightsManifest"]) {
-    std::string bytes;
-    for (const auto& file : group.at("paths")) bytes += read_text_file((json_path.parent_path() / file.get<std::string>()).string());
-    size_t offset = 0;
-    for (const auto& w : group.at("weights")) {
-      const std::string name = w.at("name");
-      const auto shape = w.at("shape").get<std::vector<int64_t>>();
-      if (w.value("dtype", "float32") != "float32") throw Error(json_path.string() + ": tensor " + name + " is not float32");
-      int64_t numel = 1;
-      for (int64_t d : shape) numel *= d;
-      if (offset + numel * 4 > bytes.size()) throw Error(json_path.string() + ": weight files are shorter than the manifest says");
-      at::Tensor t = torch::empty(shape, torch::kFloat32);
-      std::memcpy(t.data_ptr<float>(), bytes.data() + offset, numel * 4);
-      offset += numel * 4;
-      const auto slash = name.rfind('/');
-      const std::string layer = name.substr(0, slash), kind = name.substr(slash + 1);
-      if (kind == "kernel" && t.dim() == 2) dense_layers.insert(layer);
-      if (dense_layers.count(layer)) {
-        dense.emplace_back(name, t);
-        continue;
-      }
-      std::string param;
-      if (kind == "kernel") { t = t.permute({3, 2, 0, 1}); param = "weight"; }
-      else if (kind == "depthwise_kernel") { t = t.permute({2, 3, 0, 1}); param = "weight"; }
-      else if (kind == "gamma") param = "weight";
-      else if (kind == "beta" || kind == "bias") param = "bias";
-      else if (kind == "moving_mean") param = "running_mean";
-      else if (kind == "moving_variance") param = "running_var";
-      else param = kind;
-      out.emplace_back(layer + "." + param, t.contiguous());
+  for (auto [name, t] : read_tfjs_manifest(model["weightsManifest"], json_path.string())) {
+    const auto slash = name.rfind('/');
+    const std::string layer = name.substr(0, slash), kind = name.substr(slash + 1);
+    if (kind == "kernel" && t.dim() == 2) dense_layers.insert(layer);
+    if (dense_layers.count(layer)) {
+      dense.emplace_back(name, t);
+      continue;
     }
+    std::string param;
+    if (kind == "kernel") { t = t.permute({3, 2, 0, 1}); param = "weight"; }
+    else if (kind == "depthwise_kernel") { t = t.permute({2, 3, 0, 1}); param = "weight"; }
+    else if (kind == "gamma") param = "weight";
+    else if (kind == "beta" || kind == "bias") param = "bias";
+    else if (kind == "moving_mean") param = "running_mean";
+    else if (kind == "moving_variance") param = "running_var";
+    else param = kind;
+    out.emplace_back(layer + "." + param, t.contiguous());
   }
   // A bias may come before its dense kernel in the manifest: drop late-found dense tensors.
   NamedTensors kept;

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <random>
 
 #include <fmt/format.h>
@@ -141,6 +142,22 @@ int main(int argc, char** argv) {
   settings[3].detector.kind = "dlib";
   settings[3].detector.upsample_below = 100000;
   settings[3].detector.align = false;
+  for (int side : {416, 640}) {
+    for (bool align : {true, false}) {
+      if (side == 640 && !align) continue;
+      Setting t;
+      t.name = fmt::format("tiny {}, {}", side, align ? "aligned" : "margin crop");
+      t.detector.kind = "tiny";
+      t.detector.tiny_input_size = side;
+      t.detector.align = align;
+      settings.push_back(t);
+    }
+  }
+  if (const char* only = std::getenv("PHOTO_PATH_ONLY")) {  // e.g. "tiny": the settings whose name starts with it
+    std::vector<Setting> kept;
+    for (auto& st : settings) if (st.name.rfind(only, 0) == 0) kept.push_back(st);
+    settings = kept;
+  }
   infer::PredictOptions crops;
   crops.detector.kind = "none";
   infer::Predictor on_crops(model, crops);
@@ -157,6 +174,10 @@ int main(int argc, char** argv) {
       t.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       t.faces += static_cast<int64_t>(photo.faces.size());
       std::vector<bool> taken(photo.faces.size(), false);
+      if (std::getenv("PHOTO_PATH_DEBUG") && &photo - &set[0] < 4) {
+        for (const auto& f : photo.faces) std::printf("  placed %.0f,%.0f side %.0f\n", f.centre.x, f.centre.y, f.side);
+        for (const auto& f : p.faces) std::printf("  found %d,%d %dx%d\n", f.box.x, f.box.y, f.box.width, f.box.height);
+      }
       for (const auto& f : p.faces) {
         const int k = match(f.box, photo.faces);
         if (k < 0 || taken[k]) {

@@ -24,10 +24,24 @@ namespace fs = std::filesystem;
 
 void add_detector_flags(CLI::App& cmd, infer::DetectorOptions& options) {
   cmd.add_flag("--no-align", [&options](int64_t) { options.align = false; },
-               "with landmarks (--detector dlib): crop the box with --margin instead of aligning to FER2013's eyes and mouth");
+               "with landmarks (--detector dlib or tiny): crop the box with --margin instead of aligning to FER2013's eyes and mouth");
   cmd.add_option("--max-misfit", options.max_misfit,
                  "with landmarks: drop faces whose eyes and mouth fit FER2013's template worse than this (eye distances)")
       ->capture_default_str();
+  cmd.add_option("--tiny-input-size", options.tiny_input_size,
+                 "--detector tiny: the network's input side, a multiple of 32 (larger finds smaller faces, slower)")
+      ->capture_default_str()
+      ->check([](const std::string& v) {
+        try {
+          const int n = std::stoi(v);
+          return n >= 32 && n <= 2048 && n % 32 == 0 ? std::string() : "must be a multiple of 32 from 32 to 2048, not " + v;
+        } catch (const std::exception&) {
+          return "must be a multiple of 32 from 32 to 2048, not " + v;
+        }
+      });
+  cmd.add_option("--tiny-min-score", options.tiny_min_score, "--detector tiny: the score a face needs (0-1)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
 }
 
 void add_predict_command(CLI::App& app, GlobalOptions& global) {

@@ -32,7 +32,8 @@ void add_models_command(CLI::App& app, GlobalOptions& global);
 // --detector of predict and serve, and the flags of landmark alignment.
 inline constexpr const char* kDetectorHelp =
     "face detector: default (dlib where libdlib-data is installed, else haar), dlib (dlib's HOG detector with 68 landmarks: "
-    "faces aligned to FER2013's eyes and mouth, implausible fits dropped), haar (OpenCV's frontal-face Haar cascade), "
+    "faces aligned to FER2013's eyes and mouth, implausible fits dropped), tiny (face-api's tiny CNN face detector; "
+    "dlib's landmarks align its faces where installed), haar (OpenCV's frontal-face Haar cascade), "
     "a cascade XML file, or none (inputs are face crops)";
 void add_detector_flags(CLI::App& cmd, infer::DetectorOptions& options);
 

@@ -50,8 +50,10 @@ cv::Mat align_face(const cv::Mat& gray, const Landmarks& landmarks, int side) {
   cv::Mat out;
   // Shrinking a large face in one step aliases: blur first by the scale's share of a pixel.
   const double scale = std::hypot(m(0, 0), m(1, 0));
-  cv::Mat src = gray;
+  // (into a new image: blurring into a header of `gray` would write over the caller's pixels)
+  cv::Mat src;
   if (scale < 0.5) cv::GaussianBlur(gray, src, cv::Size(0, 0), 0.5 / scale);
+  else src = gray;
   cv::warpAffine(src, out, cv::Mat(m), cv::Size(side, side), cv::INTER_LINEAR, cv::BORDER_REPLICATE);
   return out;
 }

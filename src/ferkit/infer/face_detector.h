@@ -1,6 +1,7 @@
 // Finding faces in photos, by kind: OpenCV's cascade classifier (the frontal-face Haar cascade of
 // Debian's opencv-data, or any cascade file by path), dlib's HOG detector with 68-point landmarks
-// (dlib_faces.h), or "none" when the inputs are face crops. A face with landmarks is aligned to
+// (dlib_faces.h), face-api's tiny CNN detector (tiny_face_detector.h; landmarks from dlib's model
+// where installed), or "none" when the inputs are face crops. A face with landmarks is aligned to
 // FER2013's template (face_align.h) and dropped when its landmarks do not fit a face; a face
 // without is cropped the way FER2013 crops them: a square around the box with a margin.
 #pragma once
@@ -15,18 +16,21 @@
 
 #include "ferkit/data/image_header.h"
 #include "ferkit/infer/dlib_faces.h"
+#include "ferkit/infer/tiny_face_detector.h"
 
 namespace ferkit::infer {
 
 struct DetectorOptions {
   std::string kind = "default";     // default (dlib where its landmark model is installed, else haar), haar, dlib,
-                                    // a cascade XML file, or none (the whole image is the face)
+                                    // tiny (face-api's CNN), a cascade XML file, or none (the whole image is the face)
   double scale_factor = 1.1;        // detectMultiScale's pyramid step
   int min_neighbors = 5;            // detections that must agree
   int min_face = 32;                // smallest face side searched, pixels
   double margin = 0.1;              // added on each side of the box, as a fraction of its side (no landmarks)
   int upsample_below = 400;         // dlib: search images whose shorter side is under this at twice the size
                                     // (its HOG detector finds faces of ~80 pixels and more)
+  int tiny_input_size = 416;        // tiny: the network's input side (a multiple of 32; larger finds smaller faces)
+  double tiny_min_score = 0.5;      // tiny: face-api's default score threshold
   bool align = true;                // with landmarks: align to FER2013's eyes and mouth (else the margin crop)
   double max_misfit = 0.25;         // with landmarks: drop a face whose eyes and mouth fit the template worse (FER+ faces: 99th percentile 0.11)
 };
@@ -36,7 +40,8 @@ std::vector<std::string> detector_kinds();
 
 struct DetectedFace {
   cv::Rect box;
-  std::optional<Landmarks> landmarks;  // with the dlib detector
+  std::optional<Landmarks> landmarks;  // with the dlib detector, or tiny where dlib's landmark model is installed
+  double score = 0;                     // tiny: the network's score
 };
 
 // Where the default cascade is: $FERKIT_FACE_CASCADE, else opencv-data's
@@ -65,7 +70,9 @@ class FaceDetector {
   // one of these, and another is loaded when all are in use (as many as concurrent callers).
   std::vector<std::unique_ptr<cv::CascadeClassifier>> idle_;
   std::mutex mutex_;
-  std::unique_ptr<DlibFaces> dlib_;  // kind dlib
+  std::unique_ptr<DlibFaces> dlib_;  // kind dlib; with tiny, its landmarks only
+  std::unique_ptr<TinyFaceDetector> tiny_;
+  std::vector<DetectedFace> find_tiny(const cv::Mat& gray);
   std::vector<cv::Rect> detect_cascade(const cv::Mat& gray);
 };
 

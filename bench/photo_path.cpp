@@ -27,6 +27,7 @@ struct PlacedFace {
   int64_t row;           // row of the valid split
   cv::Point2f centre;
   float side;            // of the pasted 48x48 crop
+  float angle;           // rotation, degrees
 };
 struct Photo {
   cv::Mat gray;
@@ -76,7 +77,7 @@ Photo make_photo(const Split& s, const std::vector<int64_t>& rows, size_t& next,
     cv::warpAffine(face, warped, m, p.gray.size(), cv::INTER_LINEAR, cv::BORDER_CONSTANT);
     cv::warpAffine(cv::Mat(48, 48, CV_8UC1, cv::Scalar(255)), mask, m, p.gray.size(), cv::INTER_LINEAR, cv::BORDER_CONSTANT);
     warped.copyTo(p.gray, mask > 128);
-    p.faces.push_back({rows[next++], c, side});
+    p.faces.push_back({rows[next++], c, side, angle});
   }
   std::vector<uchar> jpeg;
   cv::imencode(".jpg", p.gray, jpeg, {cv::IMWRITE_JPEG_QUALITY, 75});
@@ -86,6 +87,7 @@ Photo make_photo(const Split& s, const std::vector<int64_t>& rows, size_t& next,
 
 struct Tally {
   int64_t faces = 0, found = 0, false_faces = 0, right = 0, right_on_crops = 0;
+  int64_t by_side[3][2] = {}, by_angle[3][2] = {};  // [bucket][found, placed]: sides 60-100-160-240, |angle| 0-10-20-25
   double seconds = 0;
 };
 
@@ -98,6 +100,11 @@ int match(const cv::Rect& box, const std::vector<PlacedFace>& faces) {
     if (cv::norm(c - faces[k].centre) < faces[k].side / 3 && ratio > 0.4f && ratio < 2.5f) return static_cast<int>(k);
   }
   return -1;
+}
+
+std::string buckets(const int64_t (&b)[3][2]) {
+  return fmt::format("{:.0f} / {:.0f} / {:.0f} %", 100.0 * b[0][0] / std::max<int64_t>(1, b[0][1]), 100.0 * b[1][0] / std::max<int64_t>(1, b[1][1]),
+                     100.0 * b[2][0] / std::max<int64_t>(1, b[2][1]));
 }
 
 }  // namespace
@@ -162,7 +169,7 @@ int main(int argc, char** argv) {
   crops.detector.kind = "none";
   infer::Predictor on_crops(model, crops);
   std::printf("%d photos (640x480), %zu faces; model %s\n\n", static_cast<int>(set.size()), next, model.c_str());
-  std::printf("| detector | faces found | false faces per photo | accuracy on found faces | same faces as 48x48 crops | ms per photo |\n|---|---|---|---|---|---|\n");
+  std::printf("| detector | faces found | false faces per photo | accuracy on found faces | same faces as 48x48 crops | ms per photo | found by side 60-100 / 100-160 / 160-240 px | found by rotation 0-10 / 10-20 / 20-25 deg |\n|---|---|---|---|---|---|---|---|\n");
   for (const auto& st : settings) {
     infer::PredictOptions o;
     o.detector = st.detector;
@@ -178,8 +185,10 @@ int main(int argc, char** argv) {
         for (const auto& f : photo.faces) std::printf("  placed %.0f,%.0f side %.0f\n", f.centre.x, f.centre.y, f.side);
         for (const auto& f : p.faces) std::printf("  found %d,%d %dx%d\n", f.box.x, f.box.y, f.box.width, f.box.height);
       }
+      std::vector<bool> matched(photo.faces.size(), false);
       for (const auto& f : p.faces) {
         const int k = match(f.box, photo.faces);
+        if (k >= 0) matched[k] = true;
         if (k < 0 || taken[k]) {
           ++t.false_faces;
           continue;
@@ -191,11 +200,17 @@ int main(int argc, char** argv) {
         const auto q = on_crops.predict_gray(face_of(valid, photo.faces[k].row), "crop");
         t.right_on_crops += q.faces.at(0).top == label;
       }
+      for (size_t k = 0; k < photo.faces.size(); ++k) {
+        const float side = photo.faces[k].side, angle = std::abs(photo.faces[k].angle);
+        const int sb = side < 100 ? 0 : side < 160 ? 1 : 2, ab = angle < 10 ? 0 : angle < 20 ? 1 : 2;
+        t.by_side[sb][0] += matched[k], ++t.by_side[sb][1];
+        t.by_angle[ab][0] += matched[k], ++t.by_angle[ab][1];
+      }
     }
-    std::printf("| %s | %.1f %% (%lld of %lld) | %.3f | %.1f %% | %.1f %% | %.1f |\n", st.name.c_str(), 100.0 * t.found / t.faces,
+    std::printf("| %s | %.1f %% (%lld of %lld) | %.3f | %.1f %% | %.1f %% | %.1f | %s | %s |\n", st.name.c_str(), 100.0 * t.found / t.faces,
                 static_cast<long long>(t.found), static_cast<long long>(t.faces), static_cast<double>(t.false_faces) / set.size(),
                 100.0 * t.right / std::max<int64_t>(1, t.found), 100.0 * t.right_on_crops / std::max<int64_t>(1, t.found),
-                1000 * t.seconds / set.size());
+                1000 * t.seconds / set.size(), buckets(t.by_side).c_str(), buckets(t.by_angle).c_str());
     std::fflush(stdout);
   }
   return 0;

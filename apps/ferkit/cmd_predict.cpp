@@ -17,6 +17,7 @@
 #include "ferkit/infer/result_format.h"
 #include "ferkit/util/progress_bar.h"
 #include "ferkit/util/error.h"
+#include "ferkit/util/fs.h"
 #include "ferkit/util/threads.h"
 
 namespace ferkit::cli {
@@ -94,6 +95,7 @@ void add_predict_command(CLI::App& app, GlobalOptions& global) {
     const bool results_on_terminal = isatty(fileno(stdout)) != 0;
     std::array<int64_t, kNumEmotions> tops{};
     int64_t faces = 0;
+    std::vector<std::string> unwritten;  // annotated copies that could not be written
     options.on_progress = [&](int64_t done, int64_t total) {
       if (!bar && total >= 20) bar = std::make_unique<ProgressBar>("predict", total);
       if (bar) bar->update(done, fmt::format("{} faces", faces));
@@ -107,7 +109,17 @@ void add_predict_command(CLI::App& app, GlobalOptions& global) {
           if (bar && results_on_terminal) bar->redraw();
           if (args->annotate.empty() || !p.error.empty()) return;
           const fs::path dst = fs::path(args->annotate) / infer::annotated_name(p);
-          if (!cv::imwrite(dst.string(), infer::annotate(image, p, classes))) spdlog::warn("cannot write {}", dst.string());
+          // Encoded in memory, then written with every write checked (cv::imwrite can leave an
+          // empty file on a full disk and still succeed): a failure is counted and named.
+          try {
+            std::vector<uchar> png;
+            FERKIT_CHECK(cv::imencode(dst.extension().string(), infer::annotate(image, p, classes), png), "cannot encode " + dst.string());
+            atomic_write_text(dst.string(), std::string(png.begin(), png.end()));
+          } catch (const Error& e) {
+            if (bar && results_on_terminal) bar->clear();
+            spdlog::error("{}", e.what());
+            unwritten.push_back(dst.string());
+          }
         });
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (bar) bar->finish();
@@ -116,8 +128,11 @@ void add_predict_command(CLI::App& app, GlobalOptions& global) {
       if (tops[k] > 0) by_emotion += fmt::format("{}{} {}", by_emotion.empty() ? "" : ", ", classes[k], tops[k]);
     spdlog::info("{} inputs ({} failed), {} faces in {:.2f} s ({:.0f} faces/s, {} threads){}{}", counts.inputs, counts.failed, counts.faces,
                  seconds, seconds > 0 ? counts.faces / seconds : 0.0, threads, by_emotion.empty() ? "" : ": ", by_emotion);
-    if (counts.failed > 0)
-      throw Error(fmt::format("{} of {} inputs failed (their errors are in the output above)", counts.failed, counts.inputs));
+    std::string problems;
+    if (counts.failed > 0) problems = fmt::format("{} of {} inputs failed (their errors are in the output above)", counts.failed, counts.inputs);
+    if (!unwritten.empty())
+      problems += fmt::format("{}{} annotated copies could not be written (first: {})", problems.empty() ? "" : "; ", unwritten.size(), unwritten.front());
+    if (!problems.empty()) throw Error(problems);
   });
 }
 

@@ -1,6 +1,7 @@
 #include "ferkit/models/bundle.h"
 
 #include <filesystem>
+#include <sstream>
 
 #include <torch/torch.h>
 
@@ -23,7 +24,11 @@ void save_bundle(const std::string& path, FerModel& model, const BundleInfo& inf
     torch::serialize::OutputArchive weights;
     model->save(weights);
     archive.write("model", weights);
-    archive.save_to(tmp);
+    // Serialised in memory first: LibTorch's file writer throws from its destructor when a write
+    // fails (std::terminate); a checked write of the bytes names the file and the reason instead.
+    std::ostringstream bytes;
+    archive.save_to(bytes);
+    write_file_checked(tmp, bytes.str(), path);
   });
 }
 

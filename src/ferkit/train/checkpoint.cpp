@@ -1,6 +1,7 @@
 #include "ferkit/train/checkpoint.h"
 
 #include <filesystem>
+#include <sstream>
 
 #include <torch/torch.h>
 
@@ -41,7 +42,11 @@ void save_checkpoint(const std::string& path, FerModel& model, torch::optim::Opt
       (*extra_model)->save(e);
       archive.write(name, e);
     }
-    archive.save_to(tmp);
+    // Serialised in memory first: LibTorch's file writer throws from its destructor when a write
+    // fails (std::terminate); a checked write of the bytes names the file and the reason instead.
+    std::ostringstream bytes;
+    archive.save_to(bytes);
+    write_file_checked(tmp, bytes.str(), path);
   });
 }
 

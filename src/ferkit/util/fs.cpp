@@ -3,6 +3,9 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include "ferkit/util/error.h"
@@ -37,14 +40,32 @@ void atomic_write(const std::string& path, const std::function<void(const std::s
   }
 }
 
+void write_file_checked(const std::string& path, const std::string& bytes, const std::string& name_in_errors) {
+  const std::string& name = name_in_errors.empty() ? path : name_in_errors;
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) throw Error("cannot write " + name + ": " + std::strerror(errno));
+  size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const int e = n < 0 ? errno : ENOSPC;
+      ::close(fd);
+      throw Error("cannot write " + name + ": " + std::strerror(e));
+    }
+    done += static_cast<size_t>(n);
+  }
+  // fsync: a full disk or a failing device can report only here (delayed allocation, NFS).
+  if (::fsync(fd) != 0 && errno != EINVAL) {
+    const int e = errno;
+    ::close(fd);
+    throw Error("cannot write " + name + ": " + std::strerror(e));
+  }
+  if (::close(fd) != 0) throw Error("cannot write " + name + ": " + std::strerror(errno));
+}
+
 void atomic_write_text(const std::string& path, const std::string& text) {
-  atomic_write(path, [&](const std::string& tmp) {
-    std::ofstream out(tmp, std::ios::binary);
-    if (!out) throw Error("cannot open " + tmp + " for writing");
-    out << text;
-    out.flush();
-    if (!out) throw Error("cannot write " + tmp + " (disk full?)");
-  });
+  atomic_write(path, [&](const std::string& tmp) { write_file_checked(tmp, text, path); });
 }
 
 std::string read_text_file(const std::string& path) {

@@ -9,8 +9,13 @@ namespace ferkit {
 // it over `path`. If write throws, the temporary file is removed and `path` is left untouched.
 void atomic_write(const std::string& path, const std::function<void(const std::string& tmp_path)>& write);
 
-// Writes `text` to `path` atomically.
+// Writes `text` (any bytes) to `path` atomically. A failed write (full disk, file size limit) is
+// an Error "cannot write PATH: REASON"; the temporary file is removed and `path` keeps its old content.
 void atomic_write_text(const std::string& path, const std::string& text);
+
+// Writes `bytes` to `path` (not atomically), checking every write, fsync and close; errors name
+// `name_in_errors` (default: path).
+void write_file_checked(const std::string& path, const std::string& bytes, const std::string& name_in_errors = "");
 
 // Reads a whole file; throws Error naming the file when it cannot be read.
 std::string read_text_file(const std::string& path);

@@ -7,7 +7,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config
   libtorch-dev libopenblas0-pthread libgloo-dev
-  libopencv-dev opencv-data libdlib-dev libdlib-data
+  libopencv-dev zlib1g-dev opencv-data libdlib-dev libdlib-data
   libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libyaml-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libcpp-httplib-dev libonnx-dev libprotobuf-dev protobuf-compiler libmgl-dev

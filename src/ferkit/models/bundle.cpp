@@ -8,6 +8,7 @@
 #include "ferkit/data/classes.h"
 #include "ferkit/util/error.h"
 #include "ferkit/util/fs.h"
+#include "ferkit/util/zip_records.h"
 
 namespace ferkit {
 
@@ -45,6 +46,7 @@ bool is_bundle(const std::string& path) {
 
 LoadedBundle load_bundle(const std::string& path) {
   if (!std::filesystem::is_regular_file(path)) throw Error(path + ": no such model bundle");
+  if (check_zip_records(path) == ZipCheck::kNotZip) throw Error(path + ": not a ferkit model bundle (not a LibTorch archive)");
   torch::serialize::InputArchive archive;
   try {
     archive.load_from(path);
@@ -102,6 +104,7 @@ void flatten_archive(torch::serialize::InputArchive& archive, const std::string&
 bool read_ferkit_model_tensors(const std::string& path, std::vector<std::pair<std::string, at::Tensor>>& out) {
   out.clear();
   if (!std::filesystem::is_regular_file(path)) return false;
+  if (check_zip_records(path) == ZipCheck::kNotZip) return false;  // damage is an Error naming the record
   torch::serialize::InputArchive archive;
   try {
     archive.load_from(path);

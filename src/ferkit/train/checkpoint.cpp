@@ -7,6 +7,7 @@
 
 #include "ferkit/util/error.h"
 #include "ferkit/util/fs.h"
+#include "ferkit/util/zip_records.h"
 
 namespace ferkit {
 
@@ -53,6 +54,7 @@ void save_checkpoint(const std::string& path, FerModel& model, torch::optim::Opt
 CheckpointState load_checkpoint(const std::string& path, FerModel& model, torch::optim::Optimizer* optimizer,
                                 const NamedModels& extra) {
   if (!std::filesystem::is_regular_file(path)) throw Error(path + ": no such checkpoint");
+  if (check_zip_records(path) == ZipCheck::kNotZip) throw Error(path + ": not a ferkit checkpoint (not a LibTorch archive)");
   torch::serialize::InputArchive archive;
   try {
     archive.load_from(path);

@@ -34,7 +34,7 @@ void add_serve_command(CLI::App& app, GlobalOptions& global) {
   cmd->add_option("--queue", args->serve.queue, "connections waiting for a worker before the listener waits")
       ->capture_default_str()->check(positive());
   cmd->add_option("--max-body", args->serve.max_body_bytes, "largest request body, bytes")->capture_default_str()->check(positive());
-  cmd->add_option("--timeout", args->serve.timeout_s, "read and write timeout per connection, seconds")->capture_default_str()->check(positive());
+  cmd->add_option("--timeout", args->serve.timeout_s, "seconds a client has to send a whole request (head and body) before its connection is cut")->capture_default_str()->check(positive());
   cmd->add_option("--batch-size", args->serve.batch_size, "faces per forward pass")->capture_default_str()->check(positive());
   cmd->add_option("--batch-wait-ms", args->serve.batch_wait_ms, "how long a batch waits for other requests")->capture_default_str()->check(CLI::NonNegativeNumber);
   add_detector_flags(*cmd, args->predict.detector);

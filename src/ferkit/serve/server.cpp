@@ -5,9 +5,14 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <map>
 #include <mutex>
 #include <thread>
 
+#include <filesystem>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include <httplib.h>
@@ -25,10 +30,12 @@ namespace {
 // memory).
 class BoundedPool : public httplib::TaskQueue {
  public:
-  BoundedPool(int threads, int capacity) : capacity_(std::max(1, capacity)) {
+  using Wrap = std::function<std::function<void()>(std::function<void()>)>;
+  BoundedPool(int threads, int capacity, Wrap wrap) : capacity_(std::max(1, capacity)), wrap_(std::move(wrap)) {
     for (int t = 0; t < std::max(1, threads); ++t) threads_.emplace_back([this] { work(); });
   }
   void enqueue(std::function<void()> fn) override {
+    fn = wrap_(std::move(fn));  // on the listener thread, right after accept()
     std::unique_lock<std::mutex> lock(mutex_);
     room_.wait(lock, [&] { return shutdown_ || static_cast<int>(jobs_.size()) < capacity_; });
     if (shutdown_) return;
@@ -61,12 +68,134 @@ class BoundedPool : public httplib::TaskQueue {
     }
   }
   int capacity_;
+  Wrap wrap_;
   std::vector<std::thread> threads_;
   std::deque<std::function<void()>> jobs_;
   std::mutex mutex_;
   std::condition_variable ready_, room_;
   bool shutdown_ = false;
 };
+
+// Slow clients: httplib's read timeout is per recv(), so a client that sends one byte every few
+// seconds holds a connection thread for as long as it likes. Each connection gets a deadline to
+// send its whole request (head and body, from the end of the previous response); a watchdog shuts
+// down the sockets past it. Handlers lift the deadline while they compute.
+class ConnectionDeadlines {
+ public:
+  explicit ConnectionDeadlines(int seconds) : limit_(std::chrono::seconds(std::max(1, seconds))), watchdog_([this] { watch(); }) {}
+  ~ConnectionDeadlines() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_all();
+    watchdog_.join();
+  }
+  void start(int sock) { set(sock, std::chrono::steady_clock::now() + limit_); }
+  void lift(int sock) { set(sock, std::chrono::steady_clock::time_point::max()); }
+  void end(int sock) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    deadline_.erase(sock);
+  }
+  int64_t cut() const { return cut_; }
+
+ private:
+  void set(int sock, std::chrono::steady_clock::time_point t) {
+    if (sock < 0) return;
+    std::lock_guard<std::mutex> lock(mutex_);
+    deadline_[sock] = t;
+  }
+  void watch() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    while (!stopping_) {
+      wake_.wait_for(lock, std::chrono::milliseconds(100));
+      const auto now = std::chrono::steady_clock::now();
+      for (auto it = deadline_.begin(); it != deadline_.end();) {
+        if (it->second > now) {
+          ++it;
+          continue;
+        }
+        ::shutdown(it->first, SHUT_RDWR);  // the blocked recv() returns; httplib closes the socket
+        ++cut_;
+        it = deadline_.erase(it);
+      }
+    }
+  }
+  std::chrono::steady_clock::duration limit_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::map<int, std::chrono::steady_clock::time_point> deadline_;
+  std::atomic<int64_t> cut_{0};
+  bool stopping_ = false;
+  std::thread watchdog_;
+};
+
+thread_local int current_socket = -1;  // the connection this thread is serving
+
+// httplib (0.11, as Debian builds it) hands a new connection to the task queue as a closure
+// without saying its socket, and its per-connection hook is private. The listener calls enqueue()
+// right after accept(), so the one connected socket of our port that was not there at the
+// previous enqueue is this connection's: found by walking /proc/self/fd (tens of descriptors).
+class AcceptedSockets {
+ public:
+  int newest(int listen_fd) {
+    sockaddr_storage mine{};
+    socklen_t len = sizeof mine;
+    if (listen_fd < 0 || ::getsockname(listen_fd, reinterpret_cast<sockaddr*>(&mine), &len) != 0) return -1;
+    const int port = port_of(mine);
+    std::map<int, std::string> now;
+    int found = -1;
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator("/proc/self/fd", ec)) {
+      int fd = -1;
+      try {
+        fd = std::stoi(e.path().filename().string());
+      } catch (const std::exception&) {
+        continue;
+      }
+      sockaddr_storage a{}, peer{};
+      socklen_t la = sizeof a, lp = sizeof peer;
+      if (fd == listen_fd || ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &la) != 0 || port_of(a) != port ||
+          ::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &lp) != 0)
+        continue;
+      const std::string key(reinterpret_cast<const char*>(&peer), lp);
+      now[fd] = key;
+      auto it = known_.find(fd);
+      if (it == known_.end() || it->second != key) found = fd;
+    }
+    known_ = std::move(now);
+    return found;
+  }
+
+ private:
+  static int port_of(const sockaddr_storage& a) {
+    if (a.ss_family == AF_INET) return ntohs(reinterpret_cast<const sockaddr_in&>(a).sin_port);
+    if (a.ss_family == AF_INET6) return ntohs(reinterpret_cast<const sockaddr_in6&>(a).sin6_port);
+    return -1;
+  }
+  std::map<int, std::string> known_;  // connected sockets of our port at the last enqueue, with their peers
+};
+
+// Framing checks httplib leaves out, made from the head before any body is read: one
+// Content-Length, a number, within the limit (else httplib reads the whole body, or waits for it,
+// before saying 413).
+std::string framing_problem(const httplib::Request& req, int64_t max_body, int& status) {
+  status = 400;
+  const auto range = req.headers.equal_range("Content-Length");
+  std::string value;
+  for (auto it = range.first; it != range.second; ++it) {
+    if (it != range.first && it->second != value) return "conflicting Content-Length headers ('" + value + "' and '" + it->second + "')";
+    value = it->second;
+  }
+  if (range.first == range.second) return "";
+  if (value.empty() || value.size() > 18 || value.find_first_not_of("0123456789") != std::string::npos)
+    return "Content-Length '" + value + "' is not a number of bytes";
+  if (std::stoll(value) > max_body) {
+    status = 413;
+    return fmt::format("request body of {} bytes is over the limit of {} bytes", value, max_body);
+  }
+  return "";
+}
 
 void reply_json(httplib::Response& res, int status, const nlohmann::json& body) {
   res.status = status;
@@ -83,17 +212,31 @@ struct Server::State {
   infer::Predictor& predictor;
   ServeOptions options;
   httplib::Server http;
+  ConnectionDeadlines deadlines;
+  AcceptedSockets accepted;
   Batcher batcher;
   std::atomic<int64_t> requests{0}, failures{0};
   int listen_fd = -1;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
-  State(infer::Predictor& p, const ServeOptions& o) : predictor(p), options(o), batcher(p, o.batch_size, o.batch_wait_ms) {}
+  State(infer::Predictor& p, const ServeOptions& o)
+      : predictor(p), options(o), deadlines(o.timeout_s), batcher(p, o.batch_size, o.batch_wait_ms) {}
 };
 
 Server::Server(infer::Predictor& predictor, const ServeOptions& o) : state_(std::make_unique<State>(predictor, o)) {
   State& s = *state_;
   auto& http = s.http;
-  http.new_task_queue = [o] { return new BoundedPool(o.workers, o.queue); };
+  http.new_task_queue = [o, &s] {
+    return new BoundedPool(o.workers, o.queue, [&s](std::function<void()> serve_connection) -> std::function<void()> {
+      const int sock = s.accepted.newest(s.listen_fd);
+      s.deadlines.start(sock);  // from accept: the first request's deadline runs while it waits for a thread too
+      return [&s, sock, serve = std::move(serve_connection)] {
+        current_socket = sock;
+        serve();
+        s.deadlines.end(sock);
+        current_socket = -1;
+      };
+    });
+  };
   // Debian builds cpp-httplib as a library whose listen backlog is 5: 50 clients connecting at
   // once overflow it and some see their connection reset. Keep the listening socket to listen
   // on it again with room for a burst (Linux takes the new backlog).
@@ -105,6 +248,23 @@ Server::Server(infer::Predictor& predictor, const ServeOptions& o) : state_(std:
   http.set_read_timeout(o.timeout_s, 0);
   http.set_write_timeout(o.timeout_s, 0);
   http.set_keep_alive_timeout(o.timeout_s);
+  http.set_pre_routing_handler([&s](const httplib::Request& req, httplib::Response& res) {
+    int status = 0;
+    const std::string problem = framing_problem(req, s.options.max_body_bytes, status);
+    if (problem.empty()) return httplib::Server::HandlerResponse::Unhandled;
+    ++s.failures;
+    reply_error(res, status, problem);
+    res.set_header("Connection", "close");
+    // (Connection: close: httplib reads no next request from it, so the unread body does not matter)
+    return httplib::Server::HandlerResponse::Handled;
+  });
+  // After each response the next request on a kept-alive connection has the whole deadline again.
+  // A refusal from the head leaves the body unread: the connection ends with the response
+  // (httplib 0.11 keeps it open despite "Connection: close" and would read the body as a request).
+  http.set_logger([&s](const httplib::Request&, const httplib::Response& res) {
+    if (res.get_header_value("Connection") == "close" && current_socket >= 0) ::shutdown(current_socket, SHUT_RDWR);
+    else s.deadlines.start(current_socket);
+  });
 
   http.Get("/v1/health", [&s](const httplib::Request&, httplib::Response& res) {
     const double up = std::chrono::duration<double>(std::chrono::steady_clock::now() - s.started).count();
@@ -115,6 +275,7 @@ Server::Server(infer::Predictor& predictor, const ServeOptions& o) : state_(std:
   // The page to try it in a browser (page.h); it uses the API above.
   http.Get("/", [](const httplib::Request&, httplib::Response& res) { res.set_content(kTryItPage, "text/html; charset=utf-8"); });
   http.Post("/v1/predict", [&s](const httplib::Request& req, httplib::Response& res) {
+    s.deadlines.lift(current_socket);  // the request is in: computing has no deadline
     ++s.requests;
     std::string bytes, source = "request";
     if (req.is_multipart_form_data()) {
@@ -192,5 +353,6 @@ void Server::stop() {
 }
 
 int64_t Server::requests() const { return state_->requests; }
+int64_t Server::connections_cut() const { return state_->deadlines.cut(); }
 
 }  // namespace ferkit::serve

@@ -6,7 +6,10 @@
 // Errors are JSON too ({"error": ...}) with 400 (empty or bad request), 413 (body over the
 // limit), 415 (wrong content type), 422 (not a decodable image, or too many pixels), 404.
 // Connections are handled by a fixed pool of threads with a bounded queue (the listener waits
-// when it is full); faces of concurrent requests are classified together (Batcher).
+// when it is full); each has `timeout_s` to send a whole request (head and body), after which it
+// is cut, so slow clients cannot hold the threads. Content-Length is checked from the head
+// (one value, a number, within the limit) before any body is read. Faces of concurrent requests
+// are classified together (Batcher).
 #pragma once
 #include <atomic>
 #include <functional>
@@ -20,10 +23,10 @@ namespace ferkit::serve {
 struct ServeOptions {
   std::string host = "127.0.0.1";  // loopback only unless asked
   int port = 8080;                 // 0: any free port (bind() says which)
-  int workers = 8;                 // connection threads
+  int workers = 32;                // connection threads (a slow client holds one until its deadline)
   int queue = 64;                  // connections waiting for a worker before the listener waits
   int64_t max_body_bytes = 16 << 20;
-  int timeout_s = 10;              // read and write timeouts per connection
+  int timeout_s = 10;              // to send a whole request (head and body); also read/write timeouts per call
   int batch_size = 32;             // faces per forward pass
   int batch_wait_ms = 2;           // how long a batch waits for more requests
 };
@@ -39,6 +42,7 @@ class Server {
   // Thread-safe; also what SIGTERM/SIGINT lead to in `ferkit serve`.
   void stop();
   int64_t requests() const;
+  int64_t connections_cut() const;  // connections shut for not sending a request in time
 
  private:
   struct State;

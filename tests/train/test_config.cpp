@@ -83,6 +83,35 @@ TEST(Config, ValidationNamesTheProblem) {
   expect_error_naming([&] { set_config_value(c, "label_mode", "votes", "--label-mode"); }, {"label_mode", "'votes'"});
 }
 
+// A value that parses but fails validation (a range, a registry name) is named with the YAML line
+// it came from; the same value given on the command line is not blamed on the file.
+TEST(Config, ValidationErrorsOfYamlValuesNameTheirLine) {
+  test::TempDir tmp;
+  test::write_file(tmp / "v.yaml", "data: d\nout: o\nepochs: 4\nsampler: nonsense\nhead_epochs: 9\n");
+  TrainConfig c;
+  apply_config_yaml(c, tmp / "v.yaml");
+  try {
+    validate_config(c);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("v.yaml:5: head_epochs must be in [0, epochs)"), std::string::npos) << e.what();
+  }
+  c.head_epochs = 0;
+  try {
+    validate_config(c);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("v.yaml:4: unknown sampler 'nonsense'"), std::string::npos) << e.what();
+  }
+  set_config_value(c, "sampler", "other", "--sampler");
+  try {
+    validate_config(c);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()).find("v.yaml"), std::string::npos) << e.what();
+  }
+}
+
 TEST(Config, YamlKeyGivenTwiceOrASecondDocumentIsAnErrorWithItsLine) {
   TrainConfig c;
   expect_error_naming([&] { apply_config_yaml_text(c, "epochs: 3\nlr: 0.1\nlr: 0.2\n", "a.yaml"); },

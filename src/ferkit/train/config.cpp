@@ -1,5 +1,6 @@
 #include "ferkit/train/config.h"
 
+#include <cctype>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -282,6 +283,7 @@ std::string effective_normalize(const TrainConfig& c) {
 
 void set_config_value(TrainConfig& config, const std::string& key, const std::string& value, const std::string& where) {
   const std::string k = normalise_key(key);
+  config.origin.erase(k);  // a later value (the command line over the file) is its own origin
   for (auto& f : config_fields(config)) {
     if (f.key != k) continue;
     try {
@@ -322,6 +324,7 @@ void apply_config_yaml_text(TrainConfig& config, const std::string& text, const 
     if (!fresh) throw InputError(path, line, "'" + key + "' is given twice (first on line " + std::to_string(first->second) + ")");
     if (!kv.second.IsScalar()) throw InputError(path, line, "value of '" + key + "' must be a single value");
     set_config_value(config, key, kv.second.as<std::string>(), path + ":" + std::to_string(line));
+    config.origin[normalise_key(key)] = path + ":" + std::to_string(line);
   }
 }
 
@@ -340,7 +343,9 @@ std::string config_to_yaml(TrainConfig& config) {
   return out;
 }
 
-void validate_config(const TrainConfig& c) {
+namespace {
+
+void check_config_values(const TrainConfig& c) {
   FERKIT_CHECK(!c.data.empty(), "no data folder: pass --data DIR");
   FERKIT_CHECK(!c.out.empty(), "no run folder: pass --out RUN");
   FERKIT_CHECK(c.epochs >= 1, "epochs must be >= 1");
@@ -377,6 +382,30 @@ void validate_config(const TrainConfig& c) {
   FERKIT_CHECK(c.dist_backend == "auto" || c.dist_backend == "gloo" || c.dist_backend == "nccl",
                "dist_backend must be auto, gloo or nccl");
   FERKIT_CHECK(c.dist_timeout > 0, "dist_timeout must be > 0 seconds");
+}
+
+}  // namespace
+
+// A value from a YAML file that fails validation is named with its file and line: the message
+// names the key (as a whole word), and the key's origin says where it was set.
+void validate_config(const TrainConfig& c) {
+  try {
+    check_config_values(c);
+  } catch (const Error& e) {
+    const std::string m = e.what();
+    auto is_word = [&](char ch) { return std::isalnum(static_cast<unsigned char>(ch)) || ch == '_'; };
+    size_t best = std::string::npos;
+    std::string where;
+    for (const auto& [key, at] : c.origin) {
+      for (size_t p = m.find(key); p != std::string::npos; p = m.find(key, p + 1)) {
+        const bool whole = (p == 0 || !is_word(m[p - 1])) && (p + key.size() == m.size() || !is_word(m[p + key.size()]));
+        if (whole && p < best) best = p, where = at;
+        if (whole) break;
+      }
+    }
+    if (where.empty()) throw;
+    throw Error(where + ": " + m);
+  }
 }
 
 }  // namespace ferkit

@@ -4,6 +4,7 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -113,6 +114,8 @@ struct TrainConfig {
   double dist_timeout = 300;           // seconds a worker waits for the others before failing
   std::string out;                     // run folder (required)
   std::string recipe = "";             // the recipe the run started from (informational)
+  // Where each key read from a YAML file was set ("FILE:LINE"): validation errors name it.
+  std::map<std::string, std::string> origin;
 };
 
 // The backbone learning-rate multiplier in effect: backbone_lr_mult < 0 means 0.1 when training

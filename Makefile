@@ -5,7 +5,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=Release
 
-.PHONY: all deps configure build test demo bench clean
+.PHONY: all deps configure build test demo bench clean test-asan fuzz
 
 all: build
 
@@ -27,5 +27,14 @@ demo: build
 bench: build
 	@bash bench/run.sh $(BUILD)
 
+# The test suite built with AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/), the fast
+# tests only (scripts/test-asan.sh says which are left out and why).
+test-asan: deps
+	@bash scripts/test-asan.sh
+
+# libFuzzer harnesses (clang, build-fuzz/), each run for FUZZ_SECONDS (default 60): scripts/fuzz.sh.
+fuzz: deps
+	@bash scripts/fuzz.sh $(FUZZ_SECONDS)
+
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) build-asan build-fuzz

@@ -12,6 +12,7 @@
 #include "ferkit/report/audit_section.h"
 #include "ferkit/report/html.h"
 #include "ferkit/util/fs.h"
+#include "ferkit/util/json_text.h"
 
 namespace ferkit::cli {
 
@@ -61,7 +62,7 @@ void add_audit_command(CLI::App& app, GlobalOptions& global) {
     args->audit.near_duplicates = !args->exact_only;
     const Dataset ds = load_dataset(args->dir, args->load);
     const nlohmann::json a = audit_dataset(ds, args->audit);
-    if (!args->out.empty()) atomic_write_text(args->out, a.dump(2) + "\n");
+    if (!args->out.empty()) atomic_write_text(args->out, json_text(a, 2) + "\n");
     if (!args->montage.empty()) {
       const int n = write_pair_montage(ds, a, args->montage, args->montage_options);
       spdlog::info("{} pairs drawn into {}", n, n ? args->montage : std::string("nothing (no pair qualifies)"));
@@ -81,7 +82,7 @@ void add_audit_command(CLI::App& app, GlobalOptions& global) {
       keep_audit_with_run(RunFolder(args->run), ds, audit_result_from_json(a));
       spdlog::info("wrote {}/audit.json; report {}", args->run, write_run_report(args->run));
     }
-    std::cout << (args->json ? a.dump(2) + "\n" : format_audit(a, args->max_pairs));
+    std::cout << (args->json ? json_text(a, 2) + "\n" : format_audit(a, args->max_pairs));
   });
 }
 

@@ -16,6 +16,7 @@
 #include "ferkit/run/run_folder.h"
 #include "ferkit/util/error.h"
 #include "ferkit/util/fs.h"
+#include "ferkit/util/json_text.h"
 
 namespace ferkit::cli {
 namespace fs = std::filesystem;
@@ -82,9 +83,9 @@ void add_eval_command(CLI::App& app, GlobalOptions& global) {
           evaluate_split(bundle.model, without_rows(ds.split(args->split), copies), bundle.info.preprocess, eo);
     }
     const nlohmann::json out = to_json(result);
-    if (is_run) atomic_write_text(RunFolder(args->model).eval(args->split, args->tta), out.dump(2) + "\n");
+    if (is_run) atomic_write_text(RunFolder(args->model).eval(args->split, args->tta), json_text(out, 2) + "\n");
     if (args->json) {
-      std::cout << out.dump(2) << "\n";
+      std::cout << json_text(out, 2) << "\n";
     } else {
       std::cout << args->data << " " << args->split << " with " << bundle_path << "\n" << format_metrics(result.metrics);
       if (result.without_copies)

@@ -7,6 +7,7 @@
 #include "commands.h"
 #include "ferkit/models/bundle.h"
 #include "ferkit/models/pretrained.h"
+#include "ferkit/util/json_text.h"
 
 namespace ferkit::cli {
 
@@ -29,7 +30,7 @@ void add_weights_command(CLI::App& app, GlobalOptions&) {
       nlohmann::json out = {{"file", *file}, {"format", "ferkit-bundle"}, {"model", to_json(b.info.spec)},
                             {"preprocess", to_json(b.info.preprocess)}, {"classes", b.info.class_names},
                             {"parameters", n}, {"extra", b.info.extra}};
-      std::cout << (*json ? out.dump(2) : fmt::format("\nferkit model bundle: {:.3f} M parameters\n{}", n / 1e6, out.dump(2)))
+      std::cout << (*json ? json_text(out, 2) : fmt::format("\nferkit model bundle: {:.3f} M parameters\n{}", n / 1e6, json_text(out, 2)))
                 << "\n";
       return;
     }
@@ -37,9 +38,9 @@ void add_weights_command(CLI::App& app, GlobalOptions&) {
     if (*json) {
       nlohmann::json t = nlohmann::json::array();
       for (const auto& [name, shape] : s.tensors) t.push_back({{"name", name}, {"shape", shape}});
-      std::cout << nlohmann::json{{"file", *file}, {"format", s.format}, {"tensors", t}, {"parameters", s.parameters},
-                                  {"architecture", s.architecture}, {"width", s.width}, {"in_channels", s.in_channels}}
-                       .dump(2)
+      std::cout << json_text(nlohmann::json{{"file", *file}, {"format", s.format}, {"tensors", t}, {"parameters", s.parameters},
+                                            {"architecture", s.architecture}, {"width", s.width}, {"in_channels", s.in_channels}},
+                             2)
                 << "\n";
       return;
     }

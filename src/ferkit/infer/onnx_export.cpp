@@ -7,6 +7,7 @@
 
 #include "ferkit/util/error.h"
 #include "ferkit/util/fs.h"
+#include "ferkit/util/json_text.h"
 
 namespace ferkit::infer {
 namespace {
@@ -143,9 +144,9 @@ void export_onnx(const Graph& g, const OnnxMetadata& meta, const std::string& pa
     p->set_key(key);
     p->set_value(value);
   };
-  add_meta("ferkit.preprocess", meta.preprocess.dump());
-  add_meta("ferkit.classes", nlohmann::json(meta.class_names).dump());
-  add_meta("ferkit.model", meta.model.dump());
+  add_meta("ferkit.preprocess", json_text(meta.preprocess));
+  add_meta("ferkit.classes", json_text(nlohmann::json(meta.class_names)));
+  add_meta("ferkit.model", json_text(meta.model));
 
   onnx::GraphProto* graph = model.mutable_graph();
   graph->set_name("ferkit");

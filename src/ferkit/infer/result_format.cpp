@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "ferkit/util/registry.h"
+#include "ferkit/util/json_text.h"
 
 namespace ferkit::infer {
 namespace {
@@ -74,7 +75,7 @@ class CsvFormatter final : public ResultFormatter {
 class JsonFormatter final : public ResultFormatter {
  public:
   explicit JsonFormatter(std::vector<std::string> classes) : classes_(std::move(classes)) {}
-  std::string format(const ImagePrediction& p) const override { return to_json(p, classes_).dump() + "\n"; }
+  std::string format(const ImagePrediction& p) const override { return json_text(to_json(p, classes_)) + "\n"; }
 
  private:
   std::vector<std::string> classes_;

@@ -9,6 +9,7 @@
 #include "ferkit/util/error.h"
 #include "ferkit/util/fs.h"
 #include "ferkit/util/zip_records.h"
+#include "ferkit/util/json_text.h"
 
 namespace ferkit {
 
@@ -21,7 +22,7 @@ void save_bundle(const std::string& path, FerModel& model, const BundleInfo& inf
                            {"extra", info.extra}};
   atomic_write(path, [&](const std::string& tmp) {
     torch::serialize::OutputArchive archive;
-    archive.write("ferkit_header", c10::IValue(header.dump()));
+    archive.write("ferkit_header", c10::IValue(json_text(header)));
     torch::serialize::OutputArchive weights;
     model->save(weights);
     archive.write("model", weights);

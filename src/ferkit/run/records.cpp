@@ -8,6 +8,7 @@
 
 #include "ferkit/data/csv.h"
 #include "ferkit/util/error.h"
+#include "ferkit/util/json_text.h"
 
 namespace ferkit {
 
@@ -153,7 +154,7 @@ std::string history_to_json(const std::vector<EpochRecord>& records) {
     if (r.ema) j["ema"] = val_to_json(*r.ema);
     a.push_back(j);
   }
-  return a.dump();
+  return json_text(a);
 }
 
 std::vector<EpochRecord> history_from_json(const std::string& text) {

@@ -5,6 +5,7 @@
 #include "ferkit/data/audit_montage.h"
 #include "ferkit/util/error.h"
 #include "ferkit/util/fs.h"
+#include "ferkit/util/json_text.h"
 
 namespace ferkit {
 namespace fs = std::filesystem;
@@ -29,7 +30,7 @@ void keep_audit_with_run(const RunFolder& run, const Dataset& dataset, const Aud
   fs::create_directories(run.plots());
   const std::string png = run.plot("duplicate_pairs.png");
   if (write_pair_montage(dataset, audit.detail, png) == 0) fs::remove(png);
-  atomic_write_text(run.audit(), audit.detail.dump(1) + "\n");
+  atomic_write_text(run.audit(), json_text(audit.detail, 1) + "\n");
 }
 
 }  // namespace ferkit

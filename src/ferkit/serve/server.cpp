@@ -21,6 +21,7 @@
 
 #include "ferkit/serve/batcher.h"
 #include "ferkit/util/error.h"
+#include "ferkit/util/json_text.h"
 
 namespace ferkit::serve {
 namespace {
@@ -199,7 +200,7 @@ std::string framing_problem(const httplib::Request& req, int64_t max_body, int& 
 
 void reply_json(httplib::Response& res, int status, const nlohmann::json& body) {
   res.status = status;
-  res.set_content(body.dump() + "\n", "application/json");
+  res.set_content(json_text(body) + "\n", "application/json");
 }
 
 void reply_error(httplib::Response& res, int status, const std::string& message) {

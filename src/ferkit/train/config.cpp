@@ -1,5 +1,6 @@
 #include "ferkit/train/config.h"
 
+#include <algorithm>
 #include <cctype>
 #include <fstream>
 #include <map>
@@ -305,6 +306,10 @@ void apply_config_yaml(TrainConfig& config, const std::string& path) {
 }
 
 void apply_config_yaml_text(TrainConfig& config, const std::string& text, const std::string& path) {
+  // yaml-cpp 0.7 loops forever on some inputs with a NUL byte (found by fuzz/); a config file is text.
+  if (const size_t nul = text.find('\0'); nul != std::string::npos)
+    throw InputError(path, 1 + static_cast<long>(std::count(text.begin(), text.begin() + nul, '\n')),
+                     "a NUL byte: a config file is text (YAML)");
   std::vector<YAML::Node> documents;
   try {
     documents = YAML::LoadAll(text);

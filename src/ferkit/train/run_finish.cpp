@@ -7,6 +7,7 @@
 #include "ferkit/train/posthoc.h"
 #include "ferkit/train/run_state.h"
 #include "ferkit/util/fs.h"
+#include "ferkit/util/json_text.h"
 
 namespace ferkit {
 namespace {
@@ -131,7 +132,7 @@ TrainSummary finish_run(Run& r) {
   s.bundle_path = r.folder.bundle();
   save_run_bundle(r, best, s);
   s.seconds = seconds_since(r.start);
-  atomic_write_text(r.folder.summary(), to_json(static_cast<const RunSummary&>(s)).dump(2) + "\n");
+  atomic_write_text(r.folder.summary(), json_text(to_json(static_cast<const RunSummary&>(s)), 2) + "\n");
   spdlog::info("stability of val accuracy over the last {} epochs (points): raw sd {:.2f} (around the trend {:.2f}), "
                "largest drop {:.2f}{}",
                s.raw_stability.epochs, 100 * s.raw_stability.stddev, 100 * s.raw_stability.detrended_stddev,

@@ -1,0 +1,61 @@
+// The HTTP fuzz target (fuzz_targets.h): a server started once per process on a free loopback port.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <chrono>
+#include <memory>
+#include <thread>
+
+#include "ferkit/infer/predictor.h"
+#include "ferkit/serve/server.h"
+#include "fuzz_targets.h"
+
+namespace ferkit::fuzz {
+namespace {
+
+struct LoopbackServer {
+  std::unique_ptr<infer::Predictor> predictor;
+  std::unique_ptr<serve::Server> server;
+  std::thread thread;
+  int port = 0;
+  LoopbackServer() {
+    infer::PredictOptions o;
+    o.detector.kind = "none";
+    predictor = std::make_unique<infer::Predictor>(FERKIT_FUZZ_SAMPLE_BUNDLE, o);
+    serve::ServeOptions so;
+    so.port = 0;
+    so.timeout_s = 1;
+    so.max_body_bytes = 1 << 20;
+    server = std::make_unique<serve::Server>(*predictor, so);
+    port = server->bind();
+    thread = std::thread([this] { server->run(); });
+  }
+};
+
+}  // namespace
+
+int http_request(const uint8_t* data, size_t size) {
+  static LoopbackServer s;
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(s.port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) __builtin_trap();  // the server stopped accepting
+  ::send(fd, data, size, MSG_NOSIGNAL);
+  ::shutdown(fd, SHUT_WR);
+  char buf[4096];
+  const auto start = std::chrono::steady_clock::now();
+  for (;;) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 100) > 0 && ::recv(fd, buf, sizeof buf, 0) <= 0) break;
+    // The request deadline (1 s) closes any connection; 5 s without that is a hang.
+    if (std::chrono::steady_clock::now() - start > std::chrono::seconds(5)) __builtin_trap();
+  }
+  ::close(fd);
+  return 0;
+}
+
+}  // namespace ferkit::fuzz

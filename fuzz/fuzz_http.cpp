@@ -32,6 +32,10 @@ struct LoopbackServer {
     port = server->bind();
     thread = std::thread([this] { server->run(); });
   }
+  ~LoopbackServer() {  // at exit: a joinable thread left behind would call std::terminate
+    server->stop();
+    if (thread.joinable()) thread.join();
+  }
 };
 
 }  // namespace

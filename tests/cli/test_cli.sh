@@ -48,6 +48,12 @@ then ok; else bad "audit --json"; fi
 expect_fail "audit of no data" "matches no known data layout" $FERKIT audit --data "$TMP"
 
 $FERKIT train --data "$TMP/data" --out "$TMP/run" --epochs 1 --width 0.25 >/dev/null 2>&1 && ok || bad "train"
+# Distillation from that run: the teacher is named in the log and kept in config.yaml for --resume.
+kd=$($FERKIT train --data "$TMP/data" --out "$TMP/run_kd" --epochs 1 --width 0.25 --teacher "$TMP/run" --teacher-weight 0.7 2>&1)
+if grep -q "distillation: 1 teacher(s) ($TMP/run/model.ferkit), weight 0.7, temperature 2" <<<"$kd" &&
+   grep -q "^teacher: $TMP/run" "$TMP/run_kd/config.yaml"; then ok; else bad "train --teacher: $(tail -3 <<<"$kd")"; fi
+expect_fail "train --teacher with another input" "its input (48x48 gray, normalize none) differs from this run's (64x64" \
+  $FERKIT train --data "$TMP/data" --out "$TMP/run_kd2" --epochs 1 --width 0.25 --teacher "$TMP/run" --input-size 64
 # A relative data folder is kept absolute in config.yaml, so the run resumes from anywhere.
 (cd "$TMP" && $FERKIT train --data data --out relrun --epochs 1 --width 0.25 >/dev/null 2>&1) &&
   grep -q "^data: $TMP/data " "$TMP/relrun/config.yaml" && (cd / && $FERKIT train --out "$TMP/relrun" --resume --epochs 2 >/dev/null 2>&1) &&

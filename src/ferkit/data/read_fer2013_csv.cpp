@@ -1,6 +1,7 @@
 // Reader for the fer2013.csv (emotion,pixels,Usage) + fer2013new.csv (FER+ votes) pair.
 // The two files are aligned row by row, as the FER+ reference code expects; a row whose
 // FER+ image name is empty was dropped by FER+ and is skipped here too.
+#include <algorithm>
 #include <filesystem>
 
 #include <torch/torch.h>
@@ -40,10 +41,13 @@ void parse_pixels(const std::string& text, uint8_t* dst, int n, const std::strin
     while (*p == ' ') ++p;
     if (!*p) break;
     if (*p < '0' || *p > '9') throw InputError(file, line, std::string("pixel value '") + *p + "...' is not a number");
+    // Digits past 255 stop counting (a long run of digits overflowed int: found by fuzz/).
+    const char* start = p;
     int v = 0;
-    while (*p >= '0' && *p <= '9') v = v * 10 + (*p++ - '0');
+    while (*p >= '0' && *p <= '9') v = std::min(v * 10 + (*p++ - '0'), 256);
     if (*p && *p != ' ') throw InputError(file, line, std::string("pixel value followed by '") + *p + "'");
-    if (v > 255) throw InputError(file, line, "pixel value " + std::to_string(v) + " is over 255");
+    if (v > 255)
+      throw InputError(file, line, "pixel value " + std::string(start, std::min<size_t>(p - start, 20)) + (p - start > 20 ? "..." : "") + " is over 255");
     if (count < n) dst[count] = static_cast<uint8_t>(v);
     ++count;
   }

@@ -63,6 +63,9 @@ NamedTensors read_tfjs(const std::string& path, NamedTensors& dense) {
       continue;
     }
     std::string param;
+    if ((kind == "kernel" || kind == "depthwise_kernel") && t.dim() != 4)  // (found by fuzz/)
+      throw Error(json_path.string() + ": tensor " + name + " has " + std::to_string(t.dim()) +
+                  " dimensions; a convolution kernel has 4 (and a dense one 2)");
     if (kind == "kernel") { t = t.permute({3, 2, 0, 1}); param = "weight"; }
     else if (kind == "depthwise_kernel") { t = t.permute({2, 3, 0, 1}); param = "weight"; }
     else if (kind == "gamma") param = "weight";

@@ -77,6 +77,11 @@ class BoundedPool : public httplib::TaskQueue {
   bool shutdown_ = false;
 };
 
+}  // namespace
+
+// Members of Server::State, so not in an anonymous namespace.
+namespace detail {
+
 // Slow clients: httplib's read timeout is per recv(), so a client that sends one byte every few
 // seconds holds a connection thread for as long as it likes. Each connection gets a deadline to
 // send its whole request (head and body, from the end of the previous response); a watchdog shuts
@@ -177,6 +182,12 @@ class AcceptedSockets {
   std::map<int, std::string> known_;  // connected sockets of our port at the last enqueue, with their peers
 };
 
+}  // namespace detail
+
+using detail::current_socket;
+
+namespace {
+
 // Framing checks httplib leaves out, made from the head before any body is read: one
 // Content-Length, a number, within the limit (else httplib reads the whole body, or waits for it,
 // before saying 413).
@@ -213,8 +224,8 @@ struct Server::State {
   infer::Predictor& predictor;
   ServeOptions options;
   httplib::Server http;
-  ConnectionDeadlines deadlines;
-  AcceptedSockets accepted;
+  detail::ConnectionDeadlines deadlines;
+  detail::AcceptedSockets accepted;
   Batcher batcher;
   std::atomic<int64_t> requests{0}, failures{0};
   int listen_fd = -1;

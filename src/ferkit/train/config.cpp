@@ -206,6 +206,9 @@ std::vector<ConfigField> loss_fields(TrainConfig& c) {
       field("ldam_margin", "loss", "ldam: margin of the rarest class", l.ldam_margin),
       field("ldam_scale", "loss", "ldam: logit scale", l.ldam_scale),
       field("drw_epoch", "loss", "deferred re-weighting (class-balanced) from this epoch (0: off)", l.drw_epoch),
+      field("teacher", "loss", "distillation: trained runs, bundles or shipped models (comma-separated) whose soft targets are mixed in", c.distill.teachers),
+      field("teacher_weight", "loss", "distillation: the teachers' share of the targets", c.distill.weight),
+      field("teacher_temperature", "loss", "distillation: temperature of the teachers' probabilities", c.distill.temperature),
       field("posthoc_tau", "loss", "post-hoc logit adjustment: none, auto (chosen on validation) or a number", c.posthoc_tau),
       field("posthoc_max_acc_drop", "loss", "posthoc_tau auto: largest accuracy loss allowed (fraction, e.g. 0.01)", c.posthoc_max_acc_drop),
   };
@@ -306,10 +309,14 @@ void apply_config_yaml(TrainConfig& config, const std::string& path) {
 }
 
 void apply_config_yaml_text(TrainConfig& config, const std::string& text, const std::string& path) {
-  // yaml-cpp 0.7 loops forever on some inputs with a NUL byte (found by fuzz/); a config file is text.
-  if (const size_t nul = text.find('\0'); nul != std::string::npos)
-    throw InputError(path, 1 + static_cast<long>(std::count(text.begin(), text.begin() + nul, '\n')),
-                     "a NUL byte: a config file is text (YAML)");
+  // yaml-cpp 0.7 loops forever on some inputs with control characters (a NUL, a \x03: found by
+  // fuzz/); YAML allows none of them but tab, line feed and carriage return.
+  for (size_t i = 0; i < text.size(); ++i) {
+    const auto ch = static_cast<unsigned char>(text[i]);
+    if ((ch < 0x20 && ch != '\t' && ch != '\n' && ch != '\r') || ch == 0x7f)
+      throw InputError(path, 1 + static_cast<long>(std::count(text.begin(), text.begin() + i, '\n')),
+                       fmt::format("control character 0x{:02x}: a config file is text (YAML)", ch));
+  }
   std::vector<YAML::Node> documents;
   try {
     documents = YAML::LoadAll(text);
@@ -367,6 +374,8 @@ void check_config_values(const TrainConfig& c) {
   FERKIT_CHECK(c.accum_steps >= 1, "accum_steps must be >= 1");
   FERKIT_CHECK(c.head_epochs >= 0 && c.head_epochs < c.epochs, "head_epochs must be in [0, epochs)");
   validate_loss(c.loss);
+  FERKIT_CHECK(c.distill.weight >= 0 && c.distill.weight <= 1, "teacher_weight must be in [0, 1]");
+  FERKIT_CHECK(c.distill.temperature > 0, "teacher_temperature must be > 0");
   FERKIT_CHECK(c.posthoc_max_acc_drop >= 0 && c.posthoc_max_acc_drop <= 1, "posthoc_max_acc_drop must be in [0, 1]");
   FERKIT_CHECK(c.ema_decay >= 0 && c.ema_decay < 1, "ema_decay must be in [0, 1)");
   FERKIT_CHECK(c.swa_epochs >= 0 && c.swa_epochs <= c.epochs, "swa_epochs must be in [0, epochs]");

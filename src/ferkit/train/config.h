@@ -10,6 +10,7 @@
 
 #include "ferkit/data/augment.h"
 #include "ferkit/data/label_mode.h"
+#include "ferkit/train/distill_config.h"
 #include "ferkit/train/loss.h"
 
 namespace ferkit {
@@ -94,6 +95,7 @@ struct TrainConfig {
   // loss
   LossConfig loss;
   PosthocTau posthoc_tau;              // post-hoc logit adjustment: none, auto (chosen on validation) or a number
+  DistillConfig distill;               // --teacher: soft targets from trained bundles (train/distill.h)
   double posthoc_max_acc_drop = 0.01;  // auto: the best balanced accuracy among taus that lose at most this accuracy
   // stabilisers
   double ema_decay = 0.0;              // EMA of weights (0: off), e.g. 0.999

@@ -5,9 +5,11 @@
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
 #include "ferkit/data/audit.h"
+#include "ferkit/data/classes.h"
 #include "ferkit/models/pretrained.h"
 #include "ferkit/run/run_audit.h"
 #include "ferkit/train/config_specs.h"
@@ -108,6 +110,14 @@ void build_optimisation(Run& r) {
   const TrainConfig& c = r.config;
   r.opt = make_optimizer(r.model, r.optim);
   r.loss = make_loss(c.loss, r.class_counts);
+  if (!c.distill.teachers.empty()) {
+    std::vector<std::string> classes;
+    for (int k = 0; k < kNumEmotions; ++k) classes.push_back(emotion_name(k));
+    r.teachers = std::make_unique<Teachers>(c.distill, r.pre, classes);
+    if (r.lead)
+      spdlog::info("distillation: {} teacher(s) ({}), weight {}, temperature {}", r.teachers->sources().size(),
+                   fmt::format("{}", fmt::join(r.teachers->sources(), ", ")), c.distill.weight, c.distill.temperature);
+  }
   r.loader->start_epoch(0);
   r.batches_per_epoch = r.loader->num_batches();
   r.steps_per_epoch = (r.batches_per_epoch + c.accum_steps - 1) / c.accum_steps;

@@ -17,6 +17,7 @@
 #include "ferkit/run/run_folder.h"
 #include "ferkit/train/averaging.h"
 #include "ferkit/train/checkpoint.h"
+#include "ferkit/train/distill.h"
 #include "ferkit/train/loss.h"
 #include "ferkit/train/optimizer.h"
 #include "ferkit/train/progress.h"
@@ -57,6 +58,7 @@ struct Run {
   OptimizerConfig optim;
   TrainOptimizer opt;
   std::unique_ptr<Loss> loss;
+  std::unique_ptr<Teachers> teachers;          // --teacher: distillation targets
   ScheduleSpec schedule;
   int64_t unfreeze_step = 0, thaw_warmup = 1;  // --head-epochs: when the backbone thaws, its warm-up
   std::unique_ptr<WeightEma> ema;

@@ -55,8 +55,11 @@ double set_learning_rates(Run& r) {
 // micro-batch of --accum-steps (gradients averaged over the workers first).
 void train_batch(Run& r, const Batch& batch, int64_t epoch, int64_t batch_number, bool last_of_step, EpochTraining& out) {
   const int accum = r.config.accum_steps;
-  const torch::Tensor logits = r.model->forward(batch.images.to(r.device));  // (B, 8)
-  const torch::Tensor loss = (*r.loss)(logits, batch.targets.to(r.device), epoch);
+  const torch::Tensor images = batch.images.to(r.device);
+  const torch::Tensor logits = r.model->forward(images);  // (B, 8)
+  torch::Tensor targets = batch.targets.to(r.device);
+  if (r.teachers) targets = r.teachers->targets(images, targets);
+  const torch::Tensor loss = (*r.loss)(logits, targets, epoch);
   if (r.workers && last_of_step) r.workers->arm();
   (accum > 1 ? loss / static_cast<double>(accum) : loss).backward();
   if (r.workers && last_of_step) r.workers->finish();  // every worker now holds the global batch's mean gradient

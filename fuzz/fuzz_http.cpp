@@ -4,7 +4,10 @@
 #include <poll.h>
 #include <sys/socket.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstdio>
+#include <cstring>
 #include <memory>
 #include <thread>
 
@@ -42,12 +45,23 @@ struct LoopbackServer {
 
 int http_request(const uint8_t* data, size_t size) {
   static LoopbackServer s;
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in a{};
   a.sin_family = AF_INET;
   a.sin_port = htons(static_cast<uint16_t>(s.port));
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) __builtin_trap();  // the server stopped accepting
+  // Hundreds of thousands of loopback connections can run out of local ports for a moment
+  // (EADDRNOTAVAIL): retry for 2 s; a server that accepts nothing for that long has stopped.
+  int tries = 0;
+  while (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    if (++tries > 200) {
+      std::fprintf(stderr, "fuzz_http: cannot connect to the server: %s\n", std::strerror(errno));
+      __builtin_trap();
+    }
+    ::close(fd);
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  }
   ::send(fd, data, size, MSG_NOSIGNAL);
   ::shutdown(fd, SHUT_WR);
   char buf[4096];

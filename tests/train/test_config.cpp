@@ -112,6 +112,26 @@ TEST(Config, ValidationErrorsOfYamlValuesNameTheirLine) {
   }
 }
 
+// yaml-cpp 0.7 hangs on some control characters and on bytes that are not UTF-8 (fuzz/ found
+// both): such a file is refused with its line before it reaches the parser.
+TEST(Config, ControlCharactersAndBrokenUtf8AreRefusedWithTheirLine) {
+  TrainConfig c;
+  for (const auto& [text, says] : std::vector<std::pair<std::string, std::string>>{
+           {std::string("epochs: 3\nlr: 0.1\x03\n"), "f.yaml:2: byte 0x03 is a control character"},
+           {std::string("# \xa2\xa2\nepochs: 3\n"), "f.yaml:1: byte 0xa2 is not UTF-8"},
+           {std::string("epochs: 3\n\xe2\x82"), "f.yaml:2: byte 0xe2 is not UTF-8"},
+           {std::string("a: \0b", 5), "f.yaml:1: byte 0x00 is a control character"}}) {
+    try {
+      apply_config_yaml_text(c, text, "f.yaml");
+      ADD_FAILURE() << "accepted: " << says;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(says), std::string::npos) << e.what();
+    }
+  }
+  EXPECT_NO_THROW(apply_config_yaml_text(c, "# caf\xc3\xa9 \xe2\x82\xac\tok\r\nepochs: 3\n", "f.yaml"));  // UTF-8, tab, CRLF
+  EXPECT_EQ(c.epochs, 3);
+}
+
 TEST(Config, YamlKeyGivenTwiceOrASecondDocumentIsAnErrorWithItsLine) {
   TrainConfig c;
   expect_error_naming([&] { apply_config_yaml_text(c, "epochs: 3\nlr: 0.1\nlr: 0.2\n", "a.yaml"); },

@@ -308,15 +308,35 @@ void apply_config_yaml(TrainConfig& config, const std::string& path) {
   apply_config_yaml_text(config, text.str(), path);
 }
 
-void apply_config_yaml_text(TrainConfig& config, const std::string& text, const std::string& path) {
-  // yaml-cpp 0.7 loops forever on some inputs with control characters (a NUL, a \x03: found by
-  // fuzz/); YAML allows none of them but tab, line feed and carriage return.
-  for (size_t i = 0; i < text.size(); ++i) {
-    const auto ch = static_cast<unsigned char>(text[i]);
-    if ((ch < 0x20 && ch != '\t' && ch != '\n' && ch != '\r') || ch == 0x7f)
-      throw InputError(path, 1 + static_cast<long>(std::count(text.begin(), text.begin() + i, '\n')),
-                       fmt::format("control character 0x{:02x}: a config file is text (YAML)", ch));
+namespace {
+// The offset of the first byte that YAML text cannot hold (a control character other than tab,
+// LF, CR; a malformed UTF-8 sequence), or npos.
+size_t first_non_yaml_byte(const std::string& text) {
+  for (size_t i = 0; i < text.size();) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c < 0x80) {
+      if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f) return i;
+      ++i;
+      continue;
+    }
+    const int n = c >= 0xc2 && c <= 0xdf ? 1 : c >= 0xe0 && c <= 0xef ? 2 : c >= 0xf0 && c <= 0xf4 ? 3 : -1;
+    if (n < 0 || i + n >= text.size()) return i;
+    for (int k = 1; k <= n; ++k)
+      if ((static_cast<unsigned char>(text[i + k]) & 0xc0) != 0x80) return i;
+    i += n + 1;
   }
+  return std::string::npos;
+}
+}  // namespace
+
+void apply_config_yaml_text(TrainConfig& config, const std::string& text, const std::string& path) {
+  // yaml-cpp 0.7 loops forever on some inputs with control characters (a NUL, a \x03) or bytes
+  // that are not UTF-8 (found by fuzz/); YAML is UTF-8 text with no control characters but tab,
+  // line feed and carriage return.
+  if (const size_t bad = first_non_yaml_byte(text); bad != std::string::npos)
+    throw InputError(path, 1 + static_cast<long>(std::count(text.begin(), text.begin() + bad, '\n')),
+                     fmt::format("byte 0x{:02x} is {}: a config file is UTF-8 text (YAML)", static_cast<unsigned char>(text[bad]),
+                                 static_cast<unsigned char>(text[bad]) < 0x80 ? "a control character" : "not UTF-8"));
   std::vector<YAML::Node> documents;
   try {
     documents = YAML::LoadAll(text);

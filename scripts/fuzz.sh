@@ -36,7 +36,7 @@ cp "$ROOT"/recipes/*.yaml "$C/yaml_config/"
 cp "$ROOT"/models/ferplus-small.ferkit "$C/bundle/"
 cp "$ROOT"/tests/hostile/fuzz_seeds/http_request/* "$C/http_request/" 2>/dev/null || true
 
-echo "| target | seconds | executions | exec/s | coverage (edges) | features | corpus | findings |"
+echo "| target | seconds fuzzed | executions | exec/s | coverage (edges) | features | corpus | findings |"
 echo "|---|---|---|---|---|---|---|---|"
 for t in "${TARGETS[@]}"; do
   mkdir -p "$B/artifacts/$t"
@@ -52,5 +52,7 @@ for t in "${TARGETS[@]}"; do
   ft=$(grep -o 'ft: [0-9]*' <<<"$last" | grep -o '[0-9]*' || echo "?")
   corp=$(ls "$C/$t" | wc -l)
   found=$(ls "$B/artifacts/$t" | wc -l)
-  echo "| $t | $SECONDS_EACH | $execs | $rate | $cov | $ft | $corp | $found |"
+  # A run stops at its first finding: the seconds it fuzzed are executions / rate.
+  secs=$( [ "$rate" != "?" ] && [ "$rate" -gt 0 ] 2>/dev/null && echo $(( execs / rate )) || echo "?")
+  echo "| $t | $secs of $SECONDS_EACH | $execs | $rate | $cov | $ft | $corp | $found |"
 done

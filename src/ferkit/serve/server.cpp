@@ -97,19 +97,33 @@ class ConnectionDeadlines {
     wake_.notify_all();
     watchdog_.join();
   }
+  // A new connection: its entry gets a generation of its own, so that the end of an earlier
+  // connection whose descriptor number was reused does not remove it.
+  uint64_t open(int sock) {
+    if (sock < 0) return 0;
+    std::lock_guard<std::mutex> lock(mutex_);
+    deadline_[sock] = {std::chrono::steady_clock::now() + limit_, ++generation_};
+    return generation_;
+  }
   void start(int sock) { set(sock, std::chrono::steady_clock::now() + limit_); }
   void lift(int sock) { set(sock, std::chrono::steady_clock::time_point::max()); }
-  void end(int sock) {
+  void end(int sock, uint64_t generation) {
     std::lock_guard<std::mutex> lock(mutex_);
-    deadline_.erase(sock);
+    auto it = deadline_.find(sock);
+    if (it != deadline_.end() && it->second.generation == generation) deadline_.erase(it);
   }
   int64_t cut() const { return cut_; }
 
  private:
+  struct Entry {
+    std::chrono::steady_clock::time_point deadline;
+    uint64_t generation = 0;
+  };
   void set(int sock, std::chrono::steady_clock::time_point t) {
     if (sock < 0) return;
     std::lock_guard<std::mutex> lock(mutex_);
-    deadline_[sock] = t;
+    auto it = deadline_.find(sock);
+    if (it != deadline_.end()) it->second.deadline = t;  // a connection already cut stays cut
   }
   void watch() {
     std::unique_lock<std::mutex> lock(mutex_);
@@ -117,7 +131,7 @@ class ConnectionDeadlines {
       wake_.wait_for(lock, std::chrono::milliseconds(100));
       const auto now = std::chrono::steady_clock::now();
       for (auto it = deadline_.begin(); it != deadline_.end();) {
-        if (it->second > now) {
+        if (it->second.deadline > now) {
           ++it;
           continue;
         }
@@ -130,7 +144,8 @@ class ConnectionDeadlines {
   std::chrono::steady_clock::duration limit_;
   std::mutex mutex_;
   std::condition_variable wake_;
-  std::map<int, std::chrono::steady_clock::time_point> deadline_;
+  std::map<int, Entry> deadline_;
+  uint64_t generation_ = 0;
   std::atomic<int64_t> cut_{0};
   bool stopping_ = false;
   std::thread watchdog_;
@@ -240,11 +255,12 @@ Server::Server(infer::Predictor& predictor, const ServeOptions& o) : state_(std:
   http.new_task_queue = [o, &s] {
     return new BoundedPool(o.workers, o.queue, [&s](std::function<void()> serve_connection) -> std::function<void()> {
       const int sock = s.accepted.newest(s.listen_fd);
-      s.deadlines.start(sock);  // from accept: the first request's deadline runs while it waits for a thread too
-      return [&s, sock, serve = std::move(serve_connection)] {
+      // From accept: the first request's deadline runs while it waits for a thread too.
+      const uint64_t generation = s.deadlines.open(sock);
+      return [&s, sock, generation, serve = std::move(serve_connection)] {
         current_socket = sock;
         serve();
-        s.deadlines.end(sock);
+        s.deadlines.end(sock, generation);
         current_socket = -1;
       };
     });

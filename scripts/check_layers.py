@@ -19,6 +19,7 @@ LAYERS = [
     ["run"],
     ["train"],
     ["report", "serve", "dist"],
+    ["api"],  # the public API (include/ferkit/) over everything below
 ]
 LEVEL = {folder: i for i, layer in enumerate(LAYERS) for folder in layer}
 INCLUDE = re.compile(r'^\s*#\s*include\s+"ferkit/([a-z_]+)/')

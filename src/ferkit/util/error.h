@@ -1,34 +1,8 @@
-// ferkit's exceptions: the library throws these with an actionable message; only main() turns
-// them into exit codes.
+// ferkit's exceptions (include/ferkit/error.h, public) and the library's always-on check.
 #pragma once
-#include <stdexcept>
 #include <string>
 
-namespace ferkit {
-
-// Any failure the user can act on (bad input, bad option, missing file).
-class Error : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
-
-// Bad content in an input file: names the file and, where there is one, the line.
-class InputError : public Error {
- public:
-  InputError(const std::string& file, long line, const std::string& problem)
-      : Error(line > 0 ? file + ":" + std::to_string(line) + ": " + problem : file + ": " + problem),
-        file_(file), line_(line), problem_(problem) {}
-  const std::string& file() const { return file_; }
-  long line() const { return line_; }
-  const std::string& problem() const { return problem_; }
-
- private:
-  std::string file_;
-  long line_;
-  std::string problem_;
-};
-
-}  // namespace ferkit
+#include "ferkit/error.h"
 
 // Always-on check for the library's own invariants and for arguments (never compiled out).
 #define FERKIT_CHECK(cond, msg)                                   \

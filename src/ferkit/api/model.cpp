@@ -1,0 +1,74 @@
+// The public Model (include/ferkit/model.h) over infer::Predictor.
+#include "ferkit/model.h"
+
+#include <opencv2/imgproc.hpp>
+
+#include "ferkit/infer/predictor.h"
+#include "ferkit/run/run_folder.h"
+#include "ferkit/util/error.h"
+#include "ferkit/util/fs.h"
+#include "ferkit/util/threads.h"
+
+namespace ferkit {
+
+struct Model::Impl {
+  std::string path;
+  std::unique_ptr<infer::Predictor> predictor;
+
+  PhotoResult convert(const infer::ImagePrediction& p) const {
+    if (!p.error.empty()) throw Error(p.source + ": " + p.error);
+    PhotoResult r;
+    r.source = p.source;
+    r.width = p.width;
+    r.height = p.height;
+    const auto& names = predictor->info().class_names;
+    for (const auto& f : p.faces) {
+      Face face;
+      face.box = f.box;
+      for (size_t k = 0; k < f.probabilities.size() && k < names.size(); ++k) face.probabilities.emplace_back(names[k], f.probabilities[k]);
+      if (f.top >= 0 && f.top < static_cast<int>(face.probabilities.size())) {
+        face.emotion = face.probabilities[f.top].first;
+        face.confidence = face.probabilities[f.top].second;
+      }
+      r.faces.push_back(std::move(face));
+    }
+    return r;
+  }
+};
+
+Model::Model(const std::string& model, const ModelOptions& o) : impl_(std::make_unique<Impl>()) {
+  set_threads(o.threads);
+  infer::PredictOptions po;
+  po.detector.kind = o.detector;
+  po.detector.align = o.align;
+  po.detector.margin = o.margin;
+  impl_->path = bundle_path_of(model);
+  impl_->predictor = std::make_unique<infer::Predictor>(impl_->path, po);
+}
+
+Model::~Model() = default;
+Model::Model(Model&&) noexcept = default;
+Model& Model::operator=(Model&&) noexcept = default;
+
+PhotoResult Model::predict_file(const std::string& path) const {
+  return impl_->convert(impl_->predictor->predict_encoded(read_text_file(path), path));
+}
+
+PhotoResult Model::predict_bytes(const std::string& bytes, const std::string& source) const {
+  return impl_->convert(impl_->predictor->predict_encoded(bytes, source));
+}
+
+PhotoResult Model::predict_image(const cv::Mat& image, const std::string& source) const {
+  FERKIT_CHECK(!image.empty() && image.depth() == CV_8U && (image.channels() == 1 || image.channels() == 3),
+               source + ": an 8-bit gray or BGR image is needed");
+  cv::Mat gray;
+  if (image.channels() == 3) cv::cvtColor(image, gray, cv::COLOR_BGR2GRAY);
+  else gray = image;
+  return impl_->convert(impl_->predictor->predict_gray(gray, source));
+}
+
+const std::vector<std::string>& Model::classes() const { return impl_->predictor->info().class_names; }
+const std::string& Model::path() const { return impl_->path; }
+std::string Model::detector() const { return impl_->predictor->detector_source(); }
+
+}  // namespace ferkit

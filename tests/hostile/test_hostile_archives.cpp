@@ -112,5 +112,27 @@ TEST(HostileArchives, ATruncatedBundleIsNamed) {
   }
 }
 
+// A record renamed in the zip directory only (found by fuzz/: LibTorch's TorchScript loader then
+// fails to find its code and calls std::terminate): the directory and the record disagree.
+TEST(HostileArchives, ARecordRenamedInTheDirectoryIsNamed) {
+  test::TempDir tmp;
+  const std::string path = tmp / "m.ferkit";
+  saved_bundle(path);
+  std::string b = read_text_file(path);
+  const size_t dir = b.find(std::string("PK\x01\x02", 4));
+  ASSERT_NE(dir, std::string::npos);
+  const size_t code = b.find("/code/", dir);
+  ASSERT_NE(code, std::string::npos);
+  b[code - 1] ^= 0x7f;  // the last letter of the archive's folder, in the directory's copy of one name
+  std::ofstream(path, std::ios::binary) << b;
+  try {
+    load_bundle(path);
+    ADD_FAILURE() << "a bundle with a renamed record was read";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find(path + ": damaged file: record "), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("is named differently in the directory and in the record"), std::string::npos) << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace ferkit

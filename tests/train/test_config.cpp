@@ -120,7 +120,9 @@ TEST(Config, ControlCharactersAndBrokenUtf8AreRefusedWithTheirLine) {
            {std::string("epochs: 3\nlr: 0.1\x03\n"), "f.yaml:2: byte 0x03 is a control character"},
            {std::string("# \xa2\xa2\nepochs: 3\n"), "f.yaml:1: byte 0xa2 is not UTF-8"},
            {std::string("epochs: 3\n\xe2\x82"), "f.yaml:2: byte 0xe2 is not UTF-8"},
-           {std::string("a: \0b", 5), "f.yaml:1: byte 0x00 is a control character"}}) {
+           {std::string("a: \0b", 5), "f.yaml:1: byte 0x00 is a control character"},
+           {std::string("epochs: 3\n  ,\n"), "f.yaml:2: a line that starts with ','"},
+           {std::string("\xef\xbb\xbf,"), "f.yaml:1: a line that starts with ','"}}) {
     try {
       apply_config_yaml_text(c, text, "f.yaml");
       ADD_FAILURE() << "accepted: " << says;

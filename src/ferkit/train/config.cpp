@@ -333,6 +333,15 @@ void apply_config_yaml_text(TrainConfig& config, const std::string& text, const 
   // yaml-cpp 0.7 loops forever on some inputs with control characters (a NUL, a \x03) or bytes
   // that are not UTF-8 (found by fuzz/); YAML is UTF-8 text with no control characters but tab,
   // line feed and carriage return.
+  // yaml-cpp 0.7 also loops forever on a document whose first token is a comma (",", "\n,",
+  // "---\n,": found by fuzz/). No line of a key: value file starts with one.
+  for (size_t start = 0, line = 1; start < text.size(); ++line) {
+    const size_t end = std::min(text.find('\n', start), text.size());
+    const size_t first = text.find_first_not_of(" \t\r\xef\xbb\xbf", start);
+    if (first < end && text[first] == ',')
+      throw InputError(path, static_cast<long>(line), "a line that starts with ',': a config file is key: value lines (YAML)");
+    start = end + 1;
+  }
   if (const size_t bad = first_non_yaml_byte(text); bad != std::string::npos)
     throw InputError(path, 1 + static_cast<long>(std::count(text.begin(), text.begin() + bad, '\n')),
                      fmt::format("byte 0x{:02x} is {}: a config file is UTF-8 text (YAML)", static_cast<unsigned char>(text[bad]),

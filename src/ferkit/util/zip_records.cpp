@@ -81,6 +81,7 @@ ZipCheck check_zip_records(const std::string& path) {
     dir_offset = u64(b, at + 48);
   }
   uint64_t at = dir_offset;
+  std::string first_folder;
   for (uint64_t k = 0; k < entries; ++k) {
     if (at + 46 > b.size() || u32(b, at) != kCentralHeader) throw damaged(fmt::format("the zip directory is broken at entry {}", k + 1));
     const uint16_t method = u16(b, at + 10), name_len = u16(b, at + 28), extra_len = u16(b, at + 30), comment_len = u16(b, at + 32);
@@ -101,6 +102,16 @@ ZipCheck check_zip_records(const std::string& path) {
     }
     if (method != 0 && method != 8) throw damaged(fmt::format("record {} uses compression method {} (zip readers know 0 and 8)", name, method));
     if (local + 30 > b.size() || u32(b, local) != kLocalHeader) throw damaged(fmt::format("record {} has no local header where the directory says", name));
+    // The directory's name and the record's own must agree, and a LibTorch archive keeps every
+    // record under one folder: a renamed record makes LibTorch's TorchScript loader call
+    // std::terminate when it looks for it (found by fuzz/).
+    const uint16_t local_name_len = u16(b, local + 26);
+    if (local + 30 + local_name_len > b.size() || b.compare(local + 30, local_name_len, name) != 0)
+      throw damaged(fmt::format("record {} is named differently in the directory and in the record", name));
+    const std::string folder = name.substr(0, name.find('/') + 1);
+    if (k == 0) first_folder = folder;
+    if (folder.empty() || folder != first_folder)
+      throw damaged(fmt::format("record {} is not under the archive's folder {}", name, first_folder));
     const uint64_t data = local + 30 + u16(b, local + 26) + u16(b, local + 28);
     if (data + compressed > b.size()) throw damaged(fmt::format("record {} runs past the end of the file (truncated?)", name));
     uLong computed = crc32(0L, Z_NULL, 0);

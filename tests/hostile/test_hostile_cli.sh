@@ -29,5 +29,9 @@ if grep -q "annotated copies could not be written (first: $TMP/ann/" <<<"$out"; 
 if [ -z "$(find "$TMP/ann" -size 0)" ]; then ok; else bad "predict --annotate left empty files: $(find "$TMP/ann" -size 0 | head -3)"; fi
 if [ -z "$(find "$TMP/ann" -name '*.tmp.*')" ]; then ok; else bad "predict --annotate left temp files"; fi
 
+# 11. A start that fails while setting up (here: no such data folder) leaves no half-made run folder.
+$FERKIT train --data "$TMP/no-such-data" --out "$TMP/half" --epochs 1 >/dev/null 2>&1 && bad "train without data: exit 0"
+if [ ! -e "$TMP/half" ]; then ok; else bad "train without data left $TMP/half: $(ls "$TMP/half")"; fi
+
 echo "hostile cli: $pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -121,8 +121,11 @@ TEST(Config, ControlCharactersAndBrokenUtf8AreRefusedWithTheirLine) {
            {std::string("# \xa2\xa2\nepochs: 3\n"), "f.yaml:1: byte 0xa2 is not UTF-8"},
            {std::string("epochs: 3\n\xe2\x82"), "f.yaml:2: byte 0xe2 is not UTF-8"},
            {std::string("a: \0b", 5), "f.yaml:1: byte 0x00 is a control character"},
-           {std::string("epochs: 3\n  ,\n"), "f.yaml:2: a line that starts with ','"},
-           {std::string("\xef\xbb\xbf,"), "f.yaml:1: a line that starts with ','"}}) {
+           {std::string("epochs: 3\n  ,\n"), "f.yaml:2: not a 'key: value' line"},
+           {std::string("\xef\xbb\xbf,"), "f.yaml:1: not a 'key: value' line"},
+           {std::string("# a comment\n&r:,\n"), "f.yaml:2: not a 'key: value' line"},
+           {std::string("epochs: &a 3\n"), "f.yaml:1: the value of 'epochs' starts with '&'"},
+           {std::string("augment: [flip, crop]\n"), "f.yaml:1: the value of 'augment' starts with '['"}}) {
     try {
       apply_config_yaml_text(c, text, "f.yaml");
       ADD_FAILURE() << "accepted: " << says;

@@ -329,23 +329,43 @@ size_t first_non_yaml_byte(const std::string& text) {
 }
 }  // namespace
 
+// yaml-cpp 0.7 loops forever on some documents ("," alone, "&r:,": found by fuzz/). A config
+// file is flat "key: value" lines, so anything else is refused, with its line, before yaml-cpp
+// sees it: lines that are not a key and a colon (comments, blank lines and document markers
+// aside), and values that start YAML's anchors, aliases, tags, block scalars or flow collections.
+static void check_flat_yaml_lines(const std::string& text, const std::string& path) {
+  long line = 0;
+  for (size_t start = 0; start <= text.size(); ) {
+    ++line;
+    const size_t end = std::min(text.find('\n', start), text.size());
+    std::string l = text.substr(start, end - start);
+    start = end + 1;
+    if (line == 1 && l.rfind("\xef\xbb\xbf", 0) == 0) l = l.substr(3);  // a UTF-8 byte-order mark
+    if (!l.empty() && l.back() == '\r') l.pop_back();
+    const size_t first = l.find_first_not_of(" \t");
+    if (first == std::string::npos || l[first] == '#' || l == "---" || l == "...") continue;
+    size_t k = first;
+    while (k < l.size() && (std::isalnum(static_cast<unsigned char>(l[k])) || l[k] == '_' || l[k] == '-' || l[k] == '.')) ++k;
+    const size_t colon = l.find_first_not_of(" \t", k);
+    if (first != 0 || k == first || colon == std::string::npos || l[colon] != ':' ||
+        (colon + 1 < l.size() && l[colon + 1] != ' ' && l[colon + 1] != '\t'))
+      throw InputError(path, line, "not a 'key: value' line (a config file is flat key: value lines, YAML)");
+    const size_t value = l.find_first_not_of(" \t", colon + 1);
+    if (value != std::string::npos && std::string("&*!|>[{@`%,").find(l[value]) != std::string::npos)
+      throw InputError(path, line, fmt::format("the value of '{}' starts with '{}': YAML anchors, aliases, tags, block "
+                                                "scalars and flow collections are not read in a config file", l.substr(0, k), l[value]));
+  }
+}
+
 void apply_config_yaml_text(TrainConfig& config, const std::string& text, const std::string& path) {
   // yaml-cpp 0.7 loops forever on some inputs with control characters (a NUL, a \x03) or bytes
   // that are not UTF-8 (found by fuzz/); YAML is UTF-8 text with no control characters but tab,
   // line feed and carriage return.
-  // yaml-cpp 0.7 also loops forever on a document whose first token is a comma (",", "\n,",
-  // "---\n,": found by fuzz/). No line of a key: value file starts with one.
-  for (size_t start = 0, line = 1; start < text.size(); ++line) {
-    const size_t end = std::min(text.find('\n', start), text.size());
-    const size_t first = text.find_first_not_of(" \t\r\xef\xbb\xbf", start);
-    if (first < end && text[first] == ',')
-      throw InputError(path, static_cast<long>(line), "a line that starts with ',': a config file is key: value lines (YAML)");
-    start = end + 1;
-  }
   if (const size_t bad = first_non_yaml_byte(text); bad != std::string::npos)
     throw InputError(path, 1 + static_cast<long>(std::count(text.begin(), text.begin() + bad, '\n')),
                      fmt::format("byte 0x{:02x} is {}: a config file is UTF-8 text (YAML)", static_cast<unsigned char>(text[bad]),
                                  static_cast<unsigned char>(text[bad]) < 0x80 ? "a control character" : "not UTF-8"));
+  check_flat_yaml_lines(text, path);
   std::vector<YAML::Node> documents;
   try {
     documents = YAML::LoadAll(text);

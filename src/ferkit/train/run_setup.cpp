@@ -180,6 +180,8 @@ static void claim_run_folder(const RunFolder& folder, const TrainOptions& option
   folder.remove_run_files();
 }
 
+static void set_up_folder_data_and_model(Run& r);
+
 std::unique_ptr<Run> setup_run(TrainConfig config, const TrainOptions& options) {
   validate_config(config);
   claim_run_folder(RunFolder(config.out), options);
@@ -197,6 +199,20 @@ std::unique_ptr<Run> setup_run(TrainConfig config, const TrainOptions& options) 
     spdlog::info("data-parallel: {} workers ({}), {} images per worker and step", r.workers->world_size(), r.workers->describe(),
                  r.config.batch_size / r.workers->world_size());
   torch::manual_seed(r.config.seed);
+  // A run folder this start creates is removed again if setting up fails (a missing data folder,
+  // a bad image, weights that do not fit): no half-made run is left behind.
+  const bool fresh_folder = r.lead && !std::filesystem::exists(r.folder.dir());
+  try {
+    set_up_folder_data_and_model(r);
+  } catch (...) {
+    std::error_code ec;
+    if (fresh_folder) std::filesystem::remove_all(r.folder.dir(), ec);
+    throw;
+  }
+  return run;
+}
+
+static void set_up_folder_data_and_model(Run& r) {
   if (r.lead) {
     r.folder.create();
     if (const int stale = r.folder.remove_stale_temp_files())
@@ -210,7 +226,6 @@ std::unique_ptr<Run> setup_run(TrainConfig config, const TrainOptions& options) 
   build_optimisation(r);
   resume_state(r);
   set_up_evaluation(r);
-  return run;
 }
 
 }  // namespace ferkit

@@ -3,7 +3,8 @@
 # Idempotent: installs only the packages that are missing; does nothing when all are present.
 set -euo pipefail
 
-# Build and library dependencies, then the Python oracle (tests only) and the tools around it.
+# Build and library dependencies, then the Python oracle (tests only) and the tools around it,
+# then the Python module's build (pybind11) and the .deb's (dpkg-shlibdeps).
 PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config
   libtorch-dev libopenblas0-pthread libgloo-dev
@@ -13,6 +14,7 @@ PACKAGES=(
   libcpp-httplib-dev libonnx-dev libprotobuf-dev protobuf-compiler libmgl-dev
   chromium chromium-driver fonts-dejavu-core curl time opencv-doc universal-ctags
   python3-torch python3-torchvision python3-numpy python3-pil python3-onnx python3-opencv
+  pybind11-dev python3-dev dpkg-dev
 )
 
 missing=()

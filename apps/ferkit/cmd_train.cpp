@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "commands.h"
+#include "ferkit/api/train_request.h"
 #include "ferkit/dist/data_parallel_c10d.h"
 #include "ferkit/dist/env.h"
 #include "ferkit/report/html.h"
@@ -67,20 +68,13 @@ void add_train_command(CLI::App& app, GlobalOptions& global) {
     FERKIT_CHECK(!*distributed || std::getenv("WORLD_SIZE"),
                  "--distributed: WORLD_SIZE is not set; start the workers with `ferkit launch --nproc N -- train ...` "
                  "or torchrun");
-    TrainConfig config;
-    if (*resume) {
-      FERKIT_CHECK(values->count("out"), "--resume needs --out RUN (the run to continue)");
-      const std::string saved = RunFolder(values->at("out")).config();
-      FERKIT_CHECK(std::filesystem::is_regular_file(saved), saved + ": no such file; is " + values->at("out") + " a ferkit run?");
-      apply_config_yaml(config, saved);
-    } else {
-      apply_recipe(config, *recipe);
-    }
-    if (!config_file->empty()) apply_config_yaml(config, *config_file);
-    for (const auto& [key, value] : *values) set_config_value(config, key, value, "--" + key);
-    if (global.threads > 0) config.threads = global.threads;
-    // config.yaml keeps the data folder absolute, so that --resume works from any directory.
-    if (!config.data.empty() && !*resume) config.data = std::filesystem::absolute(config.data).lexically_normal().string();
+    TrainRequest request;
+    request.recipe = *recipe;
+    request.config_file = *config_file;
+    request.values = *values;
+    request.resume = *resume;
+    request.threads = global.threads;
+    const TrainConfig config = resolve_train_config(request);
     TrainOptions options;
     options.resume = *resume;
     options.overwrite = *overwrite;

@@ -7,6 +7,7 @@
 //
 // Errors are ferkit::Error (ferkit/error.h) with the message the CLI prints.
 #pragma once
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <utility>
@@ -52,6 +53,11 @@ class Model {
   PhotoResult predict_bytes(const std::string& bytes, const std::string& source = "bytes") const;
   // A decoded image: 8-bit gray or BGR (as cv::imread gives it).
   PhotoResult predict_image(const cv::Mat& image, const std::string& source = "image") const;
+
+  // Face crops without detection, many at once: `count` gray images of height x width pixels
+  // (uint8, row-major, one after another), each taken whole and resized as `ferkit predict
+  // --detector none` does. Writes count x classes().size() probabilities (row-major) to `out`.
+  void predict_crops(const std::uint8_t* pixels, std::int64_t count, int height, int width, float* out) const;
 
   const std::vector<std::string>& classes() const;
   const std::string& path() const;      // the bundle file used

@@ -1,8 +1,12 @@
 // The public Model (include/ferkit/model.h) over infer::Predictor.
 #include "ferkit/model.h"
 
+#include <algorithm>
+
+#include <fmt/format.h>
 #include <opencv2/imgproc.hpp>
 
+#include "ferkit/infer/face_detector.h"
 #include "ferkit/infer/predictor.h"
 #include "ferkit/run/run_folder.h"
 #include "ferkit/util/error.h"
@@ -65,6 +69,24 @@ PhotoResult Model::predict_image(const cv::Mat& image, const std::string& source
   if (image.channels() == 3) cv::cvtColor(image, gray, cv::COLOR_BGR2GRAY);
   else gray = image;
   return impl_->convert(impl_->predictor->predict_gray(gray, source));
+}
+
+void Model::predict_crops(const std::uint8_t* pixels, std::int64_t count, int height, int width, float* out) const {
+  FERKIT_CHECK(count >= 0 && height > 0 && width > 0, fmt::format("face crops: {} images of {}x{} pixels", count, width, height));
+  FERKIT_CHECK(count == 0 || (pixels && out), "face crops: no pixels or no output buffer");
+  const int side = impl_->predictor->stored_size();
+  const size_t classes = impl_->predictor->info().class_names.size();
+  constexpr std::int64_t kChunk = 256;  // crops prepared at a time: bounded memory for any count
+  for (std::int64_t start = 0; start < count; start += kChunk) {
+    const std::int64_t n = std::min(kChunk, count - start);
+    std::vector<cv::Mat> crops;
+    for (std::int64_t i = 0; i < n; ++i) {
+      const cv::Mat view(height, width, CV_8UC1, const_cast<std::uint8_t*>(pixels) + (start + i) * height * width);
+      crops.push_back(infer::crop_face(view, cv::Rect(0, 0, width, height), 0.0, side));  // "none": the whole image
+    }
+    const auto probs = impl_->predictor->classify(crops);
+    for (std::int64_t i = 0; i < n; ++i) std::copy(probs[i].begin(), probs[i].end(), out + (start + i) * classes);
+  }
 }
 
 const std::vector<std::string>& Model::classes() const { return impl_->predictor->info().class_names; }

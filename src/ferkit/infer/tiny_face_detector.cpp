@@ -22,10 +22,7 @@ namespace fs = std::filesystem;
 std::string face_api_dir(const std::string& manifest) {
   std::vector<std::string> dirs;
   if (const char* env = std::getenv("FERKIT_FACE_API"); env && *env) dirs.emplace_back(env);
-  try {
-    dirs.push_back((fs::path(self_executable()).parent_path().parent_path() / "share" / "ferkit" / "face-api").string());
-  } catch (const std::exception&) {  // no /proc: only the other places
-  }
+  for (const auto& d : installed_data_dirs()) dirs.push_back((fs::path(d) / "face-api").string());  // PREFIX/share/ferkit/face-api
 #ifdef FERKIT_SOURCE_FACE_API_DIR
   dirs.emplace_back(FERKIT_SOURCE_FACE_API_DIR);
 #endif

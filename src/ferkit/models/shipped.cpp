@@ -12,11 +12,7 @@ namespace fs = std::filesystem;
 std::vector<std::string> shipped_model_dirs() {
   std::vector<std::string> dirs;
   if (const char* env = std::getenv("FERKIT_MODELS"); env && *env) dirs.emplace_back(env);
-  try {
-    const fs::path bin = fs::path(self_executable()).parent_path();
-    dirs.push_back((bin.parent_path() / "share" / "ferkit" / "models").string());  // installed: PREFIX/bin/ferkit
-  } catch (const std::exception&) {  // no /proc: only the other places
-  }
+  for (const auto& d : installed_data_dirs()) dirs.push_back((fs::path(d) / "models").string());  // PREFIX/share/ferkit/models
 #ifdef FERKIT_SOURCE_MODELS_DIR
   dirs.emplace_back(FERKIT_SOURCE_MODELS_DIR);  // built from a source tree: its models/
 #endif

@@ -1,5 +1,5 @@
 // The trained models that come with ferkit: models/NAME.ferkit with its model card models/NAME.md,
-// found in $FERKIT_MODELS, beside the installed program (PREFIX/share/ferkit/models) or in the
+// found in $FERKIT_MODELS, where ferkit is installed (PREFIX/share/ferkit/models, util/fs.h) or in the
 // source tree the program was built from. `--model NAME` takes one anywhere a bundle is taken;
 // predict, serve and export use the default one when --model is absent.
 #pragma once

@@ -189,6 +189,8 @@ std::unique_ptr<Run> setup_run(TrainConfig config, const TrainOptions& options) 
   Run& r = *run;
   r.config = std::move(config);
   r.resume = options.resume;
+  r.on_step = options.on_step;
+  r.stop = options.stop;
   r.folder = RunFolder(r.config.out);
   r.threads = set_threads(r.config.threads);
   r.device = resolve_device(r.config.device, options.local_rank);

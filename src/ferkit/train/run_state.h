@@ -72,6 +72,8 @@ struct Run {
   std::unique_ptr<Progress> progress;
   double train_images = 0, train_seconds = 0;
   bool stopped_early = false;
+  std::function<void(const TrainStep&)> on_step;  // TrainOptions'
+  const std::atomic<bool>* stop = nullptr;
 };
 
 // The validation figures of one epoch: raw weights, and the EMA's when there is one.

@@ -102,7 +102,7 @@ EpochTraining train_epoch(Run& r, int64_t epoch) {
   int64_t batch_index = 0;
   r.opt.optimizer->zero_grad();
   while (auto batch = r.loader->next()) {
-    if (stop_requested())
+    if (stop_requested() || (r.stop && r.stop->load()))
       throw Interrupted(fmt::format("interrupted in epoch {}; {} holds epoch {} (continue with --resume)", epoch + 1,
                                     r.folder.last_checkpoint(), r.state.epoch));
     const bool first_of_step = batch_index % c.accum_steps == 0;
@@ -114,6 +114,7 @@ EpochTraining train_epoch(Run& r, int64_t epoch) {
     if (r.lead)
       r.progress->step(batch_index, out.loss_sum / out.seen, out.lr * r.optim.lr,
                        batch->images.size(0) * (r.workers ? r.workers->world_size() : 1));
+    if (r.on_step) r.on_step({epoch + 1, c.epochs, batch_index, r.batches_per_epoch, out.loss_sum / out.seen, out.lr * r.optim.lr});
   }
   if (r.lead) r.progress->end_epoch();
   if (r.workers) {
@@ -210,6 +211,10 @@ TrainSummary run_training(TrainConfig config, const TrainOptions& options) {
     select_and_stop(r, epoch, validated);
     record_epoch(r, epoch, trained, validated, t_epoch);
     if (options.on_epoch_end) options.on_epoch_end(epoch + 1);
+    if (r.on_step) {
+      const EpochRecord& rec = r.history.back();
+      r.on_step({epoch + 1, r.config.epochs, r.batches_per_epoch, r.batches_per_epoch, rec.train_loss, rec.lr, &rec});
+    }
     if (r.stopped_early)
       spdlog::info("early stop: the smoothed {} has not improved for {} epochs", select_metric_name(r.config.select_metric),
                    r.config.early_stop);

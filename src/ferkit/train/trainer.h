@@ -14,6 +14,14 @@
 
 namespace ferkit {
 
+// Where training is: reported by TrainOptions::on_step.
+struct TrainStep {
+  int64_t epoch = 0, epochs = 0;         // 1-based epoch, of epochs
+  int64_t step = 0, steps = 0;           // 1-based batch in the epoch, of batches per epoch
+  double loss = 0.0, lr = 0.0;           // the epoch's mean training loss so far; the learning rate
+  const EpochRecord* validated = nullptr;  // set once per epoch, after validation: its metrics.csv row
+};
+
 struct TrainOptions {
   bool resume = false;  // continue from RUN/checkpoints/last.pt
   // A folder that holds a run is refused unless resumed or, with overwrite, emptied of that run's
@@ -21,6 +29,11 @@ struct TrainOptions {
   bool overwrite = false;
   // Called after each epoch's checkpoint is written, with the 1-based epoch.
   std::function<void(int64_t epoch)> on_epoch_end;
+  // Called after every training batch and after every epoch's validation (the public API's
+  // progress callback; the terminal's bar is drawn either way).
+  std::function<void(const TrainStep&)> on_step;
+  // When set and true, training stops at the next batch as on stop_requested() (Interrupted).
+  const std::atomic<bool>* stop = nullptr;
   // Data-parallel training (train/data_parallel.h): called once the config is validated and the
   // device chosen; returns the connection to the other workers (nullptr: a single process).
   std::function<std::unique_ptr<DataParallel>()> connect_workers;

@@ -1,5 +1,8 @@
 #include "ferkit/util/fs.h"
 
+#include <dlfcn.h>
+
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -18,6 +21,29 @@ std::string self_executable() {
   const ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
   FERKIT_CHECK(n > 0, "cannot find this program's path (/proc/self/exe)");
   return std::string(exe, static_cast<size_t>(n));
+}
+
+std::vector<std::string> installed_data_dirs() {
+  std::vector<std::string> dirs;
+  auto add = [&dirs](const fs::path& p) {
+    const std::string d = p.lexically_normal().string();
+    if (std::find(dirs.begin(), dirs.end(), d) == dirs.end()) dirs.push_back(d);
+  };
+#ifdef FERKIT_LIB_TO_DATA
+  Dl_info info{};
+  if (dladdr(reinterpret_cast<void*>(&installed_data_dirs), &info) && info.dli_fname && *info.dli_fname) {
+    std::error_code ec;
+    const fs::path lib = fs::canonical(info.dli_fname, ec);  // the library, or the program when linked statically
+    if (!ec) add(lib.parent_path() / FERKIT_LIB_TO_DATA);
+  }
+#endif
+#ifdef FERKIT_BIN_TO_DATA
+  try {
+    add(fs::path(self_executable()).parent_path() / FERKIT_BIN_TO_DATA);
+  } catch (const std::exception&) {  // no /proc: only the library's place
+  }
+#endif
+  return dirs;
 }
 
 void atomic_write(const std::string& path, const std::function<void(const std::string&)>& write) {

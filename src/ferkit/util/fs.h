@@ -2,6 +2,7 @@
 #pragma once
 #include <functional>
 #include <string>
+#include <vector>
 
 namespace ferkit {
 
@@ -23,5 +24,10 @@ std::string read_text_file(const std::string& path);
 // The path of the running program (/proc/self/exe): to start copies of it, and to find what is
 // installed beside it (recipes, shipped models).
 std::string self_executable();
+
+// Where an installed ferkit keeps its data (PREFIX/share/ferkit): found from libferkit.so's own
+// folder (so a program that embeds the library finds it too), then from the running program's
+// (PREFIX/bin). Candidates, whether they exist or not; duplicates removed.
+std::vector<std::string> installed_data_dirs();
 
 }  // namespace ferkit

@@ -49,4 +49,6 @@ set(CPACK_DEBIAN_PACKAGE_SECTION science)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS_PRIVATE_DIRS ${PROJECT_BINARY_DIR}/lib)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "libdlib-data, opencv-data, libopencv-dev")
+# OpenBLAS: LibTorch otherwise falls back to the reference BLAS; Python and numpy for the module.
+set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "libopenblas0-pthread, python3, python3-numpy")
 include(CPack)

@@ -3,19 +3,7 @@
 # and bad input (a clear message naming file and line, a non-zero exit, no output left behind).
 set -u
 FERKIT=${1:?usage: test_cli.sh path/to/ferkit}
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
-pass=0 fail=0
-ok()   { pass=$((pass + 1)); }
-bad()  { fail=$((fail + 1)); echo "FAIL: $*"; }
-# expect_fail NAME PATTERN CMD...: the command must exit non-zero and print PATTERN
-expect_fail() {
-  local name=$1 pattern=$2; shift 2
-  local out; out=$("$@" 2>&1); local rc=$?
-  if [ $rc -eq 0 ]; then bad "$name: exit 0, expected failure"; return; fi
-  if ! grep -qF -- "$pattern" <<<"$out"; then bad "$name: output lacks '$pattern': $out"; return; fi
-  ok
-}
+source "$(dirname "$0")/cli_test_lib.sh"  # TMP, ok, bad, expect_fail
 
 for cmd in "" synth "data stats" audit train eval report compare launch; do
   if $FERKIT $cmd --help >/dev/null 2>&1; then ok; else bad "ferkit $cmd --help"; fi

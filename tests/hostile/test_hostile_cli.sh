@@ -4,11 +4,7 @@
 # as on a full disk, without root or a small filesystem.
 set -u
 FERKIT=${1:?usage: test_hostile_cli.sh path/to/ferkit}
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
-pass=0 fail=0
-ok()   { pass=$((pass + 1)); }
-bad()  { fail=$((fail + 1)); echo "FAIL: $*"; }
+source "$(dirname "$0")/../cli/cli_test_lib.sh"  # TMP, ok, bad, expect_fail
 
 $FERKIT synth --out "$TMP/data" --scale 0.1 --seed 4 >/dev/null 2>&1 || { echo "synth failed"; exit 1; }
 

@@ -18,6 +18,7 @@
 #include "ferkit/models/bundle.h"
 #include "ferkit/serve/server.h"
 #include "infer/model_fixtures.h"
+#include "serve/loopback_server.h"
 #include "test_util.h"
 
 namespace ferkit {
@@ -75,27 +76,17 @@ class HostileServer : public ::testing::Test {
     info.spec = model->spec();
     info.class_names = {"a", "b", "c", "d", "e", "f", "g", "h"};
     save_bundle(tmp_ / "m.ferkit", model, info);
-    infer::PredictOptions o;
-    o.detector.kind = "none";
-    predictor_ = std::make_unique<infer::Predictor>(tmp_ / "m.ferkit", o);
     serve::ServeOptions so;
-    so.port = 0;
     so.workers = 4;
     so.timeout_s = 2;
     so.max_body_bytes = 100'000;
-    server_ = std::make_unique<serve::Server>(*predictor_, so);
-    port_ = server_->bind();
-    thread_ = std::thread([this] { server_->run(); });
+    server_ = std::make_unique<test::LoopbackServer>(tmp_ / "m.ferkit", so);
+    port_ = server_->port();
   }
-  void TearDown() override {
-    server_->stop();
-    thread_.join();
-  }
+  void TearDown() override { server_.reset(); }
   test::TempDir tmp_;
-  std::unique_ptr<infer::Predictor> predictor_;
-  std::unique_ptr<serve::Server> server_;
+  std::unique_ptr<test::LoopbackServer> server_;
   int port_ = 0;
-  std::thread thread_;
 };
 
 TEST_F(HostileServer, SlowClientsAreCutAndOthersStillAnswered) {
@@ -132,7 +123,7 @@ TEST_F(HostileServer, SlowClientsAreCutAndOthersStillAnswered) {
   EXPECT_NE(reply.find("\"status\":\"ok\""), std::string::npos) << reply;
   EXPECT_LT(waited, 4.5) << "the health check waited behind slow clients";
   EXPECT_GE(closed_by_server.load(), 4) << "slow clients were not cut at their deadline";
-  EXPECT_GE(server_->connections_cut(), 4);
+  EXPECT_GE(server_->server().connections_cut(), 4);
 }
 
 TEST_F(HostileServer, ContentLengthIsCheckedFromTheHead) {

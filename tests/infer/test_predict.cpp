@@ -14,6 +14,7 @@
 #include "ferkit/data/classes.h"
 #include "ferkit/infer/predictor.h"
 #include "ferkit/serve/server.h"
+#include "serve/loopback_server.h"
 #include "ferkit/util/error.h"
 #include "test_util.h"
 
@@ -228,31 +229,23 @@ TEST(Predict, VideosFrameByFrame) {
 class Serve : public ::testing::Test {
  protected:
   void SetUp() override {
-    infer::PredictOptions o;
-    o.detector.kind = "none";
-    predictor_ = std::make_unique<infer::Predictor>(make_bundle(tmp_), o);
     serve::ServeOptions so;
-    so.port = 0;
     so.max_body_bytes = 200'000;
     so.workers = 8;
-    server_ = std::make_unique<serve::Server>(*predictor_, so);
-    port_ = server_->bind();
-    thread_ = std::thread([this] { server_->run(); });
+    server_ = std::make_unique<test::LoopbackServer>(make_bundle(tmp_), so);
+    port_ = server_->port();
+    predictor_ = &server_->predictor();
   }
-  void TearDown() override {
-    server_->stop();
-    thread_.join();
-  }
+  void TearDown() override { server_.reset(); }
   httplib::Client client() {
     httplib::Client c("127.0.0.1", port_);
     c.set_read_timeout(30, 0);
     return c;
   }
   test::TempDir tmp_;
-  std::unique_ptr<infer::Predictor> predictor_;
-  std::unique_ptr<serve::Server> server_;
+  std::unique_ptr<test::LoopbackServer> server_;
+  infer::Predictor* predictor_ = nullptr;
   int port_ = 0;
-  std::thread thread_;
 };
 
 nlohmann::json json_of(const httplib::Result& r) {

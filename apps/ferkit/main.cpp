@@ -50,6 +50,7 @@ int main(int argc, char** argv) {
   ferkit::cli::add_audit_command(app, global);
   ferkit::cli::add_train_command(app, global);
   ferkit::cli::add_eval_command(app, global);
+  ferkit::cli::add_robustness_command(app, global);
   ferkit::cli::add_report_command(app, global);
   ferkit::cli::add_weights_command(app, global);
   ferkit::cli::add_predict_command(app, global);

@@ -5,7 +5,7 @@ set -u
 FERKIT=${1:?usage: test_cli.sh path/to/ferkit}
 source "$(dirname "$0")/cli_test_lib.sh"  # TMP, ok, bad, expect_fail
 
-for cmd in "" synth "data stats" audit train eval report compare launch; do
+for cmd in "" synth "data stats" audit train eval robustness report compare launch; do
   if $FERKIT $cmd --help >/dev/null 2>&1; then ok; else bad "ferkit $cmd --help"; fi
 done
 expect_fail "no command" "A subcommand is required" $FERKIT
@@ -57,6 +57,9 @@ assert d['tta']=='ten-crop' and m['count']>0 and len(m['accuracy_ci95'])==2 and 
 assert m['accuracy_ci95'][0] <= m['accuracy'] <= m['accuracy_ci95'][1]" "$tjson"; then ok; else bad "eval --tta ten-crop --json"; fi
 [ -f "$TMP/run/eval-valid-ten-crop.json" ] && ok || bad "eval-valid-ten-crop.json not written"
 expect_fail "eval unknown tta" "unknown test-time augmentation 'rotate'" $FERKIT eval --model "$TMP/run" --data "$TMP/data" --tta rotate
+rjson=$($FERKIT robustness --model "$TMP/run" --data "$TMP/data" --kinds blur,jpeg --exclude-copies-of train --json 2>/dev/null)
+if /usr/bin/python3 -c 'import json,sys; j=json.loads(sys.argv[1]); r=j["result"]["perturbed"]; assert [(x["kind"], x["level"]) for x in r] == [("blur","mild"),("blur","moderate"),("blur","strong"),("jpeg","mild"),("jpeg","moderate"),("jpeg","strong")]; assert "without_copies" in j' "$rjson" 2>/dev/null; then ok; else bad "robustness --json: $rjson"; fi
+expect_fail "robustness unknown kind" "unknown perturbation 'fog'" $FERKIT robustness --model "$TMP/run" --data "$TMP/data" --kinds fog
 expect_fail "eval other image size" "the model was trained on 48x48 images but --image-size is 64" $FERKIT eval --model "$TMP/run" --data "$TMP/data" --image-size 64
 rm -f "$TMP/run/report.html"
 $FERKIT report --run "$TMP/run" >/dev/null 2>&1 && grep -q 'id="evals"' "$TMP/run/report.html" && ok || bad "report --run"

@@ -18,12 +18,11 @@
 
 namespace ferkit {
 
-EvalResult evaluate_model(const std::string& model, const std::string& data, const EvaluateOptions& o) {
-  const bool is_run = std::filesystem::is_directory(model);
-  const std::string bundle_path = bundle_path_of(model);
-  LoadedBundle bundle = load_bundle(bundle_path);
-  require_emotion_classes(bundle.info, bundle_path);
-  check_tta_name(o.tta);
+EvalInputs load_eval_inputs(const std::string& model, const std::string& data, const EvaluateOptions& o) {
+  EvalInputs in;
+  in.bundle_path = bundle_path_of(model);
+  in.bundle = load_bundle(in.bundle_path);
+  require_emotion_classes(in.bundle.info, in.bundle_path);
   LoadOptions load;
   load.layout = o.layout;
   load.resize = o.resize;
@@ -31,15 +30,25 @@ EvalResult evaluate_model(const std::string& model, const std::string& data, con
   load.threads = o.threads;
   // The model was trained on images of one stored size: the data is read at that size unless
   // image_size says otherwise, and another size only loads when resized.
-  const int trained = bundle.info.extra.value("image_size", 0);
+  const int trained = in.bundle.info.extra.value("image_size", 0);
   load.image_size = o.image_size > 0 ? o.image_size : (trained > 0 ? trained : load.image_size);
   if (trained > 0 && load.image_size != trained && !o.resize)
     throw Error(fmt::format("{}: the model was trained on {}x{} images but --image-size is {} (give --image-size {}, "
                             "or add --resize)",
-                            bundle_path, trained, trained, load.image_size, trained));
+                            in.bundle_path, trained, trained, load.image_size, trained));
   load.splits = {o.split};
   if (!o.exclude_copies_of.empty()) load.splits.push_back(o.exclude_copies_of);
-  const Dataset ds = load_dataset(data, load);
+  in.dataset = load_dataset(data, load);
+  return in;
+}
+
+EvalResult evaluate_model(const std::string& model, const std::string& data, const EvaluateOptions& o) {
+  const bool is_run = std::filesystem::is_directory(model);
+  check_tta_name(o.tta);
+  EvalInputs in = load_eval_inputs(model, data, o);
+  const std::string& bundle_path = in.bundle_path;
+  LoadedBundle& bundle = in.bundle;
+  const Dataset& ds = in.dataset;
   EvalOptions eo;
   eo.batch_size = o.batch_size;
   eo.tta = o.tta;

@@ -1,0 +1,149 @@
+#include "ferkit/data/perturb.h"
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+
+#include <fmt/format.h>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "ferkit/util/error.h"
+
+namespace ferkit {
+
+namespace {
+
+// The strengths of each level. Framing and tone draw their parameters uniformly within +-the
+// value per image; blur, resolution and JPEG are fixed per level.
+struct Strength {
+  double framing_scale, framing_rotation_deg, framing_shift;  // shift as a share of the side
+  double tone_gamma, tone_contrast, tone_brightness;          // gamma in [1/g, g]; contrast x(1 +- c); +-b grey levels
+  double blur_sigma;                                          // Gaussian, in pixels of a 48-pixel face
+  double resolution_factor;                                   // down to side / f, then back up
+  int jpeg_quality;
+};
+constexpr Strength kLevels[3] = {
+    {0.05, 5, 0.03, 1.25, 0.20, 10, 0.6, 1.5, 50},
+    {0.10, 10, 0.06, 1.60, 0.35, 25, 1.2, 2.0, 25},
+    {0.20, 20, 0.10, 2.20, 0.50, 45, 2.0, 3.0, 10},
+};
+
+const Strength& strength(int level) {
+  FERKIT_CHECK(level >= 1 && level <= 3, fmt::format("perturbation level {}: must be 1 (mild), 2 (moderate) or 3 (strong)", level));
+  return kLevels[level - 1];
+}
+
+double uniform(std::mt19937_64& rng, double half_width) {
+  return std::uniform_real_distribution<double>(-half_width, half_width)(rng);
+}
+
+cv::Mat framing(const cv::Mat& g, const Strength& s, std::mt19937_64& rng) {
+  const double scale = 1.0 + uniform(rng, s.framing_scale);
+  const double angle = uniform(rng, s.framing_rotation_deg);
+  const double dx = uniform(rng, s.framing_shift) * g.cols, dy = uniform(rng, s.framing_shift) * g.rows;
+  cv::Mat m = cv::getRotationMatrix2D(cv::Point2f(g.cols / 2.0f, g.rows / 2.0f), angle, scale);
+  m.at<double>(0, 2) += dx;
+  m.at<double>(1, 2) += dy;
+  cv::Mat out;
+  cv::warpAffine(g, out, m, g.size(), cv::INTER_LINEAR, cv::BORDER_REPLICATE);
+  return out;
+}
+
+cv::Mat tone(const cv::Mat& g, const Strength& s, std::mt19937_64& rng) {
+  const double gamma = std::exp(uniform(rng, std::log(s.tone_gamma)));
+  const double contrast = 1.0 + uniform(rng, s.tone_contrast);
+  const double brightness = uniform(rng, s.tone_brightness);
+  const double mean = cv::mean(g)[0];
+  cv::Mat lut(1, 256, CV_8U);
+  for (int v = 0; v < 256; ++v) {
+    const double gm = 255.0 * std::pow(v / 255.0, gamma);
+    const double m = 255.0 * std::pow(mean / 255.0, gamma);
+    lut.at<uint8_t>(v) = cv::saturate_cast<uint8_t>(m + contrast * (gm - m) + brightness);
+  }
+  cv::Mat out;
+  cv::LUT(g, lut, out);
+  return out;
+}
+
+cv::Mat blur(const cv::Mat& g, const Strength& s) {
+  const double sigma = s.blur_sigma * g.cols / 48.0;
+  cv::Mat out;
+  cv::GaussianBlur(g, out, cv::Size(0, 0), sigma, sigma, cv::BORDER_REPLICATE);
+  return out;
+}
+
+cv::Mat resolution(const cv::Mat& g, const Strength& s) {
+  const cv::Size small(std::max(1, static_cast<int>(std::lround(g.cols / s.resolution_factor))),
+                       std::max(1, static_cast<int>(std::lround(g.rows / s.resolution_factor))));
+  cv::Mat down, out;
+  cv::resize(g, down, small, 0, 0, cv::INTER_AREA);
+  cv::resize(down, out, g.size(), 0, 0, cv::INTER_LINEAR);
+  return out;
+}
+
+cv::Mat jpeg(const cv::Mat& g, const Strength& s) {
+  std::vector<uint8_t> bytes;
+  cv::imencode(".jpg", g, bytes, {cv::IMWRITE_JPEG_QUALITY, s.jpeg_quality});
+  return cv::imdecode(bytes, cv::IMREAD_GRAYSCALE);
+}
+
+}  // namespace
+
+std::vector<std::string> perturbation_kinds() { return {"framing", "tone", "blur", "resolution", "jpeg"}; }
+
+std::string level_name(int level) {
+  strength(level);
+  return level == 1 ? "mild" : level == 2 ? "moderate" : "strong";
+}
+
+const std::vector<PerturbationLevel>& perturbation_table() {
+  static const std::vector<PerturbationLevel> table = [] {
+    std::vector<PerturbationLevel> t;
+    for (int level = 1; level <= 3; ++level) {
+      const Strength& s = kLevels[level - 1];
+      t.push_back({"framing", level,
+                   fmt::format("scale +-{:.0f} %, rotation +-{:.0f} deg, shift +-{:.0f} %", 100 * s.framing_scale,
+                               s.framing_rotation_deg, 100 * s.framing_shift)});
+      t.push_back({"tone", level,
+                   fmt::format("gamma x/ {:.2f}, contrast +-{:.0f} %, brightness +-{:.0f}", s.tone_gamma, 100 * s.tone_contrast,
+                               s.tone_brightness)});
+      t.push_back({"blur", level, fmt::format("Gaussian sigma {:.1f} px (of 48)", s.blur_sigma)});
+      t.push_back({"resolution", level, fmt::format("down to 1/{:.1f} of the side and back", s.resolution_factor)});
+      t.push_back({"jpeg", level, fmt::format("JPEG quality {}", s.jpeg_quality)});
+    }
+    std::stable_sort(t.begin(), t.end(), [](const PerturbationLevel& a, const PerturbationLevel& b) {
+      const auto k = perturbation_kinds();
+      return std::find(k.begin(), k.end(), a.kind) < std::find(k.begin(), k.end(), b.kind);
+    });
+    return t;
+  }();
+  return table;
+}
+
+cv::Mat perturb_image(const cv::Mat& gray, const std::string& kind, int level, uint64_t draw) {
+  FERKIT_CHECK(!gray.empty() && gray.type() == CV_8UC1, "perturb: an 8-bit gray image is needed");
+  const Strength& s = strength(level);
+  std::mt19937_64 rng(draw);
+  if (kind == "framing") return framing(gray, s, rng);
+  if (kind == "tone") return tone(gray, s, rng);
+  if (kind == "blur") return blur(gray, s);
+  if (kind == "resolution") return resolution(gray, s);
+  if (kind == "jpeg") return jpeg(gray, s);
+  throw Error(fmt::format("unknown perturbation '{}' (known: framing, tone, blur, resolution, jpeg)", kind));
+}
+
+at::Tensor perturb_images(const at::Tensor& images, const std::string& kind, int level, uint64_t seed) {
+  FERKIT_CHECK(images.dim() == 3 && images.scalar_type() == at::kByte && images.is_contiguous(),
+               "perturb: images must be a contiguous (N, S, S) uint8 tensor");
+  at::Tensor out = images.clone();
+  const int64_t n = images.size(0), h = images.size(1), w = images.size(2);
+  uint8_t* data = out.data_ptr<uint8_t>();
+  for (int64_t i = 0; i < n; ++i) {
+    cv::Mat face(static_cast<int>(h), static_cast<int>(w), CV_8UC1, data + i * h * w);
+    perturb_image(face, kind, level, seed * 1000003ULL + static_cast<uint64_t>(i)).copyTo(face);
+  }
+  return out;
+}
+
+}  // namespace ferkit

@@ -1,0 +1,49 @@
+// The robustness benchmark: its clean row is the evaluation loop's figure, each perturbed row
+// is that loop on the perturbed images, and a subset of kinds runs only those.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "ferkit/data/perturb.h"
+#include "ferkit/data/synth.h"
+#include "ferkit/eval/robustness.h"
+#include "ferkit/util/error.h"
+#include "test_util.h"
+
+namespace ferkit {
+namespace {
+
+TEST(Robustness, RowsAreTheEvaluationLoopOnPerturbedImages) {
+  test::TempDir tmp;
+  SynthConfig sc;
+  sc.out = tmp / "data";
+  sc.scale = 0.1;
+  write_synthetic_dataset(sc);
+  const Dataset ds = load_dataset(sc.out);
+  torch::manual_seed(3);
+  ModelSpec spec;
+  spec.backbone.width = 0.25;
+  FerModel model(spec);
+  model->eval();
+  Preprocess pre;
+  EvalOptions eo;
+  eo.metrics.bootstrap = 0;
+  const Split& valid = ds.split("valid");
+  const RobustnessResult r = robustness_benchmark(model, valid, pre, eo, {"blur", "jpeg"}, 9);
+  EXPECT_DOUBLE_EQ(r.clean.accuracy, evaluate_split(model, valid, pre, eo).accuracy);
+  ASSERT_EQ(r.rows.size(), 6u);
+  EXPECT_EQ(r.rows[0].kind, "blur");
+  EXPECT_EQ(r.rows[5].kind, "jpeg");
+  EXPECT_EQ(r.rows[5].level, 3);
+  Split perturbed = valid;
+  perturbed.images = perturb_images(valid.images.contiguous(), "jpeg", 3, 9);
+  const Metrics expected = evaluate_split(model, perturbed, pre, eo);
+  EXPECT_DOUBLE_EQ(r.rows[5].metrics.accuracy, expected.accuracy);
+  EXPECT_DOUBLE_EQ(r.rows[5].metrics.balanced_accuracy, expected.balanced_accuracy);
+  EXPECT_NEAR(mean_accuracy_drop(r, 3), 50 * ((r.clean.accuracy - r.rows[2].metrics.accuracy) + (r.clean.accuracy - expected.accuracy)), 1e-9);
+  const std::string table = format_robustness(r);
+  EXPECT_NE(table.find("jpeg        strong"), std::string::npos) << table;
+  EXPECT_THROW(robustness_benchmark(model, valid, pre, eo, {"fog"}), Error);
+}
+
+}  // namespace
+}  // namespace ferkit

@@ -153,6 +153,65 @@ TEST(Augment, EraseOverwritesOneRectangleOnly) {
   EXPECT_EQ(h * w, n);
 }
 
+TEST(Augment, RobustnessOpsAreTheirOpenCvOperations) {
+  const cv::Mat img = ramp_image();
+  const Preprocess pre;  // 48x48 gray, no normalisation: values in [0, 1]
+  const torch::Tensor plain = as_unit(img);
+  cv::Mat unit;
+  img.convertTo(unit, CV_32F, 1.0 / 255.0);
+  auto as_mat = [](const torch::Tensor& t) { return cv::Mat(48, 48, CV_32F, t.data_ptr<float>()).clone(); };
+  AugmentConfig c;
+  // At the parameters where the draw is fixed, each op is exactly its OpenCV operation.
+  c.ops = "blur";
+  c.blur_p = 1.0;
+  c.blur_sigma = 0.1;  // sigma drawn from [0.1, 0.1]
+  cv::Mat blurred;
+  cv::GaussianBlur(unit, blurred, cv::Size(0, 0), 0.1, 0.1, cv::BORDER_REFLECT_101);
+  EXPECT_LT(cv::norm(as_mat(run(img, c, pre, true, 1)), blurred, cv::NORM_INF), 1e-6);
+  // a checkerboard of 2-pixel squares: blur always changes it (the ramp is nearly linear)
+  cv::Mat board(48, 48, CV_8U);
+  for (int y = 0; y < 48; ++y)
+    for (int x = 0; x < 48; ++x) board.at<uint8_t>(y, x) = ((x / 2 + y / 2) % 2) * 255;
+  c.blur_sigma = 1.5;
+  float most = 0;  // over a few draws of sigma in [0.1, 1.5]
+  for (uint64_t seed = 1; seed <= 8; ++seed) most = std::max(most, (run(board, c, pre, true, seed) - as_unit(board)).abs().max().item<float>());
+  EXPECT_GT(most, 0.2f);
+  c.blur_p = 0.0;
+  EXPECT_TRUE(torch::allclose(run(img, c, pre, true, 1), plain, 0, 1e-6));
+  c.ops = "jpeg";
+  c.jpeg_p = 1.0;
+  c.jpeg_quality_min = 95;  // quality drawn from [95, 95]
+  std::vector<uint8_t> bytes;
+  cv::imencode(".jpg", img, bytes, {cv::IMWRITE_JPEG_QUALITY, 95});
+  cv::Mat decoded;
+  cv::imdecode(bytes, cv::IMREAD_GRAYSCALE).convertTo(decoded, CV_32F, 1.0 / 255.0);
+  EXPECT_LT(cv::norm(as_mat(run(img, c, pre, true, 2)), decoded, cv::NORM_INF), 1e-6);
+  c.ops = "lowres";
+  c.lowres_p = 1.0;
+  c.lowres_factor = 1.0;  // no shrink: the image itself
+  EXPECT_TRUE(torch::allclose(run(img, c, pre, true, 3), plain, 0, 1e-6));
+  c.lowres_factor = 3.0;
+  EXPECT_GT((run(img, c, pre, true, 3) - plain).abs().max().item<float>(), 0.02f);
+  c.ops = "gamma";
+  c.gamma = 1.0;  // exponent 1
+  EXPECT_TRUE(torch::allclose(run(img, c, pre, true, 4), plain, 0, 1e-6));
+  c.gamma = 2.0;
+  const torch::Tensor g = run(img, c, pre, true, 4);
+  EXPECT_GE(g.min().item<float>(), 0.0f);
+  EXPECT_LE(g.max().item<float>(), 1.0f);
+  // gamma keeps the order of grey levels: a monotone map
+  const torch::Tensor order_in = plain.flatten().argsort(), sorted_out = g.flatten().index_select(0, order_in);
+  EXPECT_TRUE((sorted_out.slice(0, 1) >= sorted_out.slice(0, 0, -1) - 1e-6).all().item<bool>());
+  // same seed, same result; evaluation (train = false) applies none of them
+  c.ops = "gamma,blur,lowres,jpeg";
+  c.blur_p = c.lowres_p = c.jpeg_p = 1.0;
+  c.jpeg_quality_min = 15;
+  EXPECT_TRUE(torch::equal(run(img, c, pre, true, 9), run(img, c, pre, true, 9)));
+  EXPECT_TRUE(torch::allclose(run(img, c, pre, false, 9), plain, 0, 1e-6));
+  c.gamma = 0.5;
+  EXPECT_THROW(validate_augment(c), Error);
+}
+
 TEST(Augment, UnknownNameIsAnError) {
   AugmentConfig cfg;
   cfg.ops = "flip,warp";

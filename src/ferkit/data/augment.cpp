@@ -6,6 +6,7 @@
 #include <numeric>
 #include <sstream>
 
+#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 #include <torch/torch.h>
 
@@ -81,6 +82,36 @@ void pix_erase(cv::Mat& img, const AugmentConfig& c, Rng& rng) {
     for (int q = 0; q < w; ++q) patch.at<float>(r, q) = u(rng);
 }
 
+void pix_gamma(cv::Mat& img, const AugmentConfig& c, Rng& rng) {
+  const double g = std::exp(uniform(rng, -std::log(c.gamma), std::log(c.gamma)));
+  cv::pow(cv::max(img, 0.0), g, img);
+}
+
+void pix_blur(cv::Mat& img, const AugmentConfig& c, Rng& rng) {
+  if (uniform(rng, 0, 1) >= c.blur_p) return;
+  const double sigma = uniform(rng, 0.1, std::max(0.1, c.blur_sigma)) * img.cols / 48.0;
+  cv::GaussianBlur(img, img, cv::Size(0, 0), sigma, sigma, cv::BORDER_REFLECT_101);
+}
+
+void pix_lowres(cv::Mat& img, const AugmentConfig& c, Rng& rng) {
+  if (uniform(rng, 0, 1) >= c.lowres_p) return;
+  const double f = uniform(rng, 1.0, std::max(1.0, c.lowres_factor));
+  const int side = std::max(4, static_cast<int>(std::lround(img.cols / f)));
+  cv::Mat small;
+  cv::resize(img, small, cv::Size(side, side), 0, 0, cv::INTER_AREA);
+  cv::resize(small, img, img.size(), 0, 0, cv::INTER_LINEAR);
+}
+
+void pix_jpeg(cv::Mat& img, const AugmentConfig& c, Rng& rng) {
+  if (uniform(rng, 0, 1) >= c.jpeg_p) return;
+  const int quality = static_cast<int>(std::lround(uniform(rng, std::clamp(c.jpeg_quality_min, 1.0, 95.0), 95.0)));
+  cv::Mat bytes8;
+  img.convertTo(bytes8, CV_8U, 255.0);
+  std::vector<uint8_t> encoded;
+  cv::imencode(".jpg", bytes8, encoded, {cv::IMWRITE_JPEG_QUALITY, quality});
+  cv::imdecode(encoded, cv::IMREAD_GRAYSCALE).convertTo(img, CV_32F, 1.0 / 255.0);
+}
+
 struct AugmentOp {
   bool geometric;
   std::function<void(Geometry&, const AugmentConfig&, Rng&)> geo;
@@ -94,6 +125,10 @@ const std::map<std::string, AugmentOp>& augment_registry() {
       {"affine", {true, geo_affine, nullptr}},
       {"color", {false, nullptr, pix_color}},
       {"erase", {false, nullptr, pix_erase}},
+      {"gamma", {false, nullptr, pix_gamma}},
+      {"blur", {false, nullptr, pix_blur}},
+      {"lowres", {false, nullptr, pix_lowres}},
+      {"jpeg", {false, nullptr, pix_jpeg}},
   };
   return ops;
 }
@@ -116,6 +151,10 @@ void validate_augment(const AugmentConfig& config) {
   FERKIT_CHECK(config.crop_area_min > 0 && config.crop_area_min <= 1, "crop_area_min must be in (0, 1]");
   FERKIT_CHECK(config.crop_ratio_max >= 1, "crop_ratio_max must be >= 1");
   FERKIT_CHECK(config.mixup_alpha >= 0 && config.cutmix_alpha >= 0, "mixup/cutmix alpha must be >= 0");
+  FERKIT_CHECK(config.gamma >= 1, "gamma must be >= 1 (the exponent is drawn from [1/gamma, gamma])");
+  FERKIT_CHECK(config.lowres_factor >= 1, "lowres_factor must be >= 1");
+  FERKIT_CHECK(config.jpeg_quality_min >= 1 && config.jpeg_quality_min <= 95, "jpeg_quality_min must be in [1, 95]");
+  FERKIT_CHECK(config.blur_sigma > 0, "blur_sigma must be positive");
 }
 
 Geometry sample_geometry(int source_size, const AugmentConfig& config, Rng& rng) {

@@ -1,6 +1,7 @@
 // Augmentations, chosen by name from a registry. Geometric ones (flip, crop, affine) compose one
 // affine map, applied in a single warp that also resizes to the model input (one interpolation);
-// photometric ones (color, erase) then act on the warped image; mixup/cutmix act on batches.
+// photometric ones (color, gamma, blur, lowres, jpeg, erase) then act on the warped image, in the
+// order given; mixup/cutmix act on batches.
 #pragma once
 #include <random>
 #include <string>
@@ -27,6 +28,14 @@ struct AugmentConfig {
   double contrast = 0.2;                  // color: factor in [1 - c, 1 + c] around the mean
   double erase_p = 0.25;                  // erase: probability of erasing one rectangle
   double erase_area_max = 0.2;            // erase: its area fraction in [0.02, max]
+  // Robustness to faces that do not look like FER2013's (the robustness benchmark's kinds):
+  double gamma = 1.4;                     // gamma: exponent in [1/gamma, gamma] (log-uniform)
+  double blur_p = 0.3;                    // blur: probability of a Gaussian blur ...
+  double blur_sigma = 1.5;                // ... of sigma in [0.1, max] pixels of a 48-pixel face
+  double lowres_p = 0.3;                  // lowres: probability of a round trip through ...
+  double lowres_factor = 3.0;             // ... a side 1 to factor times smaller
+  double jpeg_p = 0.3;                    // jpeg: probability of a JPEG round trip ...
+  double jpeg_quality_min = 15;           // ... at a quality in [min, 95]
   double mixup_alpha = 0.0;               // batch: mixup Beta(alpha, alpha); 0 = off
   double cutmix_alpha = 0.0;              // batch: cutmix Beta(alpha, alpha); 0 = off
   double mix_p = 1.0;                     // batch: probability that a batch is mixed

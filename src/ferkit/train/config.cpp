@@ -235,7 +235,7 @@ std::vector<ConfigField> loader_fields(TrainConfig& c) {
 std::vector<ConfigField> augment_fields(TrainConfig& c) {
   AugmentConfig& a = c.augment;
   return {
-      field("augment", "augment", "augmentations in order: flip, crop, affine, color, erase (or none)", a.ops),
+      field("augment", "augment", "augmentations in order: flip, crop, affine, color, gamma, blur, lowres, jpeg, erase (or none)", a.ops),
       field("flip_p", "augment", "probability of a horizontal flip", a.flip_p),
       field("crop_area_min", "augment", "random resized crop: smallest area fraction", a.crop_area_min),
       field("crop_ratio_max", "augment", "random resized crop: largest aspect ratio", a.crop_ratio_max),
@@ -246,6 +246,13 @@ std::vector<ConfigField> augment_fields(TrainConfig& c) {
       field("contrast", "augment", "color: largest contrast change", a.contrast),
       field("erase_p", "augment", "probability of random erasing", a.erase_p),
       field("erase_area_max", "augment", "largest erased area fraction", a.erase_area_max),
+      field("gamma", "augment", "gamma: exponent drawn from [1/gamma, gamma]", a.gamma),
+      field("blur_p", "augment", "blur: probability of a Gaussian blur", a.blur_p),
+      field("blur_sigma", "augment", "blur: largest sigma, pixels of a 48-pixel face", a.blur_sigma),
+      field("lowres_p", "augment", "lowres: probability of a round trip through a smaller side", a.lowres_p),
+      field("lowres_factor", "augment", "lowres: largest shrink factor", a.lowres_factor),
+      field("jpeg_p", "augment", "jpeg: probability of a JPEG round trip", a.jpeg_p),
+      field("jpeg_quality_min", "augment", "jpeg: lowest quality (up to 95)", a.jpeg_quality_min),
       field("mixup_alpha", "augment", "mixup Beta alpha (0: off)", a.mixup_alpha),
       field("cutmix_alpha", "augment", "cutmix Beta alpha (0: off)", a.cutmix_alpha),
       field("mix_p", "augment", "probability that a batch is mixed", a.mix_p),

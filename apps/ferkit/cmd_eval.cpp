@@ -43,11 +43,7 @@ void add_eval_command(CLI::App& app, GlobalOptions& global) {
     o.exclude_copies_of = args->exclude_copies_of;
     o.bootstrap = args->bootstrap;
     o.batch_size = args->batch_size;
-    o.layout = args->load.layout;
-    o.image_size = cmd->count("--image-size") ? args->load.image_size : 0;  // 0: the model's own
-    o.resize = args->load.resize;
-    o.skip_bad = args->load.skip_bad;
-    o.threads = global.threads;
+    apply_load_flags(o, args->load, *cmd, global.threads);
     const EvalResult result = evaluate_model(args->model, args->data, o);
     const nlohmann::json out = to_json(result);
     if (args->json) {

@@ -40,11 +40,7 @@ void add_robustness_command(CLI::App& app, GlobalOptions& global) {
     EvaluateOptions o;
     o.split = args->split;
     o.exclude_copies_of = args->exclude_copies_of;
-    o.layout = args->load.layout;
-    o.image_size = cmd->count("--image-size") ? args->load.image_size : 0;
-    o.resize = args->load.resize;
-    o.skip_bad = args->load.skip_bad;
-    o.threads = global.threads;
+    apply_load_flags(o, args->load, *cmd, global.threads);
     EvalInputs in = load_eval_inputs(args->model, args->data, o);
     std::vector<std::string> kinds;
     for (size_t start = 0; start < args->kinds.size();) {

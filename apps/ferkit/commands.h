@@ -7,6 +7,7 @@
 #include "ferkit/infer/face_detector.h"
 
 #include "ferkit/data/dataset.h"
+#include "ferkit/evaluate.h"
 
 namespace ferkit::cli {
 
@@ -72,5 +73,8 @@ bool run_action(CLI::App& app);
 
 // Data-loading flags shared by every command that reads a data folder.
 void add_load_flags(CLI::App& cmd, LoadOptions& options);
+// The data-loading flags of add_load_flags into an evaluation's options (image size 0, the
+// model's own, unless --image-size was given).
+void apply_load_flags(EvaluateOptions& options, const LoadOptions& load, const CLI::App& cmd, int threads);
 
 }  // namespace ferkit::cli

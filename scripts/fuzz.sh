@@ -36,8 +36,8 @@ cp "$ROOT"/recipes/*.yaml "$C/yaml_config/"
 cp "$ROOT"/models/ferplus-small.ferkit "$C/bundle/"
 cp "$ROOT"/tests/hostile/fuzz_seeds/http_request/* "$C/http_request/" 2>/dev/null || true
 
-echo "| target | seconds fuzzed | executions | exec/s | coverage (edges) | features | corpus | findings |"
-echo "|---|---|---|---|---|---|---|---|"
+echo "| target | seconds fuzzed | executions | exec/s | coverage (edges) | features | corpus | findings | slow units |"
+echo "|---|---|---|---|---|---|---|---|---|"
 for t in "${TARGETS[@]}"; do
   mkdir -p "$B/artifacts/$t"
   max_len=65536
@@ -51,8 +51,11 @@ for t in "${TARGETS[@]}"; do
   cov=$(grep -o 'cov: [0-9]*' <<<"$last" | grep -o '[0-9]*' || echo "?")
   ft=$(grep -o 'ft: [0-9]*' <<<"$last" | grep -o '[0-9]*' || echo "?")
   corp=$(ls "$C/$t" | wc -l)
-  found=$(ls "$B/artifacts/$t" | wc -l)
+  # crashes, leaks, timeouts, out-of-memory; "slow" units (over 10 s once) are listed apart: replay
+  # one (fuzz_NAME FILE) to tell a real slow path from a pause of a loaded machine
+  found=$(ls "$B/artifacts/$t" | grep -vc '^slow-unit-' || true)
+  slow=$(ls "$B/artifacts/$t" | grep -c '^slow-unit-' || true)
   # A run stops at its first finding: the seconds it fuzzed are executions / rate.
   secs=$( [ "$rate" != "?" ] && [ "$rate" -gt 0 ] 2>/dev/null && echo $(( execs / rate )) || echo "?")
-  echo "| $t | $secs of $SECONDS_EACH | $execs | $rate | $cov | $ft | $corp | $found |"
+  echo "| $t | $secs of $SECONDS_EACH | $execs | $rate | $cov | $ft | $corp | $found | $slow |"
 done

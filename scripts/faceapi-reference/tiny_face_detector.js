@@ -15,16 +15,7 @@ const fs = require('fs');
 const path = require('path');
 const tf = require('@tensorflow/tfjs');
 const faceapi = require('@vladmandic/face-api/dist/face-api.node-wasm.js');
-
-function pattern(side) {
-  const v = new Int32Array(side * side * 3);
-  for (let y = 0; y < side; y++) {
-    for (let x = 0; x < side; x++) {
-      for (let c = 0; c < 3; c++) v[(y * side + x) * 3 + c] = (x * 7 + y * 13 + c * 29 + ((x * y) % 17) * 5) % 256;
-    }
-  }
-  return tf.tensor3d(v, [side, side, 3], 'int32');
-}
+const { pattern } = require('./pattern');
 
 function grayPhoto(file) {
   const bytes = fs.readFileSync(file);

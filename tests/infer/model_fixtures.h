@@ -2,10 +2,12 @@
 // folding them is tested (fresh modules have mean 0, var 1, gamma 1, beta 0: an identity that
 // hides a wrong fold), and each backbone at a size that keeps the tests quick.
 #pragma once
+#include <algorithm>
 #include <string>
 
 #include <torch/torch.h>
 
+#include "ferkit/models/backbone.h"
 #include "ferkit/models/model.h"
 
 namespace ferkit::test {
@@ -19,6 +21,17 @@ inline void randomize_norms(FerModel& model) {
       bn->weight.uniform_(0.5, 1.5);
       bn->bias.normal_(0, 0.2);
     }
+  // face_resnet's per-channel scale layers (folded like BatchNorm)
+  for (auto& p : model->named_parameters()) {
+    const std::string& n = p.key();
+    if (n.size() > 13 && n.compare(n.size() - 13, 13, ".scale.weight") == 0) p.value().uniform_(0.5, 1.5);
+    if (n.size() > 11 && n.compare(n.size() - 11, 11, ".scale.bias") == 0) p.value().normal_(0, 0.2);
+  }
+}
+
+// The input side the tests run a backbone at: 48, or more for one that needs it (face_resnet).
+inline int64_t test_input_size(const std::string& name, const std::string& cut_after = "") {
+  return std::max<int64_t>(48, backbone_min_input(name, cut_after));
 }
 
 // A registered backbone as the tests use it: gray for the native networks, RGB for the ImageNet
@@ -29,6 +42,7 @@ inline ModelSpec small_spec(const std::string& name, const std::string& head = "
   spec.backbone.in_channels = name == "small_cnn" || name == "vgg13_ferplus" ? 1 : 3;
   if (name == "resnet50" || name == "resnet34") spec.backbone.width = 0.25;
   if (name == "keras_mobilenet_v2") spec.backbone.width = 0.35;
+  if (name == "face_resnet") spec.backbone.width = 0.25;
   spec.head = parse_head_spec(head);
   return spec;
 }

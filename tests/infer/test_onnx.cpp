@@ -30,7 +30,7 @@ TEST(OnnxExport, OpenCvRunsEveryBackboneAsFerkitDoes) {
     test::randomize_norms(model);
     model->set_logit_adjustment(torch::randn({8}));
     model->eval();
-    const int64_t size = 48;
+    const int64_t size = test::test_input_size(name);
     const infer::Graph g = infer::model_graph(*model, size);
     const std::string file = tmp / (name + ".onnx");
     infer::OnnxMetadata meta{{{"input_size", size}}, {"a", "b", "c", "d", "e", "f", "g", "h"}, to_json(spec), "test"};

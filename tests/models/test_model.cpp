@@ -17,7 +17,8 @@ TEST(Model, EveryRegisteredBackboneGivesLogitsForGrayAndRgb) {
       spec.backbone.in_channels = channels;
       FerModel model(spec);
       model->eval();
-      const auto logits = model->forward(torch::randn({2, channels, 48, 48}));
+      const int64_t side = std::max(48, backbone_min_input(name));
+      const auto logits = model->forward(torch::randn({2, channels, side, side}));
       EXPECT_EQ(logits.sizes(), (std::vector<int64_t>{2, 8})) << name;
     }
   }

@@ -9,8 +9,8 @@ namespace ferkit {
 void Preprocess::validate() const {
   FERKIT_CHECK(input_size >= 8 && input_size <= 1024, "input size must be in 8..1024, got " + std::to_string(input_size));
   FERKIT_CHECK(channels == 1 || channels == 3, "channels must be 1 or 3, got " + std::to_string(channels));
-  FERKIT_CHECK(normalize == "none" || normalize == "imagenet" || normalize == "keras",
-               "unknown normalisation '" + normalize + "' (expected none, imagenet or keras)");
+  FERKIT_CHECK(normalize == "none" || normalize == "imagenet" || normalize == "keras" || normalize == "face_api",
+               "unknown normalisation '" + normalize + "' (expected none, imagenet, keras or face_api)");
 }
 
 std::array<float, 3> Preprocess::mean() const {
@@ -19,6 +19,10 @@ std::array<float, 3> Preprocess::mean() const {
     return {0.485f, 0.456f, 0.406f};
   }
   if (normalize == "keras") return {0.5f, 0.5f, 0.5f};
+  if (normalize == "face_api") {  // face-api's FaceRecognitionNet: 0-255 RGB minus these, over 255
+    if (channels == 1) return {114.697f / 255, 114.697f / 255, 114.697f / 255};  // the mean of the three
+    return {122.782f / 255, 117.001f / 255, 104.298f / 255};
+  }
   return {0.f, 0.f, 0.f};
 }
 

@@ -11,7 +11,7 @@ namespace ferkit {
 struct Preprocess {
   int input_size = 48;             // model input side; images are resized to it
   int channels = 1;                // 1: gray; 3: gray replicated to R, G, B
-  std::string normalize = "none";  // none: [0, 1]; imagenet: torchvision mean/std; keras: [-1, 1]
+  std::string normalize = "none";  // none: [0, 1]; imagenet: torchvision mean/std; keras: [-1, 1]; face_api: minus face-api's RGB mean
 
   // Per-channel affine map from a pixel in [0, 1]: value = (x - mean[c]) / std[c].
   std::array<float, 3> mean() const;

@@ -19,22 +19,6 @@
 namespace ferkit::infer {
 namespace fs = std::filesystem;
 
-std::string face_api_dir(const std::string& manifest) {
-  std::vector<std::string> dirs;
-  if (const char* env = std::getenv("FERKIT_FACE_API"); env && *env) dirs.emplace_back(env);
-  for (const auto& d : installed_data_dirs()) dirs.push_back((fs::path(d) / "face-api").string());  // PREFIX/share/ferkit/face-api
-#ifdef FERKIT_SOURCE_FACE_API_DIR
-  dirs.emplace_back(FERKIT_SOURCE_FACE_API_DIR);
-#endif
-  std::string tried;
-  for (const auto& d : dirs) {
-    if (fs::is_regular_file(fs::path(d) / manifest)) return d;
-    tried += "\n  " + (fs::path(d) / manifest).string();
-  }
-  throw Error("face-api's weights are not installed (scripts/fetch-face-api.sh fetches them; or set $FERKIT_FACE_API "
-              "to a folder that holds them); looked at:" + tried);
-}
-
 namespace {
 
 // face-api's constants (src/tinyFaceDetector/const.ts): anchors in grid cells, and the mean

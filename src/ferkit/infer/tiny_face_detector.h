@@ -10,12 +10,11 @@
 
 #include <opencv2/core.hpp>
 
+#include "ferkit/util/fs.h"
+
 namespace ferkit::infer {
 
-// Where face-api's weight files are: $FERKIT_FACE_API, else PREFIX/share/ferkit/face-api (installed),
-// else the source tree's third_party/face-api (scripts/fetch-face-api.sh, run by the install step).
-// Returns the first folder that holds `manifest`; throws Error naming the places looked at.
-std::string face_api_dir(const std::string& manifest = "tiny_face_detector_model-weights_manifest.json");
+using ferkit::face_api_dir;  // util/fs.h
 
 struct TinyFaceOptions {
   int input_size = 416;          // the network's square input, a multiple of 32 (face-api's default 416)

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 
+#include "ferkit/models/face_resnet.h"
 #include "ferkit/models/keras_mobilenet_v2.h"
 #include "ferkit/models/mobilenet_v2.h"
 #include "ferkit/models/resnet.h"
@@ -19,19 +20,21 @@ struct BackboneEntry {
   BackboneFactory make;
   BackboneDefaults defaults;
 };
-const BackboneDefaults kTorchvision{1.0, "imagenet"};
+const BackboneDefaults kTorchvision{1.0, "imagenet", {}};
 
 const std::map<std::string, BackboneEntry>& backbone_registry() {
   static const std::map<std::string, BackboneEntry> r = {
       // small_cnn is a native-resolution network whose recipes run it at half width by default.
-      {"small_cnn", {[](const BackboneSpec& s) { return std::make_shared<SmallCnn>(s); }, {0.5, "imagenet"}}},
+      {"small_cnn", {[](const BackboneSpec& s) { return std::make_shared<SmallCnn>(s); }, {0.5, "imagenet", {}}}},
       {"resnet18", {[](const BackboneSpec& s) { return std::make_shared<ResNet>(s, ResNetSpec{false, {2, 2, 2, 2}, false}); }, kTorchvision}},
       {"resnet34", {[](const BackboneSpec& s) { return std::make_shared<ResNet>(s, ResNetSpec{false, {3, 4, 6, 3}, false}); }, kTorchvision}},
       {"resnet50", {[](const BackboneSpec& s) { return std::make_shared<ResNet>(s, ResNetSpec{true, {3, 4, 6, 3}, false}); }, kTorchvision}},
       {"resnet18_native", {[](const BackboneSpec& s) { return std::make_shared<ResNet>(s, ResNetSpec{false, {2, 2, 2, 2}, true}); }, kTorchvision}},
       {"mobilenet_v2", {[](const BackboneSpec& s) { return std::make_shared<MobileNetV2>(s); }, kTorchvision}},
       {"vgg13_ferplus", {[](const BackboneSpec& s) { return std::make_shared<Vgg13FerPlus>(s); }, kTorchvision}},
-      {"keras_mobilenet_v2", {[](const BackboneSpec& s) { return std::make_shared<KerasMobileNetV2>(s); }, {1.0, "keras"}}},
+      {"keras_mobilenet_v2", {[](const BackboneSpec& s) { return std::make_shared<KerasMobileNetV2>(s); }, {1.0, "keras", {}}}},
+      // face-api's face-identity ResNet: its 'valid' stride-2 convolutions need >= 103 px when whole.
+      {"face_resnet", {[](const BackboneSpec& s) { return std::make_shared<FaceResNet>(s); }, {1.0, "face_api", face_resnet_min_input}}},
   };
   return r;
 }
@@ -49,6 +52,11 @@ size_t Backbone::stage_index(const std::string& stage) const {
 std::vector<std::string> backbone_names() { return registry_names(backbone_registry()); }
 
 BackboneDefaults backbone_defaults(const std::string& name) { return registry_lookup(backbone_registry(), name, "backbone").defaults; }
+
+int backbone_min_input(const std::string& name, const std::string& cut_after) {
+  const BackboneDefaults d = backbone_defaults(name);
+  return d.min_input ? d.min_input(cut_after) : 8;
+}
 
 std::shared_ptr<Backbone> make_backbone(const BackboneSpec& spec) {
   const BackboneEntry& entry = registry_lookup(backbone_registry(), spec.name, "backbone");

@@ -47,9 +47,13 @@ using BackboneFactory = std::function<std::shared_ptr<Backbone>(const BackboneSp
 struct BackboneDefaults {
   double width = 1.0;                         // channel multiplier when BackboneSpec::width is 0
   std::string pretrained_normalize = "imagenet";  // what its pretrained weights expect (normalize: auto)
+  // The smallest square input the stages up to cut_after ("" = all) run on; unset: any size from 8.
+  std::function<int(const std::string& cut_after)> min_input;
 };
 // Throws Error listing the known names when `name` is not registered.
 BackboneDefaults backbone_defaults(const std::string& name);
+// The smallest input side a backbone (cut after a stage, or whole) runs on: 8 unless it says more.
+int backbone_min_input(const std::string& name, const std::string& cut_after = "");
 
 // Throws Error listing the known names when `spec.name` is not registered.
 std::shared_ptr<Backbone> make_backbone(const BackboneSpec& spec);

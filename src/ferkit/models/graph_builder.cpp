@@ -64,8 +64,6 @@ int GraphBuilder::conv(const torch::nn::Conv2dImpl& c, const torch::nn::BatchNor
   FERKIT_CHECK(o.dilation()->at(0) == 1 && o.dilation()->at(1) == 1, name + ": dilated convolutions are not exported");
   const auto* pad = c10::get_if<torch::ExpandingArray<2>>(&o.padding());
   FERKIT_CHECK(pad != nullptr, name + ": only explicit convolution padding is exported");
-  Node n{Op::Conv, {x}};
-  n.name = name;
   torch::NoGradGuard no_grad;
   at::Tensor w = c.weight.detach().to(torch::kFloat32).clone();
   at::Tensor b = c.bias.defined() ? c.bias.detach().to(torch::kFloat32).clone() : torch::zeros({w.size(0)});
@@ -74,13 +72,22 @@ int GraphBuilder::conv(const torch::nn::Conv2dImpl& c, const torch::nn::BatchNor
     w = w * scale.reshape({-1, 1, 1, 1});
     b = (b - bn->running_mean.detach()) * scale + bn->bias.detach();
   }
-  n.weight = w.contiguous();
-  n.bias = b.contiguous();
-  n.kernel = {w.size(2), w.size(3)};
-  n.stride = {o.stride()->at(0), o.stride()->at(1)};
   const int64_t ph = (*pad)->at(0), pw = (*pad)->at(1);
-  n.pads = {ph, pw, ph, pw};
-  n.groups = o.groups();
+  return conv(w, b, {o.stride()->at(0), o.stride()->at(1)}, {ph, pw, ph, pw}, o.groups(), x, name);
+}
+
+int GraphBuilder::conv(at::Tensor weight, at::Tensor bias, std::array<int64_t, 2> stride, std::array<int64_t, 4> pads,
+                       int64_t groups, int x, const std::string& name) {
+  FERKIT_CHECK(weight.dim() == 4 && bias.dim() == 1 && bias.size(0) == weight.size(0),
+               name + ": a convolution needs a 4-D weight and a bias per output channel");
+  Node n{Op::Conv, {x}};
+  n.name = name;
+  n.weight = weight.detach().to(torch::kFloat32).contiguous();
+  n.bias = bias.detach().to(torch::kFloat32).contiguous();
+  n.kernel = {weight.size(2), weight.size(3)};
+  n.stride = stride;
+  n.pads = pads;
+  n.groups = groups;
   return emit(std::move(n));
 }
 

@@ -53,6 +53,9 @@ class GraphBuilder {
   const std::array<int64_t, 3>& shape(int value) const { return graph_.shapes.at(value); }
   // A convolution, with the BatchNorm after it folded in when given (eval-mode statistics).
   int conv(const torch::nn::Conv2dImpl& conv, const torch::nn::BatchNorm2dImpl* bn, int x, const std::string& name);
+  // A convolution from its tensors: weight (O, I/groups, kh, kw), bias (O); pads top, left, bottom, right.
+  int conv(at::Tensor weight, at::Tensor bias, std::array<int64_t, 2> stride, std::array<int64_t, 4> pads,
+           int64_t groups, int x, const std::string& name);
   int relu(int x);
   int clip(int x, float low, float high);
   int add(int a, int b);

@@ -1,5 +1,6 @@
 #include "ferkit/models/pretrained.h"
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <set>
@@ -83,17 +84,58 @@ NamedTensors read_tfjs(const std::string& path, NamedTensors& dense) {
   return kept;
 }
 
+// face-api's own weights: "face-api" (the face-identity ResNet where face_api_dir finds it), a
+// NAME-weights_manifest.json file, or a folder holding face_recognition_model-weights_manifest.json.
+constexpr const char* kFaceRecognitionManifest = "face_recognition_model-weights_manifest.json";
+std::string face_api_manifest(const std::string& path) {
+  namespace fs = std::filesystem;
+  if (path == "face-api") return (fs::path(face_api_dir(kFaceRecognitionManifest)) / kFaceRecognitionManifest).string();
+  if (fs::is_directory(path) && fs::exists(fs::path(path) / kFaceRecognitionManifest))
+    return (fs::path(path) / kFaceRecognitionManifest).string();
+  const std::string file = fs::path(path).filename().string();
+  const std::string suffix = "-weights_manifest.json";
+  if (file.size() > suffix.size() && file.compare(file.size() - suffix.size(), suffix.size(), suffix) == 0) return path;
+  return "";
+}
+
+// face-api's names are paths ("conv64_down/conv1/conv/filters"): '/' becomes '.', filters and
+// weights become weight, biases become bias; HWIO kernels become OIHW. A 2-D tensor (the
+// descriptor layer "fc") is a dense classifier, returned in `dense`.
+NamedTensors read_face_api(const std::string& manifest, NamedTensors& dense) {
+  NamedTensors out;
+  for (auto [name, t] : read_tfjs_manifest_file(manifest)) {
+    if (t.dim() == 2) {
+      dense.emplace_back(name, t);
+      continue;
+    }
+    std::string module = name, kind;
+    const auto slash = name.rfind('/');
+    if (slash != std::string::npos) module = name.substr(0, slash), kind = name.substr(slash + 1);
+    std::replace(module.begin(), module.end(), '/', '.');
+    if (kind == "filters") {
+      if (t.dim() != 4) throw Error(manifest + ": tensor " + name + " has " + std::to_string(t.dim()) + " dimensions; a convolution kernel has 4");
+      t = t.permute({3, 2, 0, 1});
+    }
+    const std::string param = kind == "filters" || kind == "weights" ? "weight" : kind == "biases" || kind == "bias" ? "bias" : kind;
+    out.emplace_back(module + "." + param, t.contiguous());
+  }
+  return out;
+}
+
 // Any weights file ferkit reads, as named tensors. Names are the architecture's own
 // (torchvision's, Keras's) except for ferkit's files, whose names are the FerModel's.
 struct WeightsSource {
-  std::string format;  // "torch", "tfjs" or "ferkit"
+  std::string format;  // "torch", "tfjs", "face-api" or "ferkit"
   NamedTensors tensors;
   NamedTensors dense;  // a TF.js export's dense classifier, never loaded
 };
 
 WeightsSource read_weights(const std::string& path) {
   WeightsSource w;
-  if (is_tfjs(path)) {
+  if (const std::string manifest = face_api_manifest(path); !manifest.empty()) {
+    w.format = "face-api";
+    w.tensors = read_face_api(manifest, w.dense);
+  } else if (is_tfjs(path)) {
     w.format = "tfjs";
     w.tensors = read_tfjs(path, w.dense);
   } else if (read_ferkit_model_tensors(path, w.tensors)) {
@@ -119,6 +161,15 @@ WeightsReport load_pretrained(FerModel& model, const std::string& path, bool all
   const std::string head = model->final_layer_name();
   WeightsReport report;
   std::set<std::string> done;
+  // Tensors of the stages a cut removed have no place in the model, and are no error.
+  const auto stages = model->backbone()->stage_names();
+  const std::string cut = model->spec().cut_after;
+  const auto cut_at = std::find(stages.begin(), stages.end(), cut);
+  auto after_cut = [&](const std::string& backbone_name) {
+    if (cut.empty() || cut_at == stages.end()) return false;
+    const auto at = std::find(stages.begin(), stages.end(), model->backbone()->stage_of(backbone_name));
+    return at != stages.end() && at > cut_at;
+  };
   torch::NoGradGuard no_grad;
   for (const auto& [name, tensor] : source) {
     if (name == "logit_adjustment") continue;  // a post-hoc calibration of that model, not a weight
@@ -126,6 +177,10 @@ WeightsReport load_pretrained(FerModel& model, const std::string& path, bool all
     const bool is_classifier = own ? name.rfind("head.", 0) == 0
                                    : !classifier.empty() && name.rfind(classifier + ".", 0) == 0;
     const std::string target = own ? name : is_classifier ? head + name.substr(classifier.size()) : "backbone." + name;
+    if (!is_classifier && target.rfind("backbone.", 0) == 0 && after_cut(target.substr(9))) {
+      report.cut.push_back(name);
+      continue;
+    }
     auto it = targets.find(target);
     if (it == targets.end()) {
       (is_classifier ? report.skipped_classifier : report.unexpected).push_back(name);

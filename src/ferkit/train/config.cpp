@@ -156,7 +156,7 @@ std::vector<ConfigField> model_fields(TrainConfig& c) {
   return {
       field("backbone", "model", "backbone name", c.backbone),
       field("width", "model", "backbone channel multiplier (0: the backbone's default)", c.width),
-      field("weights", "model", "starting weights: torch.save state dict, TF.js folder, ferkit bundle or checkpoint", c.weights),
+      field("weights", "model", "starting weights: torch.save state dict, TF.js folder, face-api (face_resnet), ferkit bundle or checkpoint", c.weights),
       field("allow_partial", "model", "load the tensors of --weights that match, ignore the rest", c.allow_partial),
       field("cut_after", "model", "truncate the backbone after this stage (see stage names in the docs)", c.cut_after),
       field("freeze_until", "model", "freeze backbone stages up to and including this one", c.freeze_until),
@@ -165,7 +165,7 @@ std::vector<ConfigField> model_fields(TrainConfig& c) {
       field("bn_momentum", "model", "BatchNorm statistics momentum, PyTorch convention (0: the architecture's; Keras MobileNetV2's is 0.001)", c.bn_momentum),
       field("input_size", "model", "model input side", c.input_size),
       field("channels", "model", "input channels: 1 (gray) or 3 (gray replicated)", c.channels),
-      field("normalize", "model", "auto (what the weights expect), none, imagenet, keras", c.normalize),
+      field("normalize", "model", "auto (what the weights expect), none, imagenet, keras, face_api", c.normalize),
   };
 }
 
@@ -446,8 +446,15 @@ void check_config_values(const TrainConfig& c) {
   parse_head_spec(c.head);
   FERKIT_CHECK(c.bn_policy == "frozen" || c.bn_policy == "train", "bn_policy must be frozen or train");
   FERKIT_CHECK(c.bn_momentum >= 0 && c.bn_momentum <= 1, "bn_momentum must be in [0, 1]");
-  FERKIT_CHECK(c.normalize == "auto" || c.normalize == "none" || c.normalize == "imagenet" || c.normalize == "keras",
-               "normalize must be auto, none, imagenet or keras");
+  FERKIT_CHECK(c.normalize == "auto" || c.normalize == "none" || c.normalize == "imagenet" || c.normalize == "keras" ||
+                   c.normalize == "face_api",
+               "normalize must be auto, none, imagenet, keras or face_api");
+  {
+    const int min_input = backbone_min_input(c.backbone, c.cut_after);
+    FERKIT_CHECK(c.input_size >= min_input, "backbone " + c.backbone + (c.cut_after.empty() ? "" : " cut after " + c.cut_after) +
+                                                " needs input_size >= " + std::to_string(min_input) + ", got " +
+                                                std::to_string(c.input_size) + " (a smaller input needs an earlier cut_after)");
+  }
   validate_augment(c.augment);
   FERKIT_CHECK(c.dist_backend == "auto" || c.dist_backend == "gloo" || c.dist_backend == "nccl",
                "dist_backend must be auto, gloo or nccl");

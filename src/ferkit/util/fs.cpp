@@ -3,6 +3,7 @@
 #include <dlfcn.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -100,6 +101,22 @@ std::string read_text_file(const std::string& path) {
   std::ostringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+std::string face_api_dir(const std::string& manifest) {
+  std::vector<std::string> dirs;
+  if (const char* env = std::getenv("FERKIT_FACE_API"); env && *env) dirs.emplace_back(env);
+  for (const auto& d : installed_data_dirs()) dirs.push_back((fs::path(d) / "face-api").string());  // PREFIX/share/ferkit/face-api
+#ifdef FERKIT_SOURCE_FACE_API_DIR
+  dirs.emplace_back(FERKIT_SOURCE_FACE_API_DIR);
+#endif
+  std::string tried;
+  for (const auto& d : dirs) {
+    if (fs::is_regular_file(fs::path(d) / manifest)) return d;
+    tried += "\n  " + (fs::path(d) / manifest).string();
+  }
+  throw Error("face-api's weights are not installed (scripts/fetch-face-api.sh fetches them; or set $FERKIT_FACE_API "
+              "to a folder that holds them); looked at:" + tried);
 }
 
 }  // namespace ferkit

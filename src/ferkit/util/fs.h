@@ -30,4 +30,9 @@ std::string self_executable();
 // (PREFIX/bin). Candidates, whether they exist or not; duplicates removed.
 std::vector<std::string> installed_data_dirs();
 
+// Where face-api's weight files are: $FERKIT_FACE_API, else PREFIX/share/ferkit/face-api (installed),
+// else the source tree's third_party/face-api (scripts/fetch-face-api.sh, run by the install step).
+// Returns the first folder that holds `manifest`; throws Error naming the places looked at.
+std::string face_api_dir(const std::string& manifest = "tiny_face_detector_model-weights_manifest.json");
+
 }  // namespace ferkit

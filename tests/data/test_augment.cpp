@@ -47,6 +47,37 @@ TEST(Augment, FlipMirrorsExactlyAndTwiceIsIdentity) {
   EXPECT_TRUE(torch::allclose(run(img, cfg, {}, true, 1), as_unit(img), 0, 1e-6));
 }
 
+TEST(Augment, AlternatingFlipShowsEveryImageBothWaysInAnyTwoEpochs) {
+  AugmentConfig cfg;
+  cfg.ops = "altflip";
+  Rng rng(1);
+  auto flipped = [&](int64_t image, int64_t epoch, uint64_t seed) {
+    return sample_geometry(48, cfg, rng, DrawKey{image, epoch, seed}).source_to_output(0, 0) < 0;
+  };
+  int first_epoch = 0;
+  for (int64_t image = 0; image < 1000; ++image) {
+    const bool f0 = flipped(image, 0, 7);
+    first_epoch += f0;
+    for (int64_t epoch = 1; epoch < 6; ++epoch) ASSERT_EQ(flipped(image, epoch, 7), (epoch % 2 == 1) != f0) << image;
+    ASSERT_EQ(flipped(image, 0, 7), f0);  // a function of (seed, image, epoch), not of the generator
+  }
+  EXPECT_NEAR(first_epoch, 500, 60);  // a fair coin per image
+  int differ = 0;
+  for (int64_t image = 0; image < 1000; ++image) differ += flipped(image, 0, 7) != flipped(image, 0, 8);
+  EXPECT_NEAR(differ, 500, 60);  // another seed, other coins
+  // The flip itself is flip's exact mirror.
+  const cv::Mat img = ramp_image();
+  Preprocess pre;
+  torch::Tensor out = torch::empty({1, 48, 48});
+  int64_t image = 0;
+  while (!flipped(image, 0, 7)) ++image;
+  Rng r2(1);
+  augment_image(img, cfg, pre, true, r2, out.data_ptr<float>(), nullptr, DrawKey{image, 0, 7});
+  EXPECT_TRUE(torch::allclose(out, as_unit(img).flip({2}), 0, 1e-6));
+  augment_image(img, cfg, pre, true, r2, out.data_ptr<float>(), nullptr, DrawKey{image, 1, 7});
+  EXPECT_TRUE(torch::allclose(out, as_unit(img), 0, 1e-6));
+}
+
 TEST(Augment, RandomResizedCropStaysInsideTheImage) {
   AugmentConfig cfg;
   cfg.ops = "crop";

@@ -33,6 +33,27 @@ void geo_flip(Geometry& g, const AugmentConfig& c, Rng& rng) {
   then(g, cv::Matx33d(-1, 0, s - 1, 0, 1, 0, 0, 0, 1));  // pixel x -> S-1-x, exact on the grid
 }
 
+// airbench's alternating flip: each image flips in every other epoch, from a per-image coin, so
+// that any two consecutive epochs show it both ways (a random flip repeats a side half the time).
+// Without a key (image < 0) it is a fair random flip.
+void geo_altflip(Geometry& g, const AugmentConfig& c, Rng& rng) {
+  bool flip;
+  if (g.key.image < 0) {
+    flip = uniform(rng, 0, 1) < 0.5;
+  } else {
+    std::seed_seq seq{static_cast<uint32_t>(g.key.seed), static_cast<uint32_t>(g.key.seed >> 32),
+                      static_cast<uint32_t>(g.key.image), static_cast<uint32_t>(g.key.image >> 32), 0xf11bu};
+    uint32_t coin;
+    seq.generate(&coin, &coin + 1);
+    flip = ((coin & 1u) + static_cast<uint64_t>(g.key.epoch)) % 2 == 1;
+  }
+  if (flip) {
+    AugmentConfig always = c;
+    always.flip_p = 1.0;
+    geo_flip(g, always, rng);
+  }
+}
+
 void geo_crop(Geometry& g, const AugmentConfig& c, Rng& rng) {
   // torchvision RandomResizedCrop: area fraction and log-uniform aspect; the crop always lies
   // inside the image (w, h <= S and the corner drawn in range).
@@ -121,6 +142,7 @@ struct AugmentOp {
 const std::map<std::string, AugmentOp>& augment_registry() {
   static const std::map<std::string, AugmentOp> ops = {
       {"flip", {true, geo_flip, nullptr}},
+      {"altflip", {true, geo_altflip, nullptr}},
       {"crop", {true, geo_crop, nullptr}},
       {"affine", {true, geo_affine, nullptr}},
       {"color", {false, nullptr, pix_color}},
@@ -157,9 +179,10 @@ void validate_augment(const AugmentConfig& config) {
   FERKIT_CHECK(config.blur_sigma > 0, "blur_sigma must be positive");
 }
 
-Geometry sample_geometry(int source_size, const AugmentConfig& config, Rng& rng) {
+Geometry sample_geometry(int source_size, const AugmentConfig& config, Rng& rng, const DrawKey& key) {
   Geometry g;
   g.source_size = source_size;
+  g.key = key;
   for (const auto& name : split_names(config.ops)) {
     const AugmentOp& op = augment_registry().at(name);
     if (op.geometric) op.geo(g, config, rng);
@@ -168,11 +191,11 @@ Geometry sample_geometry(int source_size, const AugmentConfig& config, Rng& rng)
 }
 
 void augment_image(const cv::Mat& gray, const AugmentConfig& config, const Preprocess& pre, bool train, Rng& rng,
-                   float* out, Geometry* geometry_out) {
+                   float* out, Geometry* geometry_out, const DrawKey& key) {
   const int s = gray.rows, n = pre.input_size;
   Geometry g;
   g.source_size = s;
-  if (train) g = sample_geometry(s, config, rng);
+  if (train) g = sample_geometry(s, config, rng, key);
   const bool augmented = !(g.source_to_output == cv::Matx23d(1, 0, 0, 0, 1, 0));
   // Source pixel span [-0.5, S-0.5] onto output span [-0.5, N-0.5].
   const double k = static_cast<double>(n) / s;

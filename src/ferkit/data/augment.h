@@ -1,4 +1,4 @@
-// Augmentations, chosen by name from a registry. Geometric ones (flip, crop, affine) compose one
+// Augmentations, chosen by name from a registry. Geometric ones (flip, altflip, crop, affine) compose one
 // affine map, applied in a single warp that also resizes to the model input (one interpolation);
 // photometric ones (color, gamma, blur, lowres, jpeg, erase) then act on the warped image, in the
 // order given; mixup/cutmix act on batches.
@@ -45,9 +45,18 @@ struct AugmentConfig {
 std::vector<std::string> augment_names();
 void validate_augment(const AugmentConfig& config);
 
+// Which image of which epoch is being drawn: what `altflip` needs (airbench's alternating flip:
+// an image is flipped in every other epoch, starting from a per-image coin). image < 0: unknown.
+struct DrawKey {
+  int64_t image = -1;
+  int64_t epoch = 0;
+  uint64_t seed = 0;
+};
+
 // The state a geometric augmentation edits: a 2x3 map from source to output pixels, in the
 // source image's pixel coordinates (pixel centres at integers).
 struct Geometry {
+  DrawKey key;
   cv::Matx23d source_to_output = cv::Matx23d(1, 0, 0, 0, 1, 0);
   int source_size = 48;
   // Where the last random crop came from, for tests (x, y, w, h in source pixels).
@@ -57,10 +66,10 @@ struct Geometry {
 // One image: uint8 S x S gray in; float C x H x W out (normalised) written to `out`.
 // With train = false no augmentation is applied: only the resize and normalisation.
 void augment_image(const cv::Mat& gray, const AugmentConfig& config, const Preprocess& pre, bool train, Rng& rng,
-                   float* out, Geometry* geometry_out = nullptr);
+                   float* out, Geometry* geometry_out = nullptr, const DrawKey& key = {});
 
 // The geometric ops alone (exposed for tests): composes the map for `ops`.
-Geometry sample_geometry(int source_size, const AugmentConfig& config, Rng& rng);
+Geometry sample_geometry(int source_size, const AugmentConfig& config, Rng& rng, const DrawKey& key = {});
 
 // Mixup or cutmix on a batch, in place: images (B, C, H, W), targets (B, 8).
 void mix_batch(at::Tensor& images, at::Tensor& targets, const AugmentConfig& config, Rng& rng);

@@ -66,7 +66,8 @@ Batch BatchLoader::make_batch(int64_t b) const {
     idx[i] = li;
     // The uint8 image is only read: wrap it without a copy.
     const cv::Mat gray(s, s, CV_8U, const_cast<uint8_t*>(pixels + rows[li] * static_cast<int64_t>(s) * s));
-    augment_image(gray, augment_, preprocess_, config_.augment, rng, out + i * c * n * n);
+    augment_image(gray, augment_, preprocess_, config_.augment, rng, out + i * c * n * n, nullptr,
+                  DrawKey{rows[li], epoch_, config_.seed});
   }
   batch.targets = labelled_.targets.index_select(0, batch.index);
   batch.labels = labelled_.labels.index_select(0, batch.index);

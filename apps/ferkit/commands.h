@@ -30,6 +30,7 @@ void add_serve_command(CLI::App& app, GlobalOptions& global);
 void add_launch_command(CLI::App& app, GlobalOptions& global);
 void add_models_command(CLI::App& app, GlobalOptions& global);
 void add_robustness_command(CLI::App& app, GlobalOptions& global);
+void add_ensemble_command(CLI::App& app, GlobalOptions& global);
 
 // --detector of predict and serve, and the flags of landmark alignment.
 inline constexpr const char* kDetectorHelp =

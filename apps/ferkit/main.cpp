@@ -58,6 +58,7 @@ int main(int argc, char** argv) {
   ferkit::cli::add_export_command(app, global);
   ferkit::cli::add_launch_command(app, global);
   ferkit::cli::add_models_command(app, global);
+  ferkit::cli::add_ensemble_command(app, global);
 
   app.parse_complete_callback([&]() {
     // Messages go to stderr: stdout carries results (JSON, CSV, tables) that others parse.

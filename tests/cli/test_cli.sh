@@ -5,7 +5,7 @@ set -u
 FERKIT=${1:?usage: test_cli.sh path/to/ferkit}
 source "$(dirname "$0")/cli_test_lib.sh"  # TMP, ok, bad, expect_fail
 
-for cmd in "" synth "data stats" audit train eval robustness report compare launch; do
+for cmd in "" synth "data stats" audit train eval robustness report compare launch ensemble; do
   if $FERKIT $cmd --help >/dev/null 2>&1; then ok; else bad "ferkit $cmd --help"; fi
 done
 expect_fail "no command" "A subcommand is required" $FERKIT
@@ -142,6 +142,16 @@ $FERKIT models 2>/dev/null | grep -q "^ferplus-small .*(default)" && ok || bad "
 out=$($FERKIT predict --detector none "$TMP/photos/fer0000000.png" 2>&1)
 grep -q "face at" <<<"$out" && grep -q "model ferplus-small (shipped model, the default)" <<<"$out" && ok || bad "predict without --model: $out"
 $FERKIT predict --model ferplus-small --detector none --json "$TMP/photos/fer0000000.png" 2>/dev/null | grep -q '"faces"' && ok || bad "predict --model NAME"
+# ensemble: two runs as one bundle (scored on --data), that eval, predict and export take as one model
+if $FERKIT ensemble "$TMP/run" "$TMP/run_kd" --out "$TMP/ens.ferkit" --data "$TMP/data" --split valid 2>"$TMP/ens.err" &&
+   grep -q "an ensemble of 2 models" "$TMP/ens.err" && [ ! -e "$TMP/ens.ferkit.unscored" ]; then ok; else bad "ensemble: $(tail -3 "$TMP/ens.err")"; fi
+ens_acc=$($FERKIT eval --model "$TMP/ens.ferkit" --data "$TMP/data" --split valid --json 2>/dev/null | /usr/bin/python3 -c "import json,sys; print(round(json.load(sys.stdin)['metrics']['accuracy'], 6))")
+kept_acc=$($FERKIT weights inspect "$TMP/ens.ferkit" --json 2>/dev/null | /usr/bin/python3 -c "import json,sys; d = json.load(sys.stdin); assert len(d['model']['members']) == 2; print(round(d['extra']['val_accuracy'], 6))")
+[ -n "$ens_acc" ] && [ "$ens_acc" = "$kept_acc" ] && ok || bad "ensemble: the kept figure ($kept_acc) is not eval's ($ens_acc)"
+$FERKIT predict --model "$TMP/ens.ferkit" --detector none --json "$TMP/photos/fer0000000.png" 2>/dev/null | grep -q '"faces"' && ok || bad "predict with an ensemble"
+$FERKIT export --model "$TMP/ens.ferkit" --onnx "$TMP/ens.onnx" >/dev/null 2>&1 && [ -s "$TMP/ens.onnx" ] && ok || bad "export an ensemble"
+expect_fail "ensemble of one" "an ensemble needs at least two models, not 1" $FERKIT ensemble "$TMP/run" --out "$TMP/ens1.ferkit"
+[ ! -e "$TMP/ens1.ferkit" ] && ok || bad "a failed ensemble left a bundle"
 expect_fail "unknown model name" "no run folder, bundle file or shipped model of that name; shipped models: ferplus-small" \
   $FERKIT predict --model ferplus-huge --detector none "$TMP/photos/fer0000000.png"
 # The leakage-free figure beside the other: a train image planted in valid is left out.

@@ -47,4 +47,18 @@ inline ModelSpec small_spec(const std::string& name, const std::string& head = "
   return spec;
 }
 
+// An ensemble of three different gray members (backbones, heads, post-hoc logit adjustments of
+// their own), with random folded statistics: what the graph and ONNX tests run.
+inline FerModel small_ensemble() {
+  ModelSpec e;
+  e.backbone.name = kEnsembleBackbone;
+  e.members = {small_spec("small_cnn"), small_spec("vgg13_ferplus", "16"), small_spec("resnet18", "32,dropout=0.2")};
+  e.members[2].backbone.in_channels = 1;
+  FerModel model(e);
+  randomize_norms(model);
+  for (auto* m : model->members()) m->set_logit_adjustment(torch::randn({8}));
+  model->eval();
+  return model;
+}
+
 }  // namespace ferkit::test

@@ -76,6 +76,34 @@ TEST(InferenceGraph, RunsOnOneDnnWhereEveryOpHasAKernel) {
   }
 }
 
+TEST(InferenceGraph, AveragesAnEnsemblesProbabilitiesOnDenseAndOneDnnTensors) {
+  torch::manual_seed(6);
+  FerModel model = test::small_ensemble();
+  EXPECT_LT(max_abs_difference(model, 48, 1), 1e-4);
+  infer::Graph g = infer::model_graph(*model, 48);
+  EXPECT_EQ(g.nodes.back().op, infer::Op::Log);
+  EXPECT_EQ(g.nodes[g.nodes.size() - 2].op, infer::Op::Mean);
+  EXPECT_EQ(g.nodes[g.nodes.size() - 2].inputs.size(), 3u);
+  if (at::hasMKLDNN()) {
+    infer::Graph onednn = g;
+    EXPECT_TRUE(infer::use_mkldnn(onednn));  // every member is Conv/Relu/Add/MaxPool before its pooling
+    const torch::Tensor x = torch::rand({2, 1, 48, 48});
+    EXPECT_LT((infer::run_graph(onednn, x) - infer::run_graph(g, x)).abs().max().item<float>(), 1e-4);
+  }
+  // An ensemble with a mobilenet member: one member without oneDNN kernels keeps it dense.
+  ModelSpec mixed;
+  mixed.backbone.name = kEnsembleBackbone;
+  mixed.members = {test::small_spec("small_cnn"), test::small_spec("mobilenet_v2")};
+  mixed.members[1].backbone.in_channels = 1;
+  mixed.members[1].backbone.width = 0.25;
+  FerModel m2(mixed);
+  infer::Graph g2 = infer::model_graph(*m2, 48);
+  EXPECT_FALSE(infer::use_mkldnn(g2));
+  // Its own logit adjustment cannot be folded anywhere: refused rather than dropped.
+  model->set_logit_adjustment(torch::ones({8}));
+  EXPECT_THROW(infer::model_graph(*model, 48), Error);
+}
+
 TEST(InferenceGraph, CountsMultiplyAdds) {
   ModelSpec spec;
   spec.backbone.name = "resnet18";

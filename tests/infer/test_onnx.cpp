@@ -64,5 +64,33 @@ TEST(OnnxExport, OpenCvRunsEveryBackboneAsFerkitDoes) {
   }
 }
 
+TEST(OnnxExport, OpenCvRunsAnEnsembleAsFerkitDoes) {
+  test::TempDir tmp;
+  torch::manual_seed(8);
+  FerModel model = test::small_ensemble();
+  const infer::Graph g = infer::model_graph(*model, 48);
+  const std::string file = tmp / "ensemble.onnx";
+  infer::OnnxMetadata meta{{{"input_size", 48}}, {"a", "b", "c", "d", "e", "f", "g", "h"}, to_json(model->spec()), "test"};
+  infer::export_onnx(g, meta, file);
+  torch::Tensor x = torch::rand({2, 1, 48, 48});
+  torch::Tensor expected;
+  {
+    torch::NoGradGuard no_grad;
+    expected = model->forward(x).contiguous();
+  }
+  cv::dnn::Net net = cv::dnn::readNetFromONNX(file);
+  const int dims[4] = {2, 1, 48, 48};
+  net.setInput(cv::Mat(4, dims, CV_32F, x.data_ptr<float>()), "image");
+  const cv::Mat got = net.forward("logits");
+  ASSERT_EQ(got.total(), 16u);
+  const torch::Tensor got_t = torch::from_blob(const_cast<float*>(got.ptr<float>()), {2, 8}).clone();
+  EXPECT_LE((got_t - expected).abs().max().item<float>(), 1e-4);
+  if (python_onnx_available()) {
+    const std::string cmd = "/usr/bin/python3 -c \"import onnx, sys; m = onnx.load(sys.argv[1]); onnx.checker.check_model(m, full_check=True); "
+                            "ops = [n.op_type for n in m.graph.node]; assert ops.count('Softmax') == 4 and 'Sum' in ops and 'Log' in ops, ops\" " + file;
+    EXPECT_EQ(std::system(cmd.c_str()), 0) << "onnx.checker rejects " << file;
+  }
+}
+
 }  // namespace
 }  // namespace ferkit

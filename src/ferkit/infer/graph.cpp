@@ -7,14 +7,40 @@
 
 namespace ferkit::infer {
 
+namespace {
+// Describes `model` into `g` from value x and returns its logits. An ensemble's members each read
+// x; their softmax outputs are averaged and the log taken, as FerModelImpl::forward does.
+int describe_model(GraphBuilder& g, FerModelImpl& model, int x) {
+  if (model.spec().is_ensemble()) {
+    FERKIT_CHECK(model.logit_adjustment().abs().max().item<float>() == 0,
+                 "an ensemble with its own logit adjustment has no inference graph (its members may have one)");
+    std::vector<int> probabilities;
+    const auto members = model.members();
+    for (size_t i = 0; i < members.size(); ++i) {
+      const size_t first = g.graph().nodes.size();
+      probabilities.push_back(g.softmax(describe_model(g, *members[i], x)));
+      const std::string prefix = "members." + std::to_string(i) + ".";
+      for (size_t k = first; k < g.graph().nodes.size(); ++k) {
+        auto& name = g.graph().nodes[k].name;
+        if (!name.empty()) name = prefix + name;  // unique node names across members
+      }
+    }
+    return g.log(g.mean(probabilities));
+  }
+  int y = model.backbone()->to_graph(g, x);
+  y = g.global_average_pool(y);
+  y = g.sequential(*model.named_children()["head"]->as<torch::nn::SequentialImpl>(), y, "head");
+  Node& last = g.graph().nodes.back();
+  FERKIT_CHECK(last.op == Op::Gemm && last.output == y, "the model does not end in a linear layer");
+  last.bias = last.bias + model.logit_adjustment().detach().to(torch::kFloat32);  // post-hoc logit adjustment
+  return y;
+}
+}  // namespace
+
 Graph model_graph(FerModelImpl& model, int64_t input_size) {
   GraphBuilder g(model.spec().backbone.in_channels, input_size, input_size);
-  int x = model.backbone()->to_graph(g, g.input());
-  x = g.global_average_pool(x);
-  x = g.sequential(*model.named_children()["head"]->as<torch::nn::SequentialImpl>(), x, "head");
+  const int x = describe_model(g, model, g.input());
   Graph graph = std::move(g.graph());
-  FERKIT_CHECK(!graph.nodes.empty() && graph.nodes.back().op == Op::Gemm, "the model does not end in a linear layer");
-  graph.nodes.back().bias += model.logit_adjustment().detach().to(torch::kFloat32);  // post-hoc logit adjustment
   graph.output = x;
   graph.num_classes = model.spec().num_classes;
   return graph;
@@ -22,9 +48,13 @@ Graph model_graph(FerModelImpl& model, int64_t input_size) {
 
 bool use_mkldnn(Graph& g) {
   if (!at::hasMKLDNN()) return false;
+  // Every node before a pooling (an ensemble has one pooling per member) must have a oneDNN kernel.
+  std::vector<bool> pooled(g.values, false);
   for (const auto& n : g.nodes) {
-    if (n.op == Op::GlobalAveragePool) break;
-    if (n.op != Op::Conv && n.op != Op::Relu && n.op != Op::Add && n.op != Op::MaxPool) return false;
+    bool after = n.op == Op::GlobalAveragePool;
+    for (int v : n.inputs) after = after || pooled[v];
+    pooled[n.output] = after;
+    if (!after && n.op != Op::Conv && n.op != Op::Relu && n.op != Op::Add && n.op != Op::MaxPool) return false;
   }
   c10::InferenceMode guard;
   for (auto& n : g.nodes)
@@ -65,6 +95,14 @@ at::Tensor run_graph(const Graph& g, const at::Tensor& input) {
       case Op::Pad: y = at::constant_pad_nd(x, {n.pads[1], n.pads[3], n.pads[0], n.pads[2]}); break;
       case Op::GlobalAveragePool: y = (x.is_mkldnn() ? x.to_dense() : x).mean({2, 3}); break;
       case Op::Gemm: y = at::linear(x, n.weight, n.bias); break;
+      case Op::Softmax: y = at::softmax(x, 1); break;
+      case Op::Mean: {
+        y = x.clone();
+        for (size_t k = 1; k < n.inputs.size(); ++k) y.add_(v[n.inputs[k]]);
+        y.div_(static_cast<double>(n.inputs.size()));
+        break;
+      }
+      case Op::Log: y = own ? at::log_(v[n.inputs[0]]) : at::log(x); break;
     }
     for (int in : n.inputs)
       if (--readers[in] == 0) v[in] = at::Tensor();  // free what no later node reads

@@ -82,7 +82,7 @@ void add_onnx_node(const Graph& g, size_t k, onnx::GraphProto* graph) {
   auto node = [&](const std::string& op, const std::vector<std::string>& ins, const std::string& output) {
     onnx::NodeProto* p = graph->add_node();
     p->set_op_type(op);
-    p->set_name((n.name.empty() ? id : n.name) + (op == "Flatten" ? ".flatten" : ""));
+    p->set_name((n.name.empty() ? id : n.name) + (op == "Flatten" ? ".flatten" : op == "Sum" ? ".sum" : ""));
     for (const auto& i : ins) p->add_input(i);
     p->add_output(output);
     return p;
@@ -127,6 +127,14 @@ void add_onnx_node(const Graph& g, size_t k, onnx::GraphProto* graph) {
       add_int(*node("Gemm", {inputs[0], id + ".weight", id + ".bias"}, out), "transB", 1);
       break;
     }
+    case Op::Softmax: add_int(*node("Softmax", inputs, out), "axis", 1); break;
+    case Op::Mean: {  // Sum, then times 1/n: OpenCV's importer (4.6) has no Mean
+      add_initializer(*graph, id + ".scale", torch::full({}, 1.0 / static_cast<double>(inputs.size()), torch::kFloat32));
+      node("Sum", inputs, out + ".sum");
+      node("Mul", {out + ".sum", id + ".scale"}, out);
+      break;
+    }
+    case Op::Log: node("Log", inputs, out); break;
   }
 }
 

@@ -16,6 +16,9 @@ const char* op_name(Op op) {
     case Op::Pad: return "Pad";
     case Op::GlobalAveragePool: return "GlobalAveragePool";
     case Op::Gemm: return "Gemm";
+    case Op::Softmax: return "Softmax";
+    case Op::Mean: return "Mean";
+    case Op::Log: return "Log";
   }
   return "?";
 }
@@ -48,8 +51,12 @@ int GraphBuilder::emit(Node n) {
       s = {n.weight.size(0), 1, 1};
       break;
     case Op::Add:
-      FERKIT_CHECK(graph_.shapes.at(n.inputs[1]) == s, "Add of two shapes that differ");
+    case Op::Mean:
+      for (size_t k = 1; k < n.inputs.size(); ++k)
+        FERKIT_CHECK(graph_.shapes.at(n.inputs[k]) == s, std::string(op_name(n.op)) + " of shapes that differ");
       break;
+    case Op::Softmax:
+    case Op::Log: FERKIT_CHECK(s[1] == 1 && s[2] == 1, std::string(op_name(n.op)) + " of a feature map: only of pooled values"); break;
     default: break;
   }
   FERKIT_CHECK(s[1] > 0 && s[2] > 0, n.name + ": the input is too small for this network");
@@ -114,6 +121,15 @@ int GraphBuilder::pad(int x, std::array<int64_t, 4> tlbr) {
   n.pads = tlbr;
   return emit(std::move(n));
 }
+
+int GraphBuilder::softmax(int x) { return emit(Node{Op::Softmax, {x}}); }
+
+int GraphBuilder::mean(const std::vector<int>& xs) {
+  FERKIT_CHECK(!xs.empty(), "Mean of no values");
+  return emit(Node{Op::Mean, xs});
+}
+
+int GraphBuilder::log(int x) { return emit(Node{Op::Log, {x}}); }
 
 int GraphBuilder::global_average_pool(int x) { return emit(Node{Op::GlobalAveragePool, {x}}); }
 

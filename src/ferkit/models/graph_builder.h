@@ -18,7 +18,9 @@ class SequentialImpl;
 
 namespace ferkit::graph {
 
-enum class Op { Conv, Relu, Clip, Add, MaxPool, Pad, GlobalAveragePool, Gemm };
+// Softmax (over classes), Mean (of any number of values) and Log come after the pooling only:
+// an ensemble's log of its members' mean probability.
+enum class Op { Conv, Relu, Clip, Add, MaxPool, Pad, GlobalAveragePool, Gemm, Softmax, Mean, Log };
 const char* op_name(Op op);
 
 struct Node {
@@ -63,6 +65,9 @@ class GraphBuilder {
   int pad(int x, std::array<int64_t, 4> top_left_bottom_right);
   int global_average_pool(int x);  // (B, C, H, W) -> (B, C)
   int linear(const torch::nn::LinearImpl& linear, int x, const std::string& name);
+  int softmax(int x);                     // over the classes of (B, K)
+  int mean(const std::vector<int>& xs);   // element-wise, of values of one shape
+  int log(int x);
   // A chain of Conv2d [BatchNorm2d], ReLU, MaxPool2d, Dropout (skipped), Linear, nested
   // Sequentials; anything else is an Error naming the module.
   int sequential(const torch::nn::SequentialImpl& seq, int x, const std::string& name);

@@ -1,5 +1,7 @@
 #include "ferkit/models/model.h"
 
+#include <cmath>
+
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
@@ -8,6 +10,17 @@
 namespace ferkit {
 
 FerModelImpl::FerModelImpl(const ModelSpec& spec) : spec_(spec) {
+  if (spec.is_ensemble()) {
+    FERKIT_CHECK(spec.cut_after.empty() && spec.freeze_until.empty(), "an ensemble is not cut or frozen, its members are");
+    members_ = register_module("members", torch::nn::ModuleList());
+    for (const auto& m : spec.members) {
+      FERKIT_CHECK(m.num_classes == spec.num_classes && m.backbone.in_channels == spec.backbone.in_channels,
+                   "an ensemble's members must take the same input and give the same classes");
+      members_->push_back(FerModel(m));
+    }
+    logit_adjustment_ = register_buffer("logit_adjustment", torch::zeros({spec.num_classes}));
+    return;
+  }
   backbone_ = register_module("backbone", make_backbone(spec.backbone));
   if (!spec.cut_after.empty()) backbone_->cut_after(spec.cut_after);
   torch::nn::Sequential head;
@@ -28,18 +41,22 @@ FerModelImpl::FerModelImpl(const ModelSpec& spec) : spec_(spec) {
 }
 
 std::string FerModelImpl::stage_of(const std::string& parameter_name) const {
+  if (!backbone_) return "head";
   const std::string prefix = "backbone.";
   if (parameter_name.rfind(prefix, 0) != 0) return "head";
   return backbone_->stage_of(parameter_name.substr(prefix.size()));
 }
 
 bool FerModelImpl::is_frozen(const std::string& stage) const {
+  if (!backbone_) return false;
   const auto names = backbone_->stage_names();
   const auto it = std::find(names.begin(), names.end(), stage);
   return it != names.end() && (it - names.begin()) < frozen_stages_;
 }
 
 void FerModelImpl::freeze_until(const std::string& stage) {
+  FERKIT_CHECK(backbone_ != nullptr || stage.empty(), "an ensemble cannot be frozen as one model");
+  if (!backbone_) return;
   const auto names = backbone_->stage_names();
   if (stage.empty()) {
     frozen_stages_ = 0;
@@ -70,7 +87,20 @@ void FerModelImpl::train(bool on) {
     for (auto& m : frozen_norms_) m->eval();
 }
 
+std::vector<FerModelImpl*> FerModelImpl::members() const {
+  std::vector<FerModelImpl*> out;
+  if (members_)
+    for (const auto& m : *members_) out.push_back(m->as<FerModelImpl>());
+  return out;
+}
+
 torch::Tensor FerModelImpl::forward(const torch::Tensor& x) {
+  if (members_) {
+    // log(mean_i softmax(z_i)) = logsumexp_i(log_softmax(z_i)) - log(n): no underflow to log(0)
+    std::vector<torch::Tensor> log_probs;
+    for (auto* m : members()) log_probs.push_back(torch::log_softmax(m->forward(x), 1));
+    return torch::logsumexp(torch::stack(log_probs), 0) - std::log(static_cast<double>(log_probs.size())) + logit_adjustment_;
+  }
   torch::Tensor f = backbone_->forward_features(x);  // (B, F, h, w)
   f = f.mean({2, 3});                                 // global average pooling -> (B, F)
   return head_->forward(f) + logit_adjustment_;

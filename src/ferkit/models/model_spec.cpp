@@ -9,6 +9,13 @@
 namespace ferkit {
 
 nlohmann::json to_json(const ModelSpec& spec) {
+  if (spec.is_ensemble()) {
+    nlohmann::json members = nlohmann::json::array();
+    for (const auto& m : spec.members) members.push_back(to_json(m));
+    return {{"backbone", {{"name", kEnsembleBackbone}, {"in_channels", spec.backbone.in_channels}, {"width", 0.0}}},
+            {"num_classes", spec.num_classes},
+            {"members", members}};
+  }
   return {{"backbone", {{"name", spec.backbone.name}, {"in_channels", spec.backbone.in_channels}, {"width", spec.backbone.width}}},
           {"head", {{"hidden", spec.head.hidden}, {"dropout", spec.head.dropout}}},
           {"num_classes", spec.num_classes},
@@ -17,8 +24,27 @@ nlohmann::json to_json(const ModelSpec& spec) {
           {"bn_policy", spec.bn_policy}};
 }
 
-ModelSpec model_spec_from_json(const nlohmann::json& j) {
+namespace {
+// Ensembles nest (an ensemble of ensembles); a bundle's header is outside input, so the depth is
+// bounded rather than left to the stack.
+constexpr int kMaxEnsembleDepth = 4;
+
+ModelSpec spec_from_json(const nlohmann::json& j, int depth) {
   ModelSpec s;
+  if (j.contains("members")) {
+    FERKIT_CHECK(depth < kMaxEnsembleDepth, "ensembles nested more than " + std::to_string(kMaxEnsembleDepth) + " deep");
+    FERKIT_CHECK(j.at("backbone").at("name") == kEnsembleBackbone, "a model with members must be an ensemble");
+    s.backbone.name = kEnsembleBackbone;
+    s.backbone.in_channels = j.at("backbone").at("in_channels").get<int>();
+    s.num_classes = j.at("num_classes").get<int64_t>();
+    for (const auto& m : j.at("members")) s.members.push_back(spec_from_json(m, depth + 1));
+    FERKIT_CHECK(!s.members.empty(), "an ensemble without members");
+    for (const auto& m : s.members)
+      FERKIT_CHECK(m.backbone.in_channels == s.backbone.in_channels && m.num_classes == s.num_classes,
+                   "an ensemble's members differ in input channels or classes");
+    return s;
+  }
+  FERKIT_CHECK(j.at("backbone").at("name") != kEnsembleBackbone, "an ensemble without members");
   s.backbone.name = j.at("backbone").at("name").get<std::string>();
   s.backbone.in_channels = j.at("backbone").at("in_channels").get<int>();
   s.backbone.width = j.at("backbone").at("width").get<double>();
@@ -30,6 +56,9 @@ ModelSpec model_spec_from_json(const nlohmann::json& j) {
   s.bn_policy = j.value("bn_policy", "frozen");
   return s;
 }
+}  // namespace
+
+ModelSpec model_spec_from_json(const nlohmann::json& j) { return spec_from_json(j, 0); }
 
 HeadSpec parse_head_spec(const std::string& text) {
   HeadSpec head;

@@ -1,5 +1,5 @@
 // What a model is, as plain data (no LibTorch): the backbone by registry name, the head, the cut
-// and the BatchNorm policy. Bundles store it as JSON; the config resolves to it (train/config_specs.h).
+// and the BatchNorm policy; or an ensemble of such models. Bundles store it as JSON; the config resolves to it (train/config_specs.h).
 #pragma once
 #include <cstdint>
 #include <string>
@@ -28,7 +28,13 @@ struct ModelSpec {
   std::string freeze_until;   // backbone stages up to and including this one are frozen ("" = none)
   std::string bn_policy = "frozen";  // frozen: BatchNorm of frozen stages stays in inference mode;
                                      // train: their statistics still update (the classic pitfall)
+  // An ensemble (`ferkit ensemble`): the models whose class probabilities it averages. Its
+  // backbone name is "ensemble"; head, cut and freezing are its members' own.
+  std::vector<ModelSpec> members;
+  bool is_ensemble() const { return !members.empty(); }
 };
+
+constexpr const char* kEnsembleBackbone = "ensemble";
 
 nlohmann::json to_json(const ModelSpec& spec);
 ModelSpec model_spec_from_json(const nlohmann::json& j);

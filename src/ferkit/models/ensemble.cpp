@@ -1,0 +1,63 @@
+#include "ferkit/models/ensemble.h"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include "ferkit/util/error.h"
+
+namespace ferkit {
+namespace {
+
+// What a member's images must look like to be the same as the first member's.
+nlohmann::json input_of(const BundleInfo& info) {
+  return {{"preprocess", to_json(info.preprocess)}, {"image_size", info.extra.value("image_size", 0)}};
+}
+
+void copy_weights(FerModelImpl& from, FerModelImpl& to) {
+  torch::NoGradGuard no_grad;
+  auto source = from.named_parameters();
+  for (auto& p : to.named_parameters()) p.value().copy_(source[p.key()]);
+  auto buffers = from.named_buffers();
+  for (auto& b : to.named_buffers()) b.value().copy_(buffers[b.key()]);
+}
+
+}  // namespace
+
+LoadedBundle make_ensemble(const std::vector<EnsembleMember>& members) {
+  FERKIT_CHECK(members.size() >= 2, fmt::format("an ensemble needs at least two models, not {}", members.size()));
+  std::vector<LoadedBundle> loaded;
+  for (const auto& m : members) loaded.push_back(load_bundle(m.path));
+  const BundleInfo& first = loaded.front().info;
+  LoadedBundle out;
+  out.info.preprocess = first.preprocess;
+  out.info.class_names = first.class_names;
+  out.info.spec.backbone.name = kEnsembleBackbone;
+  out.info.spec.backbone.in_channels = first.spec.backbone.in_channels;
+  out.info.spec.num_classes = first.spec.num_classes;
+  nlohmann::json provenance = nlohmann::json::array();
+  for (size_t i = 0; i < loaded.size(); ++i) {
+    const BundleInfo& info = loaded[i].info;
+    if (input_of(info) != input_of(first))
+      throw Error(fmt::format("{}: it prepares images as {} but {} as {}; an ensemble's members must see the same input "
+                              "(train them with the same --input-size, channels, normalisation and image size)",
+                              members[i].name, input_of(info).dump(), members[0].name, input_of(first).dump()));
+    if (info.class_names != first.class_names)
+      throw Error(fmt::format("{}: its classes differ from those of {}", members[i].name, members[0].name));
+    out.info.spec.members.push_back(info.spec);
+    provenance.push_back({{"model", members[i].name},
+                          {"backbone", info.spec.backbone.name},
+                          {"val_accuracy", info.extra.value("val_accuracy", nlohmann::json())},
+                          {"val_balanced_accuracy", info.extra.value("val_balanced_accuracy", nlohmann::json())}});
+  }
+  out.info.extra = {{"ensemble_of", provenance}, {"image_size", first.extra.value("image_size", 48)}};
+  for (const char* key : {"data", "label_mode", "val_split"})
+    if (first.extra.contains(key)) out.info.extra[key] = first.extra[key];
+  out.model = FerModel(out.info.spec);
+  const auto parts = out.model->members();
+  for (size_t i = 0; i < parts.size(); ++i) copy_weights(*loaded[i].model, *parts[i]);
+  out.model->eval();
+  return out;
+}
+
+}  // namespace ferkit

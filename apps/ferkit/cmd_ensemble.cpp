@@ -8,16 +8,45 @@
 
 #include "commands.h"
 #include "ferkit/api/evaluate_model.h"
+#include "ferkit/data/label_mode.h"
+#include "ferkit/eval/evaluator.h"
 #include "ferkit/models/ensemble.h"
 #include "ferkit/run/run_folder.h"
+#include "ferkit/train/config.h"
+#include "ferkit/train/loss.h"
+#include "ferkit/train/posthoc.h"
 #include "ferkit/util/error.h"
 
 namespace ferkit::cli {
+namespace {
+
+// --posthoc-tau for an ensemble: its own logit adjustment, -tau * log(training prior), chosen on
+// --split as a training run chooses its own (train/posthoc.h). Returns tau.
+double adjust_ensemble(LoadedBundle& ensemble, const std::string& data, const std::string& split, const PosthocTau& p,
+                       double max_acc_drop, LoadOptions load, int threads) {
+  const int stored = ensemble.info.extra.value("image_size", 48);
+  if (load.image_size != stored && !load.resize) load.image_size = stored;
+  load.threads = threads;
+  load.splits = {"train", split};
+  const Dataset ds = load_dataset(data, load);
+  const LabelMode mode = parse_label_mode(ensemble.info.extra.value("label_mode", "majority"));
+  const auto counts = label_split(ds.split("train"), mode).class_counts();
+  const at::Tensor lp = log_prior(std::vector<int64_t>(counts.begin(), counts.end()));
+  const LabelledSplit scored = label_split(ds.split(split), LabelMode::kMajority);
+  const Predictions pred = predict_split(ensemble.model, ds.split(split), scored, ensemble.info.preprocess);
+  const auto curve = tau_curve(pred, lp);
+  const double tau = p.mode == PosthocTau::Mode::kAuto ? choose_tau(curve, max_acc_drop) : p.tau;
+  ensemble.model->set_logit_adjustment(-tau * lp);
+  return tau;
+}
+
+}  // namespace
 
 void add_ensemble_command(CLI::App& app, GlobalOptions& global) {
   struct Args {
     std::vector<std::string> models;
-    std::string out, data, split = "valid";
+    std::string out, data, split = "valid", posthoc_tau = "none";
+    double max_acc_drop = 0.01;
     LoadOptions load;
   };
   auto args = std::make_shared<Args>();
@@ -28,11 +57,30 @@ void add_ensemble_command(CLI::App& app, GlobalOptions& global) {
   cmd->add_option("--data", args->data,
                   "data folder: score the ensemble on --split and keep the figures in the bundle (as a trained run's bundle does)");
   cmd->add_option("--split", args->split, "split that --data is scored on")->capture_default_str();
+  cmd->add_option("--posthoc-tau", args->posthoc_tau,
+                  "the ensemble's own post-hoc logit adjustment, -tau log(training prior): none, auto (chosen on --split "
+                  "for the best balanced accuracy) or a number; needs --data")
+      ->capture_default_str();
+  cmd->add_option("--posthoc-max-acc-drop", args->max_acc_drop, "--posthoc-tau auto: largest accuracy loss allowed (fraction)")
+      ->capture_default_str();
   add_load_flags(*cmd, args->load);
   set_action(cmd, [args, cmd, &global]() {
     std::vector<EnsembleMember> members;
     for (const auto& m : args->models) members.push_back({m, bundle_path_of(m)});
+    PosthocTau tau;
+    try {
+      tau = parse_posthoc_tau(args->posthoc_tau);
+    } catch (const std::invalid_argument&) {
+      throw Error("--posthoc-tau must be none, auto or a number >= 0, not '" + args->posthoc_tau + "'");
+    }
+    FERKIT_CHECK(!tau.enabled() || !args->data.empty(), "--posthoc-tau needs --data (the tau is chosen on its --split)");
     LoadedBundle ensemble = make_ensemble(members);
+    if (tau.enabled()) {
+      const double t = adjust_ensemble(ensemble, args->data, args->split, tau, args->max_acc_drop, args->load, global.threads);
+      ensemble.info.extra["posthoc_tau"] = t;
+      spdlog::info("post-hoc logit adjustment tau {:.1f}{} (chosen on {}: judge it on another split)", t,
+                   tau.mode == PosthocTau::Mode::kAuto ? " (auto)" : "", args->split);
+    }
     if (!args->data.empty()) {
       // Scored through the one evaluation `ferkit eval` runs, from a scratch copy: --out is
       // written once, whole, with its figures, or not at all.

@@ -28,7 +28,7 @@ void add_eval_command(CLI::App& app, GlobalOptions& global) {
   cmd->add_option("--data", args->data, "data folder")->required();
   cmd->add_option("--split", args->split, "split to score: train, valid, test")->capture_default_str();
   cmd->add_option("--batch-size", args->batch_size, "images per forward pass")->capture_default_str();
-  cmd->add_option("--tta", args->tta, "test-time augmentation: none, flip, ten-crop")->capture_default_str();
+  cmd->add_option("--tta", args->tta, "test-time augmentation: none, flip, ten-crop, flip-shift")->capture_default_str();
   cmd->add_option("--bootstrap", args->bootstrap, "bootstrap resamples for the intervals of balanced accuracy and macro-F1 (0: none)")
       ->capture_default_str();
   cmd->add_option("--exclude-copies-of", args->exclude_copies_of,

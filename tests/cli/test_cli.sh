@@ -150,6 +150,11 @@ kept_acc=$($FERKIT weights inspect "$TMP/ens.ferkit" --json 2>/dev/null | /usr/b
 [ -n "$ens_acc" ] && [ "$ens_acc" = "$kept_acc" ] && ok || bad "ensemble: the kept figure ($kept_acc) is not eval's ($ens_acc)"
 $FERKIT predict --model "$TMP/ens.ferkit" --detector none --json "$TMP/photos/fer0000000.png" 2>/dev/null | grep -q '"faces"' && ok || bad "predict with an ensemble"
 $FERKIT export --model "$TMP/ens.ferkit" --onnx "$TMP/ens.onnx" >/dev/null 2>&1 && [ -s "$TMP/ens.onnx" ] && ok || bad "export an ensemble"
+# its own post-hoc adjustment, kept in the bundle and exported
+$FERKIT ensemble "$TMP/run" "$TMP/run_kd" --out "$TMP/ens_tau.ferkit" --data "$TMP/data" --posthoc-tau 1.5 >/dev/null 2>&1 &&
+  $FERKIT weights inspect "$TMP/ens_tau.ferkit" --json 2>/dev/null | /usr/bin/python3 -c "import json,sys; assert json.load(sys.stdin)['extra']['posthoc_tau'] == 1.5" &&
+  $FERKIT export --model "$TMP/ens_tau.ferkit" --onnx "$TMP/ens_tau.onnx" >/dev/null 2>&1 && ok || bad "ensemble --posthoc-tau"
+expect_fail "ensemble tau without data" "--posthoc-tau needs --data" $FERKIT ensemble "$TMP/run" "$TMP/run_kd" --out "$TMP/ens2.ferkit" --posthoc-tau auto
 expect_fail "ensemble of one" "an ensemble needs at least two models, not 1" $FERKIT ensemble "$TMP/run" --out "$TMP/ens1.ferkit"
 [ ! -e "$TMP/ens1.ferkit" ] && ok || bad "a failed ensemble left a bundle"
 expect_fail "unknown model name" "no run folder, bundle file or shipped model of that name; shipped models: ferplus-small" \

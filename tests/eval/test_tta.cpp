@@ -44,6 +44,20 @@ TEST(Tta, TenCropOfAConstantImageChangesNothingAndIsADistribution) {
   EXPECT_TRUE(torch::allclose(q, expected, 1e-5, 1e-6));
 }
 
+TEST(Tta, FlipShiftIsTheMeanOverSixViews) {
+  FerModel model = tiny();
+  torch::NoGradGuard g;
+  const torch::Tensor x = torch::rand({2, 1, 48, 48});
+  const torch::Tensor padded = torch::nn::functional::pad(x, torch::nn::functional::PadFuncOptions({1, 1, 1, 1}).mode(torch::kReplicate));
+  const torch::Tensor up_left = padded.narrow(2, 2, 48).narrow(3, 2, 48).contiguous();  // content moved up-left
+  const torch::Tensor down_right = padded.narrow(2, 0, 48).narrow(3, 0, 48).contiguous();
+  EXPECT_TRUE(torch::equal(up_left.select(2, 10).select(2, 10), x.select(2, 11).select(2, 11)));
+  torch::Tensor expected = torch::zeros({2, 8});
+  for (const auto& v : {x, up_left, down_right}) expected += torch::softmax(model->forward(v), 1) + torch::softmax(model->forward(v.flip({3})), 1);
+  expected /= 6;
+  EXPECT_TRUE(torch::allclose(torch::softmax(tta_logits(model, x, "flip-shift"), 1), expected, 1e-5, 1e-6));
+}
+
 TEST(Tta, UnknownNameIsAnError) {
   FerModel model = tiny();
   EXPECT_THROW(tta_logits(model, torch::zeros({1, 1, 48, 48}), "five-crop"), Error);

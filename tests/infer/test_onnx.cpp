@@ -68,6 +68,7 @@ TEST(OnnxExport, OpenCvRunsAnEnsembleAsFerkitDoes) {
   test::TempDir tmp;
   torch::manual_seed(8);
   FerModel model = test::small_ensemble();
+  model->set_logit_adjustment(torch::randn({8}));  // its own, besides the members'
   const infer::Graph g = infer::model_graph(*model, 48);
   const std::string file = tmp / "ensemble.onnx";
   infer::OnnxMetadata meta{{{"input_size", 48}}, {"a", "b", "c", "d", "e", "f", "g", "h"}, to_json(model->spec()), "test"};

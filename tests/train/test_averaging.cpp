@@ -1,4 +1,4 @@
-// EMA and SWA arithmetic, and the BatchNorm recomputation SWA needs.
+// EMA, Lookahead and SWA arithmetic, and the BatchNorm recomputation SWA needs.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -35,6 +35,24 @@ TEST(Averaging, EmaFollowsTheFormulaWithItsWarmup) {
   for (const auto& p : ema.model()->parameters()) EXPECT_NEAR(p.flatten()[0].item<float>(), 0.99f * 1.9f, 1e-6);
   for (const auto& b : ema.model()->named_buffers())
     if (b.key().find("running_mean") != std::string::npos) EXPECT_NEAR(b.value()[0].item<float>(), 0.99f * 1.9f, 1e-6);
+}
+
+TEST(Averaging, LookaheadMovesTheSlowWeightsEveryKStepsAndRestartsTheFast) {
+  FerModel model(tiny());
+  fill(model, 1.0f);
+  Lookahead la(2, 0.5);
+  la.restart(model);
+  fill(model, 3.0f);
+  la.step(model);  // step 1 of 2: nothing
+  for (const auto& p : model->parameters()) EXPECT_EQ(p.flatten()[0].item<float>(), 3.0f);
+  fill(model, 5.0f);
+  la.step(model);  // step 2: slow = 1 + 0.5 (5 - 1) = 3, fast = slow
+  for (const auto& p : model->parameters()) EXPECT_NEAR(p.flatten()[0].item<float>(), 3.0f, 1e-6);
+  fill(model, 7.0f);
+  la.sync(model);  // an epoch's end: slow = 3 + 0.5 (7 - 3) = 5
+  for (const auto& p : model->parameters()) EXPECT_NEAR(p.flatten()[0].item<float>(), 5.0f, 1e-6);
+  for (const auto& b : model->named_buffers())  // statistics are the fast model's own
+    if (b.key().find("running_mean") != std::string::npos) EXPECT_EQ(b.value()[0].item<float>(), 7.0f);
 }
 
 TEST(Averaging, SwaIsTheEqualMean) {

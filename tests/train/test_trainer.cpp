@@ -79,6 +79,10 @@ TrainConfig stateful_config(const test::TempDir& tmp, const std::string& run) {
   c.head = "32,dropout=0.2";
   c.augment.mixup_alpha = 0.2;
   c.label_mode = LabelMode::kProbability;
+  // airbench's options change what a checkpoint must hold (or, by design, must not): covered too
+  c.init = "dirac,whiten";
+  c.lookahead_steps = 4;
+  c.optim.norm_bias_lr_mult = 4;
   return c;
 }
 

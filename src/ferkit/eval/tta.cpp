@@ -27,11 +27,25 @@ std::vector<torch::Tensor> ten_crop(const torch::Tensor& x) {
   return views;
 }
 
+// airbench's multi-crop TTA: the image and its mirror, and both moved one pixel up-left and one
+// pixel down-right (edges replicated): six views.
+std::vector<torch::Tensor> flip_shift(const torch::Tensor& x) {
+  const int64_t h = x.size(2), w = x.size(3);
+  const torch::Tensor padded = torch::nn::functional::pad(x, torch::nn::functional::PadFuncOptions({1, 1, 1, 1}).mode(torch::kReplicate));
+  std::vector<torch::Tensor> views;
+  for (const torch::Tensor& v : {x, padded.narrow(2, 0, h).narrow(3, 0, w), padded.narrow(2, 2, h).narrow(3, 2, w)}) {
+    views.push_back(v.contiguous());
+    views.push_back(v.flip({3}));
+  }
+  return views;
+}
+
 const std::map<std::string, Views>& tta_registry() {
   static const std::map<std::string, Views> r = {
       {"none", [](const torch::Tensor& x) { return std::vector<torch::Tensor>{x}; }},
       {"flip", [](const torch::Tensor& x) { return std::vector<torch::Tensor>{x, x.flip({3})}; }},
       {"ten-crop", ten_crop},
+      {"flip-shift", flip_shift},
   };
   return r;
 }

@@ -4,6 +4,8 @@
 //   flip      the image and its mirror image
 //   ten-crop  the four corner crops and the centre crop (7/8 of the side, resized back to the
 //             input size) and their mirror images
+//   flip-shift the image and its mirror, each also moved one pixel up-left and one down-right
+//             (edges replicated): airbench's multi-crop TTA, six views
 #pragma once
 #include <string>
 #include <vector>

@@ -9,11 +9,10 @@ namespace ferkit::infer {
 
 namespace {
 // Describes `model` into `g` from value x and returns its logits. An ensemble's members each read
-// x; their softmax outputs are averaged and the log taken, as FerModelImpl::forward does.
+// x; their softmax outputs are averaged and the log taken, as FerModelImpl::forward does, with
+// its own post-hoc adjustment as per-class weights of the mean.
 int describe_model(GraphBuilder& g, FerModelImpl& model, int x) {
   if (model.spec().is_ensemble()) {
-    FERKIT_CHECK(model.logit_adjustment().abs().max().item<float>() == 0,
-                 "an ensemble with its own logit adjustment has no inference graph (its members may have one)");
     std::vector<int> probabilities;
     const auto members = model.members();
     for (size_t i = 0; i < members.size(); ++i) {
@@ -25,7 +24,11 @@ int describe_model(GraphBuilder& g, FerModelImpl& model, int x) {
         if (!name.empty()) name = prefix + name;  // unique node names across members
       }
     }
-    return g.log(g.mean(probabilities));
+    const int mean = g.mean(probabilities);
+    // Its own adjustment a: log(mean p) + a = log(mean p * exp(a)), per-class weights of the mean.
+    const at::Tensor a = model.logit_adjustment().detach().to(torch::kFloat32);
+    if (a.abs().max().item<float>() != 0) g.graph().nodes.back().weight = a.exp();
+    return g.log(mean);
   }
   int y = model.backbone()->to_graph(g, x);
   y = g.global_average_pool(y);
@@ -100,6 +103,7 @@ at::Tensor run_graph(const Graph& g, const at::Tensor& input) {
         y = x.clone();
         for (size_t k = 1; k < n.inputs.size(); ++k) y.add_(v[n.inputs[k]]);
         y.div_(static_cast<double>(n.inputs.size()));
+        if (n.weight.defined()) y.mul_(n.weight);  // an ensemble's own logit adjustment, exp(a)
         break;
       }
       case Op::Log: y = own ? at::log_(v[n.inputs[0]]) : at::log(x); break;

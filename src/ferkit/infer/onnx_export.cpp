@@ -128,8 +128,9 @@ void add_onnx_node(const Graph& g, size_t k, onnx::GraphProto* graph) {
       break;
     }
     case Op::Softmax: add_int(*node("Softmax", inputs, out), "axis", 1); break;
-    case Op::Mean: {  // Sum, then times 1/n: OpenCV's importer (4.6) has no Mean
-      add_initializer(*graph, id + ".scale", torch::full({}, 1.0 / static_cast<double>(inputs.size()), torch::kFloat32));
+    case Op::Mean: {  // Sum, then times 1/n (per class with weights): OpenCV's importer (4.6) has no Mean
+      const double inverse = 1.0 / static_cast<double>(inputs.size());
+      add_initializer(*graph, id + ".scale", n.weight.defined() ? n.weight * inverse : torch::full({}, inverse, torch::kFloat32));
       node("Sum", inputs, out + ".sum");
       node("Mul", {out + ".sum", id + ".scale"}, out);
       break;

@@ -29,7 +29,7 @@ struct Node {
   std::vector<int> inputs;  // value ids
   int output = -1;
   std::string name;         // the module path it came from ("backbone.layer1.0.conv1")
-  at::Tensor weight, bias;  // Conv (O, I/groups, kh, kw), Gemm (out, in)
+  at::Tensor weight, bias;  // Conv (O, I/groups, kh, kw), Gemm (out, in); Mean: per-class weights (K) or undefined
   at::Tensor mkldnn_weight, mkldnn_bias;  // Conv, when the graph runs on oneDNN (use_mkldnn)
   std::array<int64_t, 2> kernel{1, 1}, stride{1, 1};
   std::array<int64_t, 4> pads{0, 0, 0, 0};  // top, left, bottom, right

@@ -56,6 +56,28 @@ void WeightAverage::add(FerModel& source) {
   ++count_;
 }
 
+Lookahead::Lookahead(int64_t k, double alpha) : k_(k), alpha_(alpha) {}
+
+void Lookahead::restart(FerModel& source) {
+  torch::NoGradGuard no_grad;
+  slow_.clear();
+  for (const auto& p : source->parameters()) slow_.push_back(p.detach().clone());
+  steps_ = 0;
+}
+
+void Lookahead::step(FerModel& source) {
+  if (++steps_ % k_ == 0) sync(source);
+}
+
+void Lookahead::sync(FerModel& source) {
+  torch::NoGradGuard no_grad;
+  auto fast = source->parameters();
+  for (size_t i = 0; i < fast.size(); ++i) {
+    slow_[i].add_(fast[i] - slow_[i], alpha_);
+    fast[i].copy_(slow_[i]);
+  }
+}
+
 void recompute_batchnorm(FerModel& model, const std::function<std::optional<at::Tensor>()>& next_batch) {
   torch::NoGradGuard no_grad;
   const bool was_training = model->is_training();

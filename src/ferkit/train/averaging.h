@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <vector>
 
 #include "ferkit/models/model.h"
 
@@ -42,6 +43,22 @@ class WeightAverage {
  private:
   FerModel avg_;
   int64_t count_ = 0;
+};
+
+// Lookahead (Zhang et al. 2019): slow weights that every k optimizer steps move a fraction alpha
+// of the way towards the trained (fast) weights, which then restart from them. airbench pairs it
+// with the EMA. The trainer also syncs at the end of each epoch and restarts at the next, so the
+// slow weights equal the model's at every checkpoint and need no copy of their own there.
+class Lookahead {
+ public:
+  Lookahead(int64_t k, double alpha);
+  void restart(FerModel& source);  // slow = the model's parameters
+  void step(FerModel& source);     // after an optimizer step: syncs every k-th one
+  void sync(FerModel& source);     // slow += alpha (fast - slow); fast = slow
+ private:
+  std::vector<at::Tensor> slow_;
+  int64_t k_, steps_ = 0;
+  double alpha_;
 };
 
 // Recomputes the running statistics of the BatchNorm layers that train (those of frozen stages

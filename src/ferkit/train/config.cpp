@@ -13,6 +13,7 @@
 #include "ferkit/data/sampler.h"
 #include "ferkit/models/backbone.h"
 #include "ferkit/models/model.h"
+#include "ferkit/train/init.h"
 #include "ferkit/train/schedule.h"
 #include "ferkit/util/error.h"
 
@@ -165,6 +166,8 @@ std::vector<ConfigField> model_fields(TrainConfig& c) {
       field("bn_momentum", "model", "BatchNorm statistics momentum, PyTorch convention (0: the architecture's; Keras MobileNetV2's is 0.001)", c.bn_momentum),
       field("input_size", "model", "model input side", c.input_size),
       field("channels", "model", "input channels: 1 (gray) or 3 (gray replicated)", c.channels),
+      field("init", "model", "initialisations in order (after --weights): dirac (3x3 convolutions start as the identity), "
+                             "whiten (first convolution = patch-whitening filters of the training images); none by default", c.init),
       field("normalize", "model", "auto (what the weights expect), none, imagenet, keras, face_api", c.normalize),
   };
 }
@@ -180,6 +183,7 @@ std::vector<ConfigField> optim_fields(TrainConfig& c) {
       field("weight_decay", "optim", "weight decay (not on BatchNorm and biases); decoupled with adamw", o.weight_decay),
       field("backbone_lr_mult", "optim", "backbone learning rate as a multiple of the head's (-1: 0.1 with --weights, else 1)", o.backbone_lr_mult),
       field("layer_decay", "optim", "each earlier backbone stage gets this factor more", o.layer_decay),
+      field("norm_bias_lr_mult", "optim", "BatchNorm biases learn at this multiple of their stage's rate (airbench: a larger rate)", o.norm_bias_lr_mult),
       field("epochs", "optim", "training epochs", c.epochs),
       field("batch_size", "optim", "images per batch", c.batch_size),
       field("schedule", "optim", "learning-rate schedule: constant, step, cosine, onecycle, plateau", c.schedule),
@@ -217,6 +221,9 @@ std::vector<ConfigField> loss_fields(TrainConfig& c) {
 std::vector<ConfigField> stabilise_fields(TrainConfig& c) {
   return {
       field("ema_decay", "stabilise", "EMA of weights, evaluated beside the raw weights (0: off)", c.ema_decay),
+      field("lookahead_steps", "stabilise", "Lookahead: every this many steps the slow weights move towards the trained ones, "
+                                            "which restart from them; also at each epoch's end (0: off)", c.lookahead_steps),
+      field("lookahead_alpha", "stabilise", "Lookahead: the fraction of the way the slow weights move", c.lookahead_alpha),
       field("swa_epochs", "stabilise", "SWA over the last this many epochs (0: off)", c.swa_epochs),
       field("mix_off_epoch", "stabilise", "mixup/cutmix off from this epoch (0: never)", c.mix_off_epoch),
       field("early_stop", "stabilise", "stop after this many epochs without improvement of the smoothed metric (0: off)", c.early_stop),
@@ -456,6 +463,9 @@ void check_config_values(const TrainConfig& c) {
                                                 std::to_string(c.input_size) + " (a smaller input needs an earlier cut_after)");
   }
   validate_augment(c.augment);
+  validate_init(c.init);
+  FERKIT_CHECK(c.lookahead_steps >= 0, "lookahead_steps must be >= 0");
+  FERKIT_CHECK(c.lookahead_alpha > 0 && c.lookahead_alpha <= 1, "lookahead_alpha must be in (0, 1]");
   FERKIT_CHECK(c.dist_backend == "auto" || c.dist_backend == "gloo" || c.dist_backend == "nccl",
                "dist_backend must be auto, gloo or nccl");
   FERKIT_CHECK(c.dist_timeout > 0, "dist_timeout must be > 0 seconds");

@@ -50,6 +50,7 @@ struct OptimizerConfig {
   double backbone_lr_mult = -1.0; // the last backbone stage's learning rate relative to the head's
                                   // (< 0: auto, 0.1 with --weights, 1 without)
   double layer_decay = 1.0;       // each earlier stage: times this again
+  double norm_bias_lr_mult = 1.0; // BatchNorm biases: their group's rate times this (airbench: larger)
 };
 
 std::vector<std::string> optimizer_names();
@@ -75,6 +76,7 @@ struct TrainConfig {
   std::string bn_policy = "frozen";    // frozen | train (BatchNorm of frozen stages)
   std::string head = "";               // hidden sizes and dropout, e.g. "256,dropout=0.3"
   double bn_momentum = 0.0;            // BatchNorm running-statistics momentum, PyTorch convention (0: the architecture's own)
+  std::string init = "";               // initialisations by name, in order (train/init.h): dirac, whiten
   int input_size = 48;
   int channels = 1;
   std::string normalize = "auto";      // auto: what --weights expect (keras, imagenet), else none
@@ -99,6 +101,8 @@ struct TrainConfig {
   double posthoc_max_acc_drop = 0.01;  // auto: the best balanced accuracy among taus that lose at most this accuracy
   // stabilisers
   double ema_decay = 0.0;              // EMA of weights (0: off), e.g. 0.999
+  int lookahead_steps = 0;             // Lookahead: slow weights synced every this many steps (0: off)
+  double lookahead_alpha = 0.5;        // Lookahead: how far the slow weights move towards the fast ones
   int swa_epochs = 0;                  // SWA over the last this many epochs (0: off)
   int mix_off_epoch = 0;               // mixup/cutmix stop from this epoch on (0: never)
   int early_stop = 0;                  // stop after this many epochs without improvement (0: off)

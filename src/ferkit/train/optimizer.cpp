@@ -3,6 +3,8 @@
 #include <cmath>
 #include <functional>
 #include <map>
+#include <set>
+#include <tuple>
 
 #include <torch/torch.h>
 
@@ -62,6 +64,7 @@ void validate_optimizer(const OptimizerConfig& c) {
   FERKIT_CHECK(c.beta1 >= 0 && c.beta1 < 1 && c.beta2 >= 0 && c.beta2 < 1, "beta1 and beta2 must be in [0, 1)");
   FERKIT_CHECK(c.weight_decay >= 0, "weight_decay must be >= 0");
   FERKIT_CHECK(c.backbone_lr_mult >= 0 && c.layer_decay > 0, "backbone_lr_mult must be >= 0 and layer_decay > 0");
+  FERKIT_CHECK(c.norm_bias_lr_mult > 0, "norm_bias_lr_mult must be > 0");
 }
 
 void TrainOptimizer::set_lr(size_t group, double lr) { optimizer->param_groups()[group].options().set_lr(lr); }
@@ -70,17 +73,26 @@ TrainOptimizer make_optimizer(FerModel& model, const OptimizerConfig& c) {
   validate_optimizer(c);
   const OptimizerKind& kind = registry_lookup(optimizer_registry(), c.name, "optimizer");
   const auto stages = model->backbone()->stage_names();
-  std::map<std::pair<std::string, bool>, std::vector<torch::Tensor>> by_group;
-  for (const auto& p : model->named_parameters()) by_group[{model->stage_of(p.key()), p.value().dim() > 1}].push_back(p.value());
+  // BatchNorm biases get their own groups only when their rate differs (airbench's larger
+  // BatchNorm-bias rate): the groups, and so a checkpoint's optimizer state, stay as they were otherwise.
+  std::set<const void*> norm_biases;
+  if (c.norm_bias_lr_mult != 1.0)
+    for (const auto& m : model->modules(false))
+      if (auto* bn = m->as<torch::nn::BatchNorm2d>())
+        if (bn->bias.defined()) norm_biases.insert(bn->bias.unsafeGetTensorImpl());
+  std::map<std::tuple<std::string, bool, bool>, std::vector<torch::Tensor>> by_group;
+  for (const auto& p : model->named_parameters())
+    by_group[{model->stage_of(p.key()), p.value().dim() > 1, norm_biases.count(p.value().unsafeGetTensorImpl()) > 0}].push_back(p.value());
   TrainOptimizer out;
   std::vector<torch::optim::OptimizerParamGroup> groups;
   for (auto& [key, params] : by_group) {
-    const auto& [stage, decay] = key;
+    const auto& [stage, decay, norm_bias] = key;
     double mult = 1.0;
     if (stage != "head") {
       const auto pos = std::find(stages.begin(), stages.end(), stage) - stages.begin();
       mult = c.backbone_lr_mult * std::pow(c.layer_decay, static_cast<double>(stages.size()) - 1 - pos);
     }
+    if (norm_bias) mult *= c.norm_bias_lr_mult;
     groups.emplace_back(params, kind.options(c, c.lr * mult, decay ? c.weight_decay : 0.0));
     out.groups.push_back({stage, mult, decay});
   }

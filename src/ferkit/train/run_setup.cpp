@@ -13,6 +13,7 @@
 #include "ferkit/models/pretrained.h"
 #include "ferkit/run/run_audit.h"
 #include "ferkit/train/config_specs.h"
+#include "ferkit/train/init.h"
 #include "ferkit/train/run_state.h"
 #include "ferkit/util/fs.h"
 #include "ferkit/util/threads.h"
@@ -81,6 +82,10 @@ void build_model(Run& r) {
                  w.missing.size(), w.unexpected.size(), w.mismatched.size(),
                  w.skipped_classifier.empty() ? "" : "; the file's classifier does not fit the head and was left out");
   }
+  // After the weights (an initialisation may build on them), before any worker copies rank 0's;
+  // a resumed run's weights come from its checkpoint.
+  if (!c.init.empty() && !r.resume)
+    for (const auto& line : apply_init(r.model, c.init, r.train_split->images, r.pre)) spdlog::info("init {}", line);
   // Keras's MobileNetV2 keeps BatchNorm statistics with momentum 0.999 (0.001 here): over ~1000
   // steps, so while fine-tuning changes the weights quickly the statistics lag behind them and
   // the validation figures of the raw weights swing. --bn-momentum sets a shorter memory.
@@ -125,6 +130,7 @@ void build_optimisation(Run& r) {
   r.unfreeze_step = c.head_epochs * r.steps_per_epoch;
   r.thaw_warmup = std::max<int64_t>(1, static_cast<int64_t>(std::max(c.warmup_epochs, 1.0) * r.steps_per_epoch));
   if (c.ema_decay > 0) r.ema = std::make_unique<WeightEma>(r.model, c.ema_decay);
+  if (c.lookahead_steps > 0) r.lookahead = std::make_unique<Lookahead>(c.lookahead_steps, c.lookahead_alpha);
   if (c.swa_epochs > 0) r.swa = std::make_unique<WeightAverage>(r.model);
   if (r.ema) r.averaged.emplace_back("ema", &r.ema->model());
   if (r.swa) r.averaged.emplace_back("swa", &r.swa->model());

@@ -62,6 +62,7 @@ struct Run {
   ScheduleSpec schedule;
   int64_t unfreeze_step = 0, thaw_warmup = 1;  // --head-epochs: when the backbone thaws, its warm-up
   std::unique_ptr<WeightEma> ema;
+  std::unique_ptr<Lookahead> lookahead;        // --lookahead-steps
   std::unique_ptr<WeightAverage> swa;
   NamedModels averaged;                        // {"ema", ...}, {"swa", ...}: saved in checkpoints
 

@@ -68,6 +68,7 @@ void train_batch(Run& r, const Batch& batch, int64_t epoch, int64_t batch_number
     r.opt.optimizer->step();
     r.opt.optimizer->zero_grad();
     ++r.state.step;
+    if (r.lookahead) r.lookahead->step(r.model);
     if (r.ema) r.ema->update(r.model);
   }
   const int64_t b = batch.images.size(0);
@@ -96,6 +97,7 @@ EpochTraining train_epoch(Run& r, int64_t epoch) {
   r.loader->set_mixing(c.mix_off_epoch == 0 || epoch + 1 < c.mix_off_epoch);
   r.loader->start_epoch(epoch);
   r.model->train();
+  if (r.lookahead) r.lookahead->restart(r.model);
   if (r.lead) r.progress->start_epoch(epoch);
   EpochTraining out;
   double allreduce_wait = 0.0;
@@ -117,6 +119,7 @@ EpochTraining train_epoch(Run& r, int64_t epoch) {
     if (r.on_step) r.on_step({epoch + 1, c.epochs, batch_index, r.batches_per_epoch, out.loss_sum / out.seen, out.lr * r.optim.lr});
   }
   if (r.lead) r.progress->end_epoch();
+  if (r.lookahead) r.lookahead->sync(r.model);  // the epoch ends on slow weights: nothing extra to checkpoint
   if (r.workers) {
     // The epoch's figures over all workers; rank 0's BatchNorm statistics for everyone's
     // validation and checkpoints (as DistributedDataParallel's broadcast_buffers does).

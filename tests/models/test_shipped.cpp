@@ -5,11 +5,15 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <filesystem>
+
 #include "ferkit/data/classes.h"
+#include "ferkit/infer/graph.h"
 #include "ferkit/models/bundle.h"
 #include "ferkit/models/shipped.h"
 #include "ferkit/run/run_folder.h"
 #include "ferkit/util/error.h"
+#include "test_paths.h"
 #include "test_util.h"
 
 namespace ferkit {
@@ -69,6 +73,32 @@ TEST(ShippedModels, AnUnknownNameListsTheKnownOnes) {
   }
   // A path that does not exist is left to load_bundle, which names it.
   EXPECT_EQ(bundle_path_of("no/such.ferkit"), "no/such.ferkit");
+}
+
+// The models in the repository's models/: each loads, is well under 5 MB, has its model card and
+// its validation figures, and its inference graph (what predict, serve and export run) gives
+// the module's logits: an ensemble's members and adjustments included.
+TEST(ShippedModels, EveryShippedModelLoadsHasACardAndRunsItsGraph) {
+  ModelsDir env(std::string(FERKIT_SOURCE_DIR) + "/models");
+  const auto models = shipped_models();
+  ASSERT_FALSE(models.empty());
+  bool has_default = false;
+  for (const auto& m : models) {
+    has_default = has_default || m.name == kDefaultModel;
+    EXPECT_LT(std::filesystem::file_size(m.bundle), 4'500'000u) << m.name;
+    EXPECT_FALSE(m.card.empty()) << m.name << " has no model card";
+    LoadedBundle b = load_bundle(m.bundle);
+    require_emotion_classes(b.info, m.bundle);
+    EXPECT_GT(b.info.extra.value("val_accuracy", 0.0), 0.8) << m.name;
+    torch::manual_seed(1);
+    const int64_t size = b.info.preprocess.input_size;
+    const torch::Tensor x = torch::rand({4, b.info.preprocess.channels, size, size});
+    torch::NoGradGuard no_grad;
+    const torch::Tensor expected = b.model->forward(x);
+    const torch::Tensor got = infer::run_graph(infer::model_graph(*b.model, size), x);
+    EXPECT_LT((got - expected).abs().max().item<float>(), 1e-4) << m.name;
+  }
+  EXPECT_TRUE(has_default);
 }
 
 }  // namespace

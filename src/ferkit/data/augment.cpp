@@ -155,14 +155,7 @@ const std::map<std::string, AugmentOp>& augment_registry() {
   return ops;
 }
 
-std::vector<std::string> split_names(const std::string& ops) {
-  std::vector<std::string> names;
-  std::stringstream ss(ops);
-  std::string item;
-  while (std::getline(ss, item, ','))
-    if (!item.empty() && item != "none") names.push_back(item);
-  return names;
-}
+std::vector<std::string> split_names(const std::string& ops) { return registry_list(ops, "none"); }
 
 }  // namespace
 

@@ -2,7 +2,6 @@
 
 #include <functional>
 #include <map>
-#include <sstream>
 
 #include <fmt/format.h>
 #include <torch/torch.h>
@@ -78,14 +77,7 @@ const std::map<std::string, Init>& init_registry() {
   return r;
 }
 
-std::vector<std::string> split_names(const std::string& names) {
-  std::vector<std::string> out;
-  std::stringstream ss(names);
-  std::string item;
-  while (std::getline(ss, item, ','))
-    if (!item.empty() && item != "default") out.push_back(item);
-  return out;
-}
+std::vector<std::string> split_names(const std::string& names) { return registry_list(names, "default"); }
 
 }  // namespace
 

@@ -1,6 +1,7 @@
 // Lookup in the name -> factory maps that back every registry (backbones, samplers,
 // augmentations, ...), with one error message for an unknown name.
 #pragma once
+#include <algorithm>
 #include <map>
 #include <string>
 #include <vector>
@@ -25,6 +26,20 @@ const Value& registry_lookup(const std::map<std::string, Value>& registry, const
   std::string known;
   for (const auto& n : registry_names(registry)) known += (known.empty() ? "" : ", ") + n;
   throw Error("unknown " + kind + " '" + name + "' (known: " + known + ")");
+}
+
+// The names of a comma-separated list of registry entries ("flip,affine"), without empty items
+// and without `nothing` (the word that means none: "none", "default").
+inline std::vector<std::string> registry_list(const std::string& text, const std::string& nothing) {
+  std::vector<std::string> names;
+  size_t start = 0;
+  while (start <= text.size()) {
+    const size_t end = std::min(text.find(',', start), text.size());
+    const std::string item = text.substr(start, end - start);
+    if (!item.empty() && item != nothing) names.push_back(item);
+    start = end + 1;
+  }
+  return names;
 }
 
 }  // namespace ferkit

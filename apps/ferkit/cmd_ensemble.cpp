@@ -47,6 +47,7 @@ void add_ensemble_command(CLI::App& app, GlobalOptions& global) {
     std::vector<std::string> models;
     std::string out, data, split = "valid", posthoc_tau = "none";
     double max_acc_drop = 0.01;
+    bool drop_member_adjustment = false;
     LoadOptions load;
   };
   auto args = std::make_shared<Args>();
@@ -63,6 +64,9 @@ void add_ensemble_command(CLI::App& app, GlobalOptions& global) {
       ->capture_default_str();
   cmd->add_option("--posthoc-max-acc-drop", args->max_acc_drop, "--posthoc-tau auto: largest accuracy loss allowed (fraction)")
       ->capture_default_str();
+  cmd->add_flag("--drop-member-adjustment", args->drop_member_adjustment,
+               "average the members' probabilities without their own post-hoc logit adjustments (e.g. runs trained with "
+               "--posthoc-tau), so that --posthoc-tau adjusts the plain mean");
   add_load_flags(*cmd, args->load);
   set_action(cmd, [args, cmd, &global]() {
     std::vector<EnsembleMember> members;
@@ -74,7 +78,7 @@ void add_ensemble_command(CLI::App& app, GlobalOptions& global) {
       throw Error("--posthoc-tau must be none, auto or a number >= 0, not '" + args->posthoc_tau + "'");
     }
     FERKIT_CHECK(!tau.enabled() || !args->data.empty(), "--posthoc-tau needs --data (the tau is chosen on its --split)");
-    LoadedBundle ensemble = make_ensemble(members);
+    LoadedBundle ensemble = make_ensemble(members, args->drop_member_adjustment);
     if (tau.enabled()) {
       const double t = adjust_ensemble(ensemble, args->data, args->split, tau, args->max_acc_drop, args->load, global.threads);
       ensemble.info.extra["posthoc_tau"] = t;

@@ -36,6 +36,12 @@ then ok; else bad "audit --json"; fi
 expect_fail "audit of no data" "matches no known data layout" $FERKIT audit --data "$TMP"
 
 $FERKIT train --data "$TMP/data" --out "$TMP/run" --epochs 1 --width 0.25 >/dev/null 2>&1 && ok || bad "train"
+# progressive resizing: epoch 1 at 32x32, epoch 2 at the input size (no line for it)
+pr=$($FERKIT train --data "$TMP/data" --out "$TMP/run_pr" --epochs 2 --width 0.25 --progressive-resize 32:1 2>&1)
+if grep -q "epoch 1: training at 32x32 (progressive resizing)" <<<"$pr" && ! grep -q "epoch 2: training at" <<<"$pr" &&
+   grep -q "^progressive_resize: 32:1" "$TMP/run_pr/config.yaml"; then ok; else bad "train --progressive-resize: $(tail -3 <<<"$pr")"; fi
+expect_fail "progressive resizing past the last epoch" "progressive_resize: its stages take 2 of the 2 epochs" \
+  $FERKIT train --data "$TMP/data" --out "$TMP/run_pr2" --epochs 2 --progressive-resize 32:2
 # Distillation from that run: the teacher is named in the log and kept in config.yaml for --resume.
 kd=$($FERKIT train --data "$TMP/data" --out "$TMP/run_kd" --epochs 1 --width 0.25 --teacher "$TMP/run" --teacher-weight 0.7 2>&1)
 if grep -q "distillation: 1 teacher(s) ($TMP/run/model.ferkit), weight 0.7, temperature 2" <<<"$kd" &&
@@ -154,6 +160,11 @@ $FERKIT export --model "$TMP/ens.ferkit" --onnx "$TMP/ens.onnx" >/dev/null 2>&1 
 $FERKIT ensemble "$TMP/run" "$TMP/run_kd" --out "$TMP/ens_tau.ferkit" --data "$TMP/data" --posthoc-tau 1.5 >/dev/null 2>&1 &&
   $FERKIT weights inspect "$TMP/ens_tau.ferkit" --json 2>/dev/null | /usr/bin/python3 -c "import json,sys; assert json.load(sys.stdin)['extra']['posthoc_tau'] == 1.5" &&
   $FERKIT export --model "$TMP/ens_tau.ferkit" --onnx "$TMP/ens_tau.onnx" >/dev/null 2>&1 && ok || bad "ensemble --posthoc-tau"
+# --drop-member-adjustment: a member's own adjustment left out, and the bundle says so
+$FERKIT ensemble "$TMP/ens_tau.ferkit" "$TMP/run" --drop-member-adjustment --out "$TMP/ens_drop.ferkit" >/dev/null 2>&1 &&
+  $FERKIT weights inspect "$TMP/ens_drop.ferkit" --json 2>/dev/null |
+  /usr/bin/python3 -c "import json,sys; m=json.load(sys.stdin)['extra']['ensemble_of']; assert m[0]['adjustment'] == 'dropped' and m[0]['posthoc_tau'] == 1.5, m" &&
+  ok || bad "ensemble --drop-member-adjustment"
 expect_fail "ensemble tau without data" "--posthoc-tau needs --data" $FERKIT ensemble "$TMP/run" "$TMP/run_kd" --out "$TMP/ens2.ferkit" --posthoc-tau auto
 expect_fail "ensemble of one" "an ensemble needs at least two models, not 1" $FERKIT ensemble "$TMP/run" --out "$TMP/ens1.ferkit"
 [ ! -e "$TMP/ens1.ferkit" ] && ok || bad "a failed ensemble left a bundle"

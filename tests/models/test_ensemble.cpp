@@ -75,6 +75,25 @@ TEST(Ensemble, LogitsAreTheLogOfTheMembersMeanProbability) {
   EXPECT_LT((torch::softmax(nested.model->forward(x), 1) - p2).abs().max().item<float>(), 1e-6);
 }
 
+// --drop-member-adjustment: the mean of the members' probabilities before their own post-hoc
+// adjustment (their logits minus the adjustment each carries), and the bundle records it.
+TEST(Ensemble, DroppingMemberAdjustmentsAveragesThePlainProbabilities) {
+  test::TempDir dir;
+  FerModel a = member("small_cnn", "", 1), b = member("small_cnn", "16", 2);
+  LoadedBundle e = make_ensemble({{"a", save_member(dir, "a", a)}, {"b", save_member(dir, "b", b)}}, true);
+  torch::NoGradGuard no_grad;
+  const torch::Tensor x = torch::rand({4, 1, 48, 48});
+  const torch::Tensor plain_a = a->forward(x) - a->logit_adjustment(), plain_b = b->forward(x) - b->logit_adjustment();
+  ASSERT_GT(a->logit_adjustment().abs().max().item<float>(), 0.1f);  // the members do carry one
+  const torch::Tensor mean_p = (torch::softmax(plain_a, 1) + torch::softmax(plain_b, 1)) / 2;
+  EXPECT_LT((e.model->forward(x) - mean_p.log()).abs().max().item<float>(), 1e-5);
+  EXPECT_EQ(e.info.extra.at("ensemble_of")[0].at("adjustment"), "dropped");
+  // Kept (the default), the same members give another mean.
+  LoadedBundle kept = make_ensemble({{"a", dir / "a.ferkit"}, {"b", dir / "b.ferkit"}});
+  EXPECT_GT((kept.model->forward(x) - mean_p.log()).abs().max().item<float>(), 1e-2);
+  EXPECT_EQ(kept.info.extra.at("ensemble_of")[1].at("adjustment"), "kept");
+}
+
 TEST(Ensemble, RefusesMembersThatSeeOtherInputOrTooFewMembers) {
   test::TempDir dir;
   const std::string a = save_member(dir, "a", member("small_cnn", "", 1));

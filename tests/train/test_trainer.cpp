@@ -83,6 +83,7 @@ TrainConfig stateful_config(const test::TempDir& tmp, const std::string& run) {
   c.init = "dirac,whiten";
   c.lookahead_steps = 4;
   c.optim.norm_bias_lr_mult = 4;
+  c.progressive_resize = "32:1";  // the interrupted epoch 3 is at full size, the first at 32x32
   return c;
 }
 
@@ -162,6 +163,7 @@ TEST(Trainer, AFolderWithARunIsRefusedUnlessResumedOrOverwritten) {
   test::TempDir tmp;
   TrainConfig c = stateful_config(tmp, "run");
   c.epochs = 1;
+  c.progressive_resize = "";  // one epoch leaves none for a smaller side
   c.workers = 1;
   run_training(c);
   const std::string metrics_before = test_read(c.out + "/metrics.csv");

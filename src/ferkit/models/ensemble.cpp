@@ -24,7 +24,7 @@ void copy_weights(FerModelImpl& from, FerModelImpl& to) {
 
 }  // namespace
 
-LoadedBundle make_ensemble(const std::vector<EnsembleMember>& members) {
+LoadedBundle make_ensemble(const std::vector<EnsembleMember>& members, bool drop_member_adjustment) {
   FERKIT_CHECK(members.size() >= 2, fmt::format("an ensemble needs at least two models, not {}", members.size()));
   std::vector<LoadedBundle> loaded;
   for (const auto& m : members) loaded.push_back(load_bundle(m.path));
@@ -48,14 +48,19 @@ LoadedBundle make_ensemble(const std::vector<EnsembleMember>& members) {
     provenance.push_back({{"model", members[i].name},
                           {"backbone", info.spec.backbone.name},
                           {"val_accuracy", info.extra.value("val_accuracy", nlohmann::json())},
-                          {"val_balanced_accuracy", info.extra.value("val_balanced_accuracy", nlohmann::json())}});
+                          {"val_balanced_accuracy", info.extra.value("val_balanced_accuracy", nlohmann::json())},
+                          {"posthoc_tau", info.extra.value("posthoc_tau", nlohmann::json())},
+                          {"adjustment", drop_member_adjustment ? "dropped" : "kept"}});
   }
   out.info.extra = {{"ensemble_of", provenance}, {"image_size", first.extra.value("image_size", 48)}};
   for (const char* key : {"data", "label_mode", "val_split"})
     if (first.extra.contains(key)) out.info.extra[key] = first.extra[key];
   out.model = FerModel(out.info.spec);
   const auto parts = out.model->members();
-  for (size_t i = 0; i < parts.size(); ++i) copy_weights(*loaded[i].model, *parts[i]);
+  for (size_t i = 0; i < parts.size(); ++i) {
+    copy_weights(*loaded[i].model, *parts[i]);
+    if (drop_member_adjustment) parts[i]->set_logit_adjustment(torch::zeros({out.info.spec.num_classes}));
+  }
   out.model->eval();
   return out;
 }

@@ -14,6 +14,7 @@
 #include "ferkit/models/backbone.h"
 #include "ferkit/models/model.h"
 #include "ferkit/train/init.h"
+#include "ferkit/train/progressive.h"
 #include "ferkit/train/schedule.h"
 #include "ferkit/util/error.h"
 
@@ -165,6 +166,8 @@ std::vector<ConfigField> model_fields(TrainConfig& c) {
       field("head", "model", "head: hidden sizes and dropout, e.g. 256,dropout=0.3", c.head),
       field("bn_momentum", "model", "BatchNorm statistics momentum, PyTorch convention (0: the architecture's; Keras MobileNetV2's is 0.001)", c.bn_momentum),
       field("input_size", "model", "model input side", c.input_size),
+      field("progressive_resize", "model", "progressive resizing: the first epochs train at smaller sides, SIZE:EPOCHS in order "
+                                           "(e.g. 32:4,40:4), the rest at input_size; none by default", c.progressive_resize),
       field("channels", "model", "input channels: 1 (gray) or 3 (gray replicated)", c.channels),
       field("init", "model", "initialisations in order (after --weights): dirac (3x3 convolutions start as the identity), "
                              "whiten (first convolution = patch-whitening filters of the training images); none by default", c.init),
@@ -464,6 +467,12 @@ void check_config_values(const TrainConfig& c) {
   }
   validate_augment(c.augment);
   validate_init(c.init);
+  try {
+    validate_progressive_resize(parse_progressive_resize(c.progressive_resize), c.input_size, c.epochs,
+                                backbone_min_input(c.backbone, c.cut_after));
+  } catch (const std::invalid_argument& e) {
+    throw Error(std::string("progressive_resize: ") + e.what());
+  }
   FERKIT_CHECK(c.lookahead_steps >= 0, "lookahead_steps must be >= 0");
   FERKIT_CHECK(c.lookahead_alpha > 0 && c.lookahead_alpha <= 1, "lookahead_alpha must be in (0, 1]");
   FERKIT_CHECK(c.dist_backend == "auto" || c.dist_backend == "gloo" || c.dist_backend == "nccl",

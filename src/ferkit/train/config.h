@@ -78,6 +78,7 @@ struct TrainConfig {
   double bn_momentum = 0.0;            // BatchNorm running-statistics momentum, PyTorch convention (0: the architecture's own)
   std::string init = "";               // initialisations by name, in order (train/init.h): dirac, whiten
   int input_size = 48;
+  std::string progressive_resize = "";  // smaller training sides first, "SIZE:EPOCHS,..." (train/progressive.h)
   int channels = 1;
   std::string normalize = "auto";      // auto: what --weights expect (keras, imagenet), else none
   // optimisation

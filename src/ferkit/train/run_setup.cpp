@@ -130,6 +130,7 @@ void build_optimisation(Run& r) {
   r.unfreeze_step = c.head_epochs * r.steps_per_epoch;
   r.thaw_warmup = std::max<int64_t>(1, static_cast<int64_t>(std::max(c.warmup_epochs, 1.0) * r.steps_per_epoch));
   if (c.ema_decay > 0) r.ema = std::make_unique<WeightEma>(r.model, c.ema_decay);
+  r.resize_stages = parse_progressive_resize(c.progressive_resize);
   if (c.lookahead_steps > 0) r.lookahead = std::make_unique<Lookahead>(c.lookahead_steps, c.lookahead_alpha);
   if (c.swa_epochs > 0) r.swa = std::make_unique<WeightAverage>(r.model);
   if (r.ema) r.averaged.emplace_back("ema", &r.ema->model());

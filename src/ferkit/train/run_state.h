@@ -21,6 +21,7 @@
 #include "ferkit/train/loss.h"
 #include "ferkit/train/optimizer.h"
 #include "ferkit/train/progress.h"
+#include "ferkit/train/progressive.h"
 #include "ferkit/train/schedule.h"
 #include "ferkit/train/trainer.h"
 
@@ -63,6 +64,7 @@ struct Run {
   int64_t unfreeze_step = 0, thaw_warmup = 1;  // --head-epochs: when the backbone thaws, its warm-up
   std::unique_ptr<WeightEma> ema;
   std::unique_ptr<Lookahead> lookahead;        // --lookahead-steps
+  std::vector<ResizeStage> resize_stages;      // --progressive-resize (empty: every epoch at input_size)
   std::unique_ptr<WeightAverage> swa;
   NamedModels averaged;                        // {"ema", ...}, {"swa", ...}: saved in checkpoints
 

@@ -53,10 +53,11 @@ double set_learning_rates(Run& r) {
 
 // One optimizer step's share of a batch: forward, loss, backward; the step itself after the last
 // micro-batch of --accum-steps (gradients averaged over the workers first).
-void train_batch(Run& r, const Batch& batch, int64_t epoch, int64_t batch_number, bool last_of_step, EpochTraining& out) {
+// The model sees the batch at `side` (progressive resizing); teachers always at full size.
+void train_batch(Run& r, const Batch& batch, int64_t epoch, int64_t batch_number, bool last_of_step, int side, EpochTraining& out) {
   const int accum = r.config.accum_steps;
   const torch::Tensor images = batch.images.to(r.device);
-  const torch::Tensor logits = r.model->forward(images);  // (B, 8)
+  const torch::Tensor logits = r.model->forward(resize_training_batch(images, side));  // (B, 8)
   torch::Tensor targets = batch.targets.to(r.device);
   if (r.teachers) targets = r.teachers->targets(images, targets);
   const torch::Tensor loss = (*r.loss)(logits, targets, epoch);
@@ -96,6 +97,8 @@ EpochTraining train_epoch(Run& r, int64_t epoch) {
   }
   r.loader->set_mixing(c.mix_off_epoch == 0 || epoch + 1 < c.mix_off_epoch);
   r.loader->start_epoch(epoch);
+  const int side = training_side_at(r.resize_stages, epoch, c.input_size);
+  if (side != c.input_size && r.lead) spdlog::info("epoch {}: training at {}x{} (progressive resizing)", epoch + 1, side, side);
   r.model->train();
   if (r.lookahead) r.lookahead->restart(r.model);
   if (r.lead) r.progress->start_epoch(epoch);
@@ -110,7 +113,7 @@ EpochTraining train_epoch(Run& r, int64_t epoch) {
     const bool first_of_step = batch_index % c.accum_steps == 0;
     const bool last_of_step = (batch_index + 1) % c.accum_steps == 0 || batch_index + 1 == r.batches_per_epoch;
     if (first_of_step) out.lr = set_learning_rates(r);
-    train_batch(r, *batch, epoch, batch_index + 1, last_of_step, out);
+    train_batch(r, *batch, epoch, batch_index + 1, last_of_step, side, out);
     if (r.workers && last_of_step) allreduce_wait += r.workers->last_wait_seconds();
     ++batch_index;
     if (r.lead)

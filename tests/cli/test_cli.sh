@@ -40,6 +40,8 @@ $FERKIT train --data "$TMP/data" --out "$TMP/run" --epochs 1 --width 0.25 >/dev/
 pr=$($FERKIT train --data "$TMP/data" --out "$TMP/run_pr" --epochs 2 --width 0.25 --progressive-resize 32:1 2>&1)
 if grep -q "epoch 1: training at 32x32 (progressive resizing)" <<<"$pr" && ! grep -q "epoch 2: training at" <<<"$pr" &&
    grep -q "^progressive_resize: 32:1" "$TMP/run_pr/config.yaml"; then ok; else bad "train --progressive-resize: $(tail -3 <<<"$pr")"; fi
+expect_fail "depth on a backbone without the setting" "backbone resnet18 has no depth setting (small_cnn has)" \
+  $FERKIT train --data "$TMP/data" --out "$TMP/run_depth" --epochs 1 --backbone resnet18 --depth 3
 expect_fail "progressive resizing past the last epoch" "progressive_resize: its stages take 2 of the 2 epochs" \
   $FERKIT train --data "$TMP/data" --out "$TMP/run_pr2" --epochs 2 --progressive-resize 32:2
 # Distillation from that run: the teacher is named in the log and kept in config.yaml for --resume.

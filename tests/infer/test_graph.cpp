@@ -39,6 +39,17 @@ TEST(InferenceGraph, MatchesForwardForEveryBackbone) {
   }
 }
 
+TEST(InferenceGraph, FollowsADeeperOrShallowerSmallCnn) {
+  torch::manual_seed(5);
+  for (int depth : {1, 3}) {
+    ModelSpec spec = test::small_spec("small_cnn");
+    spec.backbone.depth = depth;
+    FerModel model(spec);
+    test::randomize_norms(model);
+    EXPECT_LT(max_abs_difference(model, 48, 1), 1e-4) << "depth " << depth;
+  }
+}
+
 TEST(InferenceGraph, FollowsACutBackbone) {
   torch::manual_seed(4);
   for (const auto& [name, stage] : std::vector<std::pair<std::string, std::string>>{

@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <nlohmann/json.hpp>
+
 #include "ferkit/models/bundle.h"
 #include "ferkit/util/error.h"
 #include "test_util.h"
@@ -25,6 +27,41 @@ TEST(Model, EveryRegisteredBackboneGivesLogitsForGrayAndRgb) {
   BackboneSpec bad;
   bad.name = "resnet9000";
   EXPECT_THROW(make_backbone(bad), Error);
+}
+
+// --depth: small_cnn's stages 2-4 get that many convolutions each (default 2); the setting
+// survives a bundle round trip, a bundle without it reads as the default, and a backbone without
+// the setting refuses it.
+TEST(Model, SmallCnnDepthSetsTheConvolutionsPerStage) {
+  auto convolutions = [](const ModelSpec& spec) {
+    FerModel m(spec);
+    int n = 0;
+    for (const auto& module : m->modules(false)) n += module->as<torch::nn::Conv2d>() != nullptr;
+    return n;
+  };
+  ModelSpec spec;
+  EXPECT_EQ(convolutions(spec), 1 + 1 + 3 * 2);  // stem, stage1, stages 2-4 at the default depth
+  spec.backbone.depth = 3;
+  EXPECT_EQ(convolutions(spec), 1 + 1 + 3 * 3);
+  spec.backbone.depth = 1;
+  EXPECT_EQ(convolutions(spec), 1 + 1 + 3 * 1);
+  EXPECT_EQ(model_spec_from_json(to_json(spec)).backbone.depth, 1);
+  ModelSpec plain;
+  EXPECT_FALSE(to_json(plain).at("backbone").contains("depth"));  // bundles of the default are unchanged
+  EXPECT_EQ(model_spec_from_json(to_json(plain)).backbone.depth, 0);
+  spec.backbone.depth = 3;
+  FerModel deep(spec);
+  deep->eval();
+  EXPECT_EQ(deep->forward(torch::randn({2, 1, 48, 48})).sizes(), (std::vector<int64_t>{2, 8}));
+  BackboneSpec resnet;
+  resnet.name = "resnet18";
+  resnet.depth = 3;
+  try {
+    make_backbone(resnet);
+    ADD_FAILURE() << "resnet18 took a depth";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("backbone resnet18 has no depth setting"), std::string::npos) << e.what();
+  }
 }
 
 TEST(Model, HeadSpecParses) {

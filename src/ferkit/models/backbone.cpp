@@ -25,7 +25,7 @@ const BackboneDefaults kTorchvision{1.0, "imagenet", {}};
 const std::map<std::string, BackboneEntry>& backbone_registry() {
   static const std::map<std::string, BackboneEntry> r = {
       // small_cnn is a native-resolution network whose recipes run it at half width by default.
-      {"small_cnn", {[](const BackboneSpec& s) { return std::make_shared<SmallCnn>(s); }, {0.5, "imagenet", {}}}},
+      {"small_cnn", {[](const BackboneSpec& s) { return std::make_shared<SmallCnn>(s); }, {0.5, "imagenet", {}, 2}}},
       {"resnet18", {[](const BackboneSpec& s) { return std::make_shared<ResNet>(s, ResNetSpec{false, {2, 2, 2, 2}, false}); }, kTorchvision}},
       {"resnet34", {[](const BackboneSpec& s) { return std::make_shared<ResNet>(s, ResNetSpec{false, {3, 4, 6, 3}, false}); }, kTorchvision}},
       {"resnet50", {[](const BackboneSpec& s) { return std::make_shared<ResNet>(s, ResNetSpec{true, {3, 4, 6, 3}, false}); }, kTorchvision}},
@@ -64,6 +64,9 @@ std::shared_ptr<Backbone> make_backbone(const BackboneSpec& spec) {
   FERKIT_CHECK(spec.width >= 0 && spec.width <= 4, "backbone width must be in [0, 4] (0: the architecture's default)");
   BackboneSpec resolved = spec;
   if (resolved.width == 0) resolved.width = entry.defaults.width;
+  FERKIT_CHECK(spec.depth == 0 || entry.defaults.depth > 0, "backbone " + spec.name + " has no depth setting (small_cnn has)");
+  FERKIT_CHECK(spec.depth >= 0 && spec.depth <= 8, "backbone depth must be in [0, 8] (0: the architecture's default)");
+  if (resolved.depth == 0) resolved.depth = entry.defaults.depth;
   return entry.make(resolved);
 }
 

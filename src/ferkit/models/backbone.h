@@ -49,6 +49,7 @@ struct BackboneDefaults {
   std::string pretrained_normalize = "imagenet";  // what its pretrained weights expect (normalize: auto)
   // The smallest square input the stages up to cut_after ("" = all) run on; unset: any size from 8.
   std::function<int(const std::string& cut_after)> min_input;
+  int depth = 0;  // blocks per stage when BackboneSpec::depth is 0; 0: the backbone has no depth setting
 };
 // Throws Error listing the known names when `name` is not registered.
 BackboneDefaults backbone_defaults(const std::string& name);

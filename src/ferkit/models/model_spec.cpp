@@ -16,7 +16,9 @@ nlohmann::json to_json(const ModelSpec& spec) {
             {"num_classes", spec.num_classes},
             {"members", members}};
   }
-  return {{"backbone", {{"name", spec.backbone.name}, {"in_channels", spec.backbone.in_channels}, {"width", spec.backbone.width}}},
+  nlohmann::json backbone = {{"name", spec.backbone.name}, {"in_channels", spec.backbone.in_channels}, {"width", spec.backbone.width}};
+  if (spec.backbone.depth != 0) backbone["depth"] = spec.backbone.depth;  // absent: the default (bundles from before it read alike)
+  return {{"backbone", backbone},
           {"head", {{"hidden", spec.head.hidden}, {"dropout", spec.head.dropout}}},
           {"num_classes", spec.num_classes},
           {"cut_after", spec.cut_after},
@@ -48,6 +50,7 @@ ModelSpec spec_from_json(const nlohmann::json& j, int depth) {
   s.backbone.name = j.at("backbone").at("name").get<std::string>();
   s.backbone.in_channels = j.at("backbone").at("in_channels").get<int>();
   s.backbone.width = j.at("backbone").at("width").get<double>();
+  s.backbone.depth = j.at("backbone").value("depth", 0);
   s.head.hidden = j.at("head").at("hidden").get<std::vector<int64_t>>();
   s.head.dropout = j.at("head").at("dropout").get<double>();
   s.num_classes = j.at("num_classes").get<int64_t>();

@@ -13,6 +13,7 @@ struct BackboneSpec {
   std::string name = "small_cnn";
   int in_channels = 1;   // 1 for gray input, 3 for RGB (pretrained ImageNet weights)
   double width = 0.0;    // channel multiplier; 0: the backbone's default (backbone_defaults)
+  int depth = 0;         // blocks per stage, for backbones that have the setting (small_cnn); 0: the default
 };
 
 struct HeadSpec {

@@ -25,9 +25,10 @@ SmallCnn::SmallCnn(const BackboneSpec& spec) {
   const int64_t c1 = ch(32), c2 = ch(64), c3 = ch(128), c4 = ch(256);
   add_stage("stem", conv_block(spec.in_channels, c1, 1, false), c1);
   add_stage("stage1", conv_block(c1, c1, 1, true), c1);
-  add_stage("stage2", conv_block(c1, c2, 2, true), c2);
-  add_stage("stage3", conv_block(c2, c3, 2, true), c3);
-  add_stage("stage4", conv_block(c3, c4, 2, true), c4);
+  const int n = spec.depth > 0 ? spec.depth : 2;  // convolutions in each of stages 2-4 (--depth)
+  add_stage("stage2", conv_block(c1, c2, n, true), c2);
+  add_stage("stage3", conv_block(c2, c3, n, true), c3);
+  add_stage("stage4", conv_block(c3, c4, n, true), c4);
   for (auto& m : modules(false)) {
     if (auto* conv = m->as<torch::nn::Conv2d>()) torch::nn::init::kaiming_normal_(conv->weight, 0.0, torch::kFanOut, torch::kReLU);
   }

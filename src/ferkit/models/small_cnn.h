@@ -1,5 +1,6 @@
 // small_cnn: a VGG-style network for native 48x48 gray faces: cheap enough to train on a CPU.
-// stem (3x3 conv) then 4 stages of 3x3 conv-BN-ReLU with 2x2 max-pooling after each.
+// stem (3x3 conv) then 4 stages of 3x3 conv-BN-ReLU with 2x2 max-pooling after each: one
+// convolution in stage 1, `depth` (default 2) in each of stages 2-4.
 #pragma once
 #include "ferkit/models/staged_backbone.h"
 

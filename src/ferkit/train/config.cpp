@@ -158,6 +158,8 @@ std::vector<ConfigField> model_fields(TrainConfig& c) {
   return {
       field("backbone", "model", "backbone name", c.backbone),
       field("width", "model", "backbone channel multiplier (0: the backbone's default)", c.width),
+      field("depth", "model", "blocks per stage where the backbone has the setting (small_cnn: convolutions in stages 2-4, "
+                              "default 2); 0: the backbone's default", c.depth),
       field("weights", "model", "starting weights: torch.save state dict, TF.js folder, face-api (face_resnet), ferkit bundle or checkpoint", c.weights),
       field("allow_partial", "model", "load the tensors of --weights that match, ignore the rest", c.allow_partial),
       field("cut_after", "model", "truncate the backbone after this stage (see stage names in the docs)", c.cut_after),

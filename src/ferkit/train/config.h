@@ -69,6 +69,7 @@ struct TrainConfig {
   // model
   std::string backbone = "small_cnn";
   double width = 0.0;                  // backbone channel multiplier (0: the backbone's default)
+  int depth = 0;                       // blocks per stage (small_cnn: convolutions in stages 2-4; 0: the default)
   std::string weights = "";            // pretrained weights file
   bool allow_partial = false;
   std::string cut_after = "";          // truncate the backbone after this stage

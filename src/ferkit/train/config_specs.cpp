@@ -20,6 +20,7 @@ ModelSpec model_spec(const TrainConfig& c) {
   spec.backbone.name = c.backbone;
   spec.backbone.in_channels = c.channels;
   spec.backbone.width = c.width;
+  spec.backbone.depth = c.depth;
   spec.head = parse_head_spec(c.head);
   spec.cut_after = c.cut_after;
   spec.bn_policy = c.bn_policy;

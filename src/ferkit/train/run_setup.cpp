@@ -106,8 +106,9 @@ void build_model(Run& r) {
   int64_t n_params = 0;
   for (const auto& p : r.model->parameters()) n_params += p.numel();
   r.optim = optimizer_config(c);
-  spdlog::info("model {} (width {}), {:.2f} M parameters, input {}x{}x{} ({}), {} threads; {} lr {} (backbone x{}), loss {}",
-               c.backbone, c.width > 0 ? fmt::format("{}", c.width) : std::string("default"), n_params / 1e6, c.channels,
+  spdlog::info("model {} (width {}{}), {:.2f} M parameters, input {}x{}x{} ({}), {} threads; {} lr {} (backbone x{}), loss {}",
+               c.backbone, c.width > 0 ? fmt::format("{}", c.width) : std::string("default"),
+               c.depth > 0 ? fmt::format(", depth {}", c.depth) : std::string(), n_params / 1e6, c.channels,
                c.input_size, c.input_size, r.pre.normalize, r.threads, r.optim.name, r.optim.lr, r.optim.backbone_lr_mult, c.loss.name);
 }
 

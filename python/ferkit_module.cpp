@@ -68,7 +68,16 @@ std::string config_text(const py::handle& value) {
   return py::str(value).cast<std::string>();
 }
 
+// Arrays of another type are refused, not cast: a float image in [0, 1] cast to uint8 is black,
+// and NaN or 1000.0 have no pixel value at all.
+void require_uint8(const py::array& a, const std::string& what) {
+  if (!a.dtype().is(py::dtype::of<std::uint8_t>()))
+    throw ferkit::Error(what + ": the image must be a uint8 numpy array (0-255), not " + py::str(a.dtype()).cast<std::string>() +
+                        " (a float image in [0, 1]: (image * 255).round().astype(numpy.uint8))");
+}
+
 ferkit::PhotoResult predict_array(const ferkit::Model& model, const py::array& image, const std::string& channels) {
+  require_uint8(image, "predict");
   const auto a = py::array_t<std::uint8_t, py::array::c_style | py::array::forcecast>::ensure(image);
   if (!a) throw ferkit::Error("predict: the image must be a uint8 numpy array");
   int type = 0;
@@ -141,6 +150,7 @@ PYBIND11_MODULE(ferkit, m) {
       .def(
           "predict_batch",
           [](const ferkit::Model& self, const py::array& crops) {
+            require_uint8(crops, "predict_batch");
             const auto a = py::array_t<std::uint8_t, py::array::c_style | py::array::forcecast>::ensure(crops);
             if (!a || a.ndim() != 3) throw ferkit::Error("predict_batch: give an N x H x W uint8 array of face crops");
             const auto n = a.shape(0);

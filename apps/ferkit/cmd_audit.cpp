@@ -60,6 +60,9 @@ void add_audit_command(CLI::App& app, GlobalOptions& global) {
   set_action(cmd, [args, &global]() {
     args->load.threads = global.threads;
     args->audit.near_duplicates = !args->exact_only;
+    // Checked before the audit's minutes of work: outputs never go into the data they describe.
+    for (const auto& [path, what] : {std::pair{args->out, "--out"}, {args->montage, "--montage"}, {args->html, "--html"}})
+      if (!path.empty()) check_output_file(path, {args->dir}, what);
     const Dataset ds = load_dataset(args->dir, args->load);
     const nlohmann::json a = audit_dataset(ds, args->audit);
     if (!args->out.empty()) atomic_write_text(args->out, json_text(a, 2) + "\n");

@@ -16,6 +16,7 @@
 #include "ferkit/train/loss.h"
 #include "ferkit/train/posthoc.h"
 #include "ferkit/util/error.h"
+#include "ferkit/util/fs.h"
 
 namespace ferkit::cli {
 namespace {
@@ -70,7 +71,13 @@ void add_ensemble_command(CLI::App& app, GlobalOptions& global) {
   add_load_flags(*cmd, args->load);
   set_action(cmd, [args, cmd, &global]() {
     std::vector<EnsembleMember> members;
-    for (const auto& m : args->models) members.push_back({m, bundle_path_of(m)});
+    std::vector<std::string> inputs;
+    for (const auto& m : args->models) {
+      members.push_back({m, bundle_path_of(m)});
+      inputs.push_back(members.back().path);
+    }
+    if (!args->data.empty()) inputs.push_back(args->data);
+    check_output_file(args->out, inputs, "--out");
     PosthocTau tau;
     try {
       tau = parse_posthoc_tau(args->posthoc_tau);

@@ -7,6 +7,7 @@
 #include "ferkit/infer/onnx_export.h"
 #include "ferkit/models/bundle.h"
 #include "ferkit/util/error.h"
+#include "ferkit/util/fs.h"
 
 namespace ferkit::cli {
 
@@ -33,6 +34,7 @@ void add_export_command(CLI::App& app, GlobalOptions& global) {
   cmd->add_option("--onnx", args->onnx, "ONNX file to write")->required();
   set_action(cmd, [args]() {
     const std::string path = bundle_path_of(args->model);
+    check_output_file(args->onnx, {path}, "--onnx");
     spdlog::info("model {}", describe_model(args->model));
     LoadedBundle b = load_bundle(path);
     b.model->eval();

@@ -81,7 +81,11 @@ void add_predict_command(CLI::App& app, GlobalOptions& global) {
     const auto& classes = predictor.info().class_names;
     spdlog::info("model {} ({}x{} input), faces: {}", describe_model(args->model), predictor.info().preprocess.input_size,
                  predictor.info().preprocess.input_size, predictor.detector_source());
-    if (!args->annotate.empty()) fs::create_directories(args->annotate);
+    infer::AnnotatedNames annotated;
+    if (!args->annotate.empty()) {
+      check_output_folder(args->annotate, args->inputs, "--annotate");
+      fs::create_directories(args->annotate);
+    }
     const auto formatter = infer::make_result_formatter(args->json ? "json" : args->csv ? "csv" : "text", classes);
     std::cout << formatter->header();
     infer::InputOptions options;
@@ -108,7 +112,7 @@ void add_predict_command(CLI::App& app, GlobalOptions& global) {
           std::cout << formatter->format(p) << std::flush;
           if (bar && results_on_terminal) bar->redraw();
           if (args->annotate.empty() || !p.error.empty()) return;
-          const fs::path dst = fs::path(args->annotate) / infer::annotated_name(p);
+          const fs::path dst = fs::path(args->annotate) / annotated.claim(p);
           // Encoded in memory, then written with every write checked (cv::imwrite can leave an
           // empty file on a full disk and still succeed): a failure is counted and named.
           try {
@@ -132,6 +136,11 @@ void add_predict_command(CLI::App& app, GlobalOptions& global) {
     if (counts.failed > 0) problems = fmt::format("{} of {} inputs failed (their errors are in the output above)", counts.failed, counts.inputs);
     if (!unwritten.empty())
       problems += fmt::format("{}{} annotated copies could not be written (first: {})", problems.empty() ? "" : "; ", unwritten.size(), unwritten.front());
+    if (!annotated.renamed().empty()) {
+      std::string list;
+      for (const auto& [source, name] : annotated.renamed()) list += fmt::format("\n  {} -> {}", source, name);
+      spdlog::info("{} annotated copies renamed (another input had the same name):{}", annotated.renamed().size(), list);
+    }
     if (!problems.empty()) throw Error(problems);
   });
 }

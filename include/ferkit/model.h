@@ -45,7 +45,7 @@ class Model {
   // A run folder, a model.ferkit bundle, or a shipped model's name ("" = the default shipped model).
   explicit Model(const std::string& model = "", const ModelOptions& options = {});
   ~Model();
-  Model(Model&&) noexcept;
+  Model(Model&&) noexcept;  // a moved-from Model throws ferkit::Error when used
   Model& operator=(Model&&) noexcept;
 
   PhotoResult predict_file(const std::string& path) const;
@@ -65,6 +65,7 @@ class Model {
 
  private:
   struct Impl;
+  const Impl& impl() const;  // throws Error on a moved-from Model
   std::unique_ptr<Impl> impl_;
 };
 

@@ -58,3 +58,30 @@ TEST(ModelApi, ErrorsAreFerkitErrorsNamingTheInput) {
 
 }  // namespace
 }  // namespace ferkit
+
+namespace ferkit {
+namespace {
+
+// Reliability round 2, items 7 and 17: a device is refused, not read without end; a moved-from
+// Model throws instead of crashing.
+TEST(ModelApi, DevicesAndMovedFromModelsAreErrors) {
+  Model model("", ModelOptions{"none"});
+  for (const char* device : {"/dev/zero", "/dev/null"}) {
+    try {
+      model.predict_file(device);
+      FAIL() << device << " was predicted";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("not a regular file"), std::string::npos) << e.what();
+    }
+  }
+  Model taken = std::move(model);
+  EXPECT_EQ(taken.classes().size(), 8u);
+  EXPECT_THROW(model.classes(), Error);  // NOLINT(bugprone-use-after-move): the point of the test
+  EXPECT_THROW(model.predict_bytes("x"), Error);
+  EXPECT_THROW(model.path(), Error);
+  model = std::move(taken);
+  EXPECT_EQ(model.classes().size(), 8u);
+}
+
+}  // namespace
+}  // namespace ferkit

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <thread>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "ferkit/infer/predictor.h"
@@ -147,6 +148,85 @@ TEST_F(HostileServer, ContentLengthIsCheckedFromTheHead) {
   r = round_trip(port_, "POST /v1/predict HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\nContent-Length: 3\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc");
   EXPECT_NE(r.find("422"), std::string::npos) << r;  // read, and refused as no image
   EXPECT_NE(round_trip(port_, "GET /v1/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").find("200 OK"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace ferkit
+
+namespace ferkit {
+namespace {
+
+// Reliability round 2, item 1: a second server on a port in use must fail to bind, not share the
+// port (httplib's default SO_REUSEPORT let both listen and split the connections).
+TEST_F(HostileServer, ASecondServerOnAPortInUseIsRefused) {
+  infer::PredictOptions o;
+  o.detector.kind = "none";
+  infer::Predictor predictor(tmp_ / "m.ferkit", o);
+  serve::ServeOptions so;
+  so.port = port_;
+  so.host = "127.0.0.1";
+  serve::Server second(predictor, so);
+  try {
+    second.bind();
+    FAIL() << "a second server bound port " << port_ << ", which the first holds";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("cannot bind"), std::string::npos) << e.what();
+  }
+}
+
+// Round 2, items 4 and 8: one framing per request, refused from the head at once: chunked bodies
+// (which httplib read past --max-body), Content-Length beside Transfer-Encoding, a POST without a
+// length (which waited for the timeout).
+TEST_F(HostileServer, OneFramingPerRequestRefusedFromTheHead) {
+  const auto start = Clock::now();
+  std::string chunk(90'000, 'x');
+  std::string r = round_trip(port_, "POST /v1/predict HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\nTransfer-Encoding: chunked\r\n\r\n" +
+                                        fmt::format("{:x}\r\n", chunk.size()) + chunk + "\r\n0\r\n\r\n");
+  EXPECT_NE(r.find("411"), std::string::npos) << r.substr(0, 300);
+  EXPECT_NE(r.find("send the body with a Content-Length"), std::string::npos) << r.substr(0, 300);
+  r = round_trip(port_, "POST /v1/predict HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\nTransfer-Encoding: gzip, chunked\r\n\r\n");
+  EXPECT_NE(r.find("411"), std::string::npos) << r;
+  r = round_trip(port_, "POST /v1/predict HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n");
+  EXPECT_NE(r.find("400"), std::string::npos) << r;
+  EXPECT_NE(r.find("one framing per request"), std::string::npos) << r;
+  r = round_trip(port_, "POST /v1/predict HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\n\r\n");
+  EXPECT_NE(r.find("411"), std::string::npos) << r;
+  EXPECT_NE(r.find("a POST needs a Content-Length"), std::string::npos) << r;
+  EXPECT_LT(seconds_since(start), 1.5) << "a refusal waited for a body";
+}
+
+// Round 2, item 12: a wrong method on a real endpoint is a 405 naming the allowed ones.
+TEST_F(HostileServer, WrongMethodsOnRealEndpointsAre405WithAllow) {
+  for (const std::string method : {"GET", "PUT", "DELETE", "OPTIONS"}) {
+    const std::string r = round_trip(port_, method + " /v1/predict HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n");
+    EXPECT_NE(r.find("405"), std::string::npos) << method << ": " << r;
+    EXPECT_NE(r.find("Allow: POST"), std::string::npos) << method << ": " << r;
+  }
+  const std::string r = round_trip(port_, "POST /v1/health HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n");
+  EXPECT_NE(r.find("405"), std::string::npos) << r;
+  EXPECT_NE(r.find("Allow: GET, HEAD"), std::string::npos) << r;
+  EXPECT_NE(round_trip(port_, "GET /nowhere HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").find("404"), std::string::npos);
+}
+
+// Round 2, item 6: every sizing option has a ceiling, checked before anything starts.
+TEST(ServeOptions, EveryResourceHasACeiling) {
+  const auto refused = [](auto set, const std::string& flag) {
+    serve::ServeOptions o;
+    set(o);
+    try {
+      serve::validate_serve_options(o);
+      ADD_FAILURE() << flag << " accepted";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(flag), std::string::npos) << e.what();
+    }
+  };
+  refused([](serve::ServeOptions& o) { o.workers = 100000; }, "--workers");
+  refused([](serve::ServeOptions& o) { o.workers = 0; }, "--workers");
+  refused([](serve::ServeOptions& o) { o.batch_wait_ms = 2000000000; }, "--batch-wait-ms");
+  refused([](serve::ServeOptions& o) { o.timeout_s = 0; }, "--timeout");
+  refused([](serve::ServeOptions& o) { o.max_body_bytes = int64_t{1} << 40; }, "--max-body");
+  refused([](serve::ServeOptions& o) { o.queue = -1; }, "--queue");
+  EXPECT_NO_THROW(serve::validate_serve_options(serve::ServeOptions{}));
 }
 
 }  // namespace

@@ -4,6 +4,8 @@
 #include <thread>
 
 #include <gtest/gtest.h>
+
+#include "ferkit/data/image_header.h"
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
@@ -102,6 +104,28 @@ TEST(Predict, RefusesBadInputWithTheReason) {
   std::string png = encode(cv::Mat(8, 8, CV_8UC1, cv::Scalar(0)), ".png");
   for (int at : {16, 20}) png[at] = 0, png[at + 1] = 0, png[at + 2] = char(30000 >> 8), png[at + 3] = char(30000 & 255);
   EXPECT_NE(error_of(png).find("30000x30000 pixels: larger than the limit"), std::string::npos) << error_of(png);
+  // Reliability round 2, item 5: 6000 x 6000 at 16-bit RGBA is within the pixel limit but decodes
+  // to 275 MB: refused by its decoded size (the same pixels as 8-bit gray are not).
+  for (int at : {16, 20}) png[at] = 0, png[at + 1] = 0, png[at + 2] = char(6000 >> 8), png[at + 3] = char(6000 & 255);
+  png[24] = 16, png[25] = 6;
+  EXPECT_NE(error_of(png).find("6000x6000 pixels of 8 bytes each decode to 274 MB: larger than the limit of 256 MB"),
+            std::string::npos) << error_of(png);
+  EXPECT_EQ(image_header_bytes_per_pixel(png), 8);
+  png[24] = 8, png[25] = 0;
+  EXPECT_EQ(image_header_bytes_per_pixel(png), 1);
+  EXPECT_EQ(error_of(png).find("decode to"), std::string::npos) << error_of(png);
+  // Round 2, item 18: a JPEG cut to a third is still predicted, with a warning that says so.
+  cv::Mat face(48, 48, CV_8UC1);
+  cv::randu(face, 0, 255);
+  const std::string jpeg = encode(face, ".jpg");
+  EXPECT_TRUE(p.predict_encoded(jpeg, "whole.jpg").warning.empty());
+  const infer::ImagePrediction cut = p.predict_encoded(jpeg.substr(0, jpeg.size() / 3), "cut.jpg");
+  EXPECT_TRUE(cut.error.empty()) << cut.error;
+  EXPECT_NE(cut.warning.find("JPEG cut short"), std::string::npos) << cut.warning;
+  EXPECT_EQ(infer::to_json(cut, p.info().class_names)["warning"], cut.warning);
+  const std::string whole_png = encode(face, ".png");
+  EXPECT_TRUE(image_truncation_warning(whole_png).empty());
+  EXPECT_NE(image_truncation_warning(whole_png.substr(0, whole_png.size() - 12)).find("PNG cut short"), std::string::npos);
   const infer::ImagePrediction bad = p.predict_encoded("", "empty.png");
   EXPECT_FALSE(bad.error.empty());
   EXPECT_EQ(infer::to_json(bad, p.info().class_names)["error"], bad.error);

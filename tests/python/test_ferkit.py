@@ -136,6 +136,20 @@ class Predict(unittest.TestCase):
         self.assertTrue(issubclass(ferkit.InputError, ferkit.Error))
         self.assertTrue(issubclass(ferkit.Error, RuntimeError))
 
+    def test_arrays_that_are_not_uint8_pixels_are_refused(self):
+        # Reliability round 2, items 13 and 15: no silent cast to black, no raw OpenCV error.
+        for bad in (np.full((48, 48), 0.5), np.full((48, 48), np.nan, dtype=np.float32), np.full((48, 48), 1000.0)):
+            with self.assertRaisesRegex(ferkit.Error, "uint8 numpy array .0-255., not (float64|float32)"):
+                self.model.predict(bad)
+        with self.assertRaisesRegex(ferkit.Error, "uint8"):
+            self.model.predict_batch(np.zeros((2, 48, 48), dtype=np.float32))
+        with self.assertRaisesRegex(ferkit.Error, "larger than the limit"):
+            self.model.predict(np.lib.stride_tricks.as_strided(np.zeros(1, dtype=np.uint8), shape=(1, 200_000_000), strides=(0, 0)))
+        with self.assertRaisesRegex(ferkit.Error, "NUL byte"):
+            self.model.predict("a\0b")
+        with self.assertRaisesRegex(ferkit.Error, "not a regular file"):
+            self.model.predict("/dev/zero")
+
 
 class TrainAndEvaluate(unittest.TestCase):
     @classmethod

@@ -7,6 +7,7 @@
 #include "ferkit/data/synth.h"
 #include "ferkit/eval/evaluator.h"
 #include "ferkit/models/bundle.h"
+#include "ferkit/run/records.h"
 #include "ferkit/train/config_specs.h"
 #include "ferkit/train/recipes.h"
 #include "ferkit/train/trainer.h"
@@ -199,6 +200,54 @@ TEST(Trainer, EveryShippedRecipeIsAValidConfig) {
   EXPECT_EQ(c.optim.name, "adam");
   EXPECT_EQ(c.bn_policy, "train");
   EXPECT_EQ(c.input_size, 224);
+}
+
+}  // namespace
+}  // namespace ferkit
+
+namespace ferkit {
+namespace {
+
+// --select-on holdout: the epoch and tau are chosen on a held-back share of the training split;
+// the validation split's figures are reported beside them but choose nothing.
+TEST(Trainer, SelectOnHoldoutChoosesEpochAndTauOnTheHeldBackShare) {
+  test::TempDir tmp;
+  TrainConfig c = stateful_config(tmp, "run");
+  c.select_on = parse_select_on("holdout:0.25");
+  c.posthoc_tau = parse_posthoc_tau("auto");
+  c.workers = 1;
+  const TrainSummary s = run_training(c);
+
+  // The epoch: the best of the held-back columns (raw or EMA), not of the validation columns.
+  std::vector<std::string> problems;
+  const auto records = parse_metrics_csv(test_read(c.out + "/metrics.csv"), "metrics.csv", problems);
+  ASSERT_EQ(records.size(), 3u);
+  double best = -1;
+  int64_t best_epoch = 0;
+  for (const auto& r : records) {
+    ASSERT_TRUE(r.select && r.select_ema) << "no held-back columns in metrics.csv";
+    for (double v : {r.select->accuracy, r.select_ema->accuracy})
+      if (v > best) best = v, best_epoch = r.epoch;
+  }
+  EXPECT_EQ(s.best_epoch, best_epoch);
+
+  // The held-back images are not trained on, and the bundle's figures on them are what the
+  // summary says; the tau curve was measured on them too.
+  Dataset ds = load_dataset(c.data);
+  const auto [kept, held] = hold_out(ds.split("train"), 0.25);
+  LoadedBundle b = load_bundle(s.bundle_path);
+  ASSERT_TRUE(s.best_select.has_value());
+  EXPECT_EQ(s.select_on, "holdout:0.25");
+  EXPECT_DOUBLE_EQ(evaluate_split(b.model, held, b.info.preprocess).accuracy, s.best_select->accuracy);
+  EXPECT_DOUBLE_EQ(evaluate_split(b.model, ds.split("valid"), b.info.preprocess).accuracy, s.best_val.accuracy);
+  bool found = false;
+  for (const auto& p : s.posthoc_curve_val)
+    if (std::abs(p.tau - s.posthoc_tau) < 1e-9) {
+      found = true;
+      EXPECT_NEAR(p.accuracy, s.best_select->accuracy, 1e-12);
+    }
+  EXPECT_TRUE(found);
+  EXPECT_EQ(b.info.extra.value("select_on", ""), "holdout:0.25");
 }
 
 }  // namespace

@@ -47,4 +47,44 @@ bool image_header_size(const std::string& b, int& width, int& height) {
   return false;
 }
 
+int image_header_bytes_per_pixel(const std::string& b) {
+  auto u8 = [&](size_t i) { return static_cast<int>(static_cast<unsigned char>(b[i])); };
+  if (b.size() >= 26 && b.compare(0, 8, "\x89PNG\r\n\x1a\n") == 0 && b.compare(12, 4, "IHDR") == 0) {
+    const int depth = u8(24) > 8 ? 2 : 1;
+    switch (u8(25)) {  // colour type
+      case 0: return depth;          // gray
+      case 2: return 3 * depth;      // RGB
+      case 3: return 3;              // palette, expanded to BGR
+      case 4: return 2 * depth;      // gray + alpha
+      case 6: return 4 * depth;      // RGBA
+      default: return 8;
+    }
+  }
+  if (b.size() >= 4 && u8(0) == 0xFF && u8(1) == 0xD8) {  // JPEG: components of the start-of-frame
+    size_t i = 2;
+    while (i + 9 < b.size()) {
+      if (u8(i) != 0xFF) break;
+      const int marker = u8(i + 1);
+      if (marker == 0xFF) { ++i; continue; }
+      if (marker == 0xD8 || (marker >= 0xD0 && marker <= 0xD7)) { i += 2; continue; }
+      if (marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC) return std::max(1, u8(i + 9));
+      i += 2 + ((u8(i + 2) << 8) | u8(i + 3));
+    }
+  }
+  return 4;
+}
+
+std::string image_truncation_warning(const std::string& b) {
+  size_t end = b.size();
+  while (end > 0 && (b[end - 1] == '\0' || b[end - 1] == '\n' || b[end - 1] == '\r')) --end;  // padding some writers add
+  if (b.size() >= 4 && static_cast<unsigned char>(b[0]) == 0xFF && static_cast<unsigned char>(b[1]) == 0xD8) {
+    if (end < 2 || static_cast<unsigned char>(b[end - 2]) != 0xFF || static_cast<unsigned char>(b[end - 1]) != 0xD9)
+      return "JPEG cut short (no end-of-image marker): the missing part of the picture was filled in by the decoder";
+  } else if (b.size() >= 8 && b.compare(0, 8, "\x89PNG\r\n\x1a\n") == 0) {
+    if (b.size() < 12 || b.find("IEND", b.size() >= 12 ? b.size() - 12 : 0) == std::string::npos)
+      return "PNG cut short (no IEND chunk): the missing part of the picture was filled in by the decoder";
+  }
+  return "";
+}
+
 }  // namespace ferkit

@@ -51,6 +51,8 @@ Metrics compute_metrics(const torch::Tensor& logits, const torch::Tensor& labels
     m.ece += static_cast<double>(b.count) / n * std::abs(b.accuracy - b.mean_confidence);
   }
   m.reliability = std::move(reliability);
+  FERKIT_CHECK(options.bootstrap >= 0 && options.bootstrap <= 1'000'000,
+               "--bootstrap must be from 0 (no intervals) to 1000000 resamples, not " + std::to_string(options.bootstrap));
   add_bootstrap_intervals(m, label_list, pred_list, options.bootstrap, options.seed);
   return m;
 }

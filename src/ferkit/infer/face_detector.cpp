@@ -3,6 +3,7 @@
 #include "ferkit/infer/face_align.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 
@@ -33,6 +34,14 @@ std::string default_cascade_path() {
 std::vector<std::string> detector_kinds() { return {"default", "dlib", "tiny", "haar", "none"}; }
 
 FaceDetector::FaceDetector(const DetectorOptions& o) : options_(o) {
+  // Checked here, where every caller (CLI, server, C++ API, Python) comes through.
+  FERKIT_CHECK(std::isfinite(o.margin) && o.margin >= 0 && o.margin <= 2,
+               fmt::format("--margin must be from 0 to 2 (a share of the face's side), not {}", o.margin));
+  FERKIT_CHECK(std::isfinite(o.scale_factor) && o.scale_factor > 1 && o.scale_factor <= 2,
+               fmt::format("the detector's scale factor must be in (1, 2], not {}", o.scale_factor));
+  FERKIT_CHECK(o.min_neighbors >= 0 && o.min_neighbors <= 100, fmt::format("--min-neighbors must be from 0 to 100, not {}", o.min_neighbors));
+  FERKIT_CHECK(o.min_face >= 1 && o.min_face <= 100'000, fmt::format("--min-face must be from 1 to 100000 pixels, not {}", o.min_face));
+  FERKIT_CHECK(std::isfinite(o.max_misfit) && o.max_misfit >= 0, fmt::format("the landmark misfit limit must be >= 0, not {}", o.max_misfit));
   if (o.kind == "none") {
     enabled_ = false;
     source_ = "none";

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <opencv2/imgcodecs.hpp>
 
+#include "ferkit/data/image_header.h"
 #include "ferkit/util/error.h"
 #include "ferkit/util/threads.h"
 
@@ -99,11 +100,12 @@ void predict_video_input(Predictor& predictor, const Input& in, const InputOptio
 void predict_image_chunk(Predictor& predictor, const std::vector<Input>& chunk, const InputOptions& o, CountingSink& sink) {
   const size_t n = chunk.size();
   std::vector<cv::Mat> grays(n), colours(n);
-  std::vector<std::string> errors(n);
+  std::vector<std::string> errors(n), warnings(n);
   parallel_for_each(static_cast<int64_t>(n), o.threads, [&](int64_t i) {
     try {
       const std::string bytes = read_file_limited(chunk[i].path, predictor.options().max_bytes);
       grays[i] = predictor.decode(bytes);
+      warnings[i] = image_truncation_warning(bytes);
       if (o.keep_colour)
         colours[i] = cv::imdecode(cv::Mat(1, static_cast<int>(bytes.size()), CV_8UC1, const_cast<char*>(bytes.data())), cv::IMREAD_COLOR);
     } catch (const std::exception& e) {
@@ -121,7 +123,9 @@ void predict_image_chunk(Predictor& predictor, const std::vector<Input>& chunk, 
       sink(failed(chunk[i].path, errors[i]), cv::Mat());
       continue;
     }
-    sink(predictions[k++], colours[i].empty() ? grays[i] : colours[i]);
+    ImagePrediction p = predictions[k++];
+    p.warning = warnings[i];
+    sink(p, colours[i].empty() ? grays[i] : colours[i]);
   }
 }
 
@@ -155,6 +159,19 @@ InputCounts predict_inputs(Predictor& predictor, const std::vector<std::string>&
 std::string annotated_name(const ImagePrediction& p) {
   const std::string stem = fs::path(p.source).stem().string();
   return p.frame >= 0 ? fmt::format("{}_f{:06d}.png", stem, p.frame) : stem + ".png";
+}
+
+std::string AnnotatedNames::claim(const ImagePrediction& p) {
+  const std::string plain = annotated_name(p);
+  std::string name = plain;
+  const auto taken = [this](const std::string& n) { return std::binary_search(used_.begin(), used_.end(), n); };
+  for (int k = 2; taken(name); ++k) {
+    const fs::path base(plain);
+    name = base.stem().string() + "-" + std::to_string(k) + base.extension().string();
+  }
+  used_.insert(std::upper_bound(used_.begin(), used_.end(), name), name);
+  if (name != plain) renamed_.emplace_back(p.source, name);
+  return name;
 }
 
 }  // namespace ferkit::infer

@@ -38,4 +38,18 @@ InputCounts predict_inputs(Predictor& predictor, const std::vector<std::string>&
 // The file name under which an annotated copy of a prediction's image is written.
 std::string annotated_name(const ImagePrediction& p);
 
+// Names for the annotated copies of one run, none twice: folder inputs can hold the same name
+// (C1/x.png, C2/x.png) and x.jpg is written as x.png too, so the second becomes x-2.png, the
+// third x-3.png. Called in input order (predict_inputs' callbacks are).
+class AnnotatedNames {
+ public:
+  std::string claim(const ImagePrediction& p);
+  // The copies that got a suffix: (source, name written), for the summary.
+  const std::vector<std::pair<std::string, std::string>>& renamed() const { return renamed_; }
+
+ private:
+  std::vector<std::string> used_;  // sorted
+  std::vector<std::pair<std::string, std::string>> renamed_;
+};
+
 }  // namespace ferkit::infer

@@ -1,5 +1,7 @@
 #include "ferkit/infer/predictor.h"
 
+#include <mutex>
+#include <condition_variable>
 #include <fmt/format.h>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
@@ -12,8 +14,45 @@
 
 namespace ferkit::infer {
 
+// The bytes of the decodes running now, bounded: a decode waits until its share fits.
+struct Predictor::DecodeBudget {
+  std::mutex mutex;
+  std::condition_variable freed;
+  int64_t in_use = 0;
+  const int64_t limit;
+  explicit DecodeBudget(int64_t l) : limit(l) {}
+  class Lease {
+   public:
+    Lease(DecodeBudget& b, int64_t bytes) : b_(b), bytes_(std::min(bytes, b.limit)) {
+      std::unique_lock<std::mutex> lock(b_.mutex);
+      b_.freed.wait(lock, [&] { return b_.in_use + bytes_ <= b_.limit; });
+      b_.in_use += bytes_;
+    }
+    ~Lease() {
+      {
+        std::lock_guard<std::mutex> lock(b_.mutex);
+        b_.in_use -= bytes_;
+      }
+      b_.freed.notify_all();
+    }
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+
+   private:
+    DecodeBudget& b_;
+    int64_t bytes_;
+  };
+};
+
+Predictor::~Predictor() = default;
+
 Predictor::Predictor(const std::string& bundle_path, const PredictOptions& o) : options_(o) {
-  FERKIT_CHECK(o.batch_size > 0, "--batch-size must be positive");
+  FERKIT_CHECK(o.max_decoded_bytes > 0 && o.max_decoding_bytes >= o.max_decoded_bytes,
+               "the decoded-size limits must be positive, the one in flight at least the one per image");
+  budget_ = std::make_unique<DecodeBudget>(o.max_decoding_bytes);
+  FERKIT_CHECK(o.batch_size > 0 && o.batch_size <= 4096, "--batch-size must be from 1 to 4096");
+  FERKIT_CHECK(o.max_pixels > 0, fmt::format("--max-pixels must be positive, not {}", o.max_pixels));
+  FERKIT_CHECK(o.max_bytes > 0, fmt::format("the file size limit must be positive, not {}", o.max_bytes));
   bundle_ = load_bundle(bundle_path);
   bundle_.model->eval();
   stored_size_ = bundle_.info.extra.value("image_size", 48);
@@ -34,6 +73,13 @@ cv::Mat Predictor::decode(const std::string& bytes) const {
     FERKIT_CHECK(static_cast<int64_t>(w) * h <= options_.max_pixels,
                  fmt::format("{}x{} pixels: larger than the limit of {} pixels", w, h, options_.max_pixels));
   }
+  // What the decoder holds before converting to gray; unknown headers count as 4 bytes a pixel
+  // of the largest image allowed.
+  const int64_t decoded = (w > 0 && h > 0 ? static_cast<int64_t>(w) * h : options_.max_pixels) * image_header_bytes_per_pixel(bytes);
+  FERKIT_CHECK(w <= 0 || decoded <= options_.max_decoded_bytes,
+               fmt::format("{}x{} pixels of {} bytes each decode to {} MB: larger than the limit of {} MB", w, h,
+                           image_header_bytes_per_pixel(bytes), decoded >> 20, options_.max_decoded_bytes >> 20));
+  const DecodeBudget::Lease lease(*budget_, decoded);
   cv::Mat gray;
   try {
     const cv::Mat raw(1, static_cast<int>(bytes.size()), CV_8UC1, const_cast<char*>(bytes.data()));
@@ -118,7 +164,9 @@ ImagePrediction Predictor::predict_gray(const cv::Mat& gray, const std::string& 
 
 ImagePrediction Predictor::predict_encoded(const std::string& bytes, const std::string& source) {
   try {
-    return predict_gray(decode(bytes), source);
+    ImagePrediction p = predict_gray(decode(bytes), source);
+    p.warning = image_truncation_warning(bytes);
+    return p;
   } catch (const std::exception& e) {
     ImagePrediction p;
     p.source = source;
@@ -170,6 +218,7 @@ nlohmann::json to_json(const ImagePrediction& p, const std::vector<std::string>&
     j["error"] = p.error;
     return j;
   }
+  if (!p.warning.empty()) j["warning"] = p.warning;
   j["width"] = p.width;
   j["height"] = p.height;
   nlohmann::json faces = nlohmann::json::array();

@@ -22,6 +22,11 @@ struct PredictOptions {
   int batch_size = 64;                  // faces per forward pass
   int64_t max_pixels = 40'000'000;      // larger images are refused before decoding
   int64_t max_bytes = 64 << 20;         // larger files are refused unread
+  // Decoded size from the header (pixels x channels x bytes per sample): one image over
+  // max_decoded_bytes is refused; decodes running at once (server workers, predict's threads)
+  // wait until their sum fits max_decoding_bytes.
+  int64_t max_decoded_bytes = int64_t{256} << 20;
+  int64_t max_decoding_bytes = int64_t{512} << 20;
   bool folded = true;                   // the inference graph; false: the modules' forward (for checks)
   bool onednn = true;                   // run the graph on oneDNN tensors where it can (use_mkldnn)
 };
@@ -38,11 +43,13 @@ struct ImagePrediction {
   int width = 0, height = 0;
   std::vector<FacePrediction> faces;
   std::string error;                    // non-empty: this input failed, with the reason
+  std::string warning;                  // non-empty: predicted, but the input was damaged (e.g. a JPEG cut short)
 };
 
 class Predictor {
  public:
   Predictor(const std::string& bundle_path, const PredictOptions& options);
+  ~Predictor();
 
   // An encoded image (file contents or a request body). Errors land in the result's `error`.
   ImagePrediction predict_encoded(const std::string& bytes, const std::string& source);
@@ -74,6 +81,8 @@ class Predictor {
   Graph graph_;
   int stored_size_ = 48;
   std::unique_ptr<FaceDetector> detector_;
+  struct DecodeBudget;                    // max_decoding_bytes shared by the threads decoding now
+  std::unique_ptr<DecodeBudget> budget_;
 };
 
 // Every `every`-th frame of a video (at most max_frames of them; 0: all), in order: on_frame gets

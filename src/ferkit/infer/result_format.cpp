@@ -19,8 +19,8 @@ class TextFormatter final : public ResultFormatter {
   explicit TextFormatter(std::vector<std::string> classes) : classes_(std::move(classes)) {}
   std::string format(const ImagePrediction& p) const override {
     if (!p.error.empty()) return where(p) + ": error: " + p.error + "\n";
-    if (p.faces.empty()) return where(p) + ": no face found\n";
-    std::string out;
+    std::string out = p.warning.empty() ? "" : where(p) + ": warning: " + p.warning + "\n";
+    if (p.faces.empty()) return out + where(p) + ": no face found\n";
     for (const auto& f : p.faces) {  // the three likeliest emotions
       std::vector<int> order(f.probabilities.size());
       for (size_t k = 0; k < order.size(); ++k) order[k] = static_cast<int>(k);

@@ -10,6 +10,7 @@
 #include "ferkit/report/html_page.h"
 #include "ferkit/report/plots.h"
 #include "ferkit/report/run_files.h"
+#include "ferkit/run/run_folder.h"
 #include "ferkit/util/error.h"
 #include "ferkit/util/fs.h"
 
@@ -70,6 +71,10 @@ std::vector<std::vector<std::string>> figure_rows(const std::vector<RunFiles>& r
 std::string write_compare_report(const std::vector<std::string>& run_dirs, const std::string& out_path) {
   FERKIT_CHECK(!run_dirs.empty(), "compare: give at least one run folder");
   FERKIT_CHECK(!out_path.empty(), "compare: --out FILE.html is required");
+  std::vector<std::string> inputs;
+  for (const auto& d : run_dirs)
+    for (const auto& f : RunFolder(d).read_files()) inputs.push_back(f);
+  check_output_file(out_path, inputs, "--out");
   std::vector<RunFiles> runs;
   for (const auto& d : run_dirs) runs.push_back(read_run(d));
   // Two runs may share a folder name (a/run, b/run): then label them by their paths.

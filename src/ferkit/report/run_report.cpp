@@ -292,11 +292,13 @@ std::string warnings_section(const RunFiles& r) {
 }  // namespace
 
 std::string write_run_report(const std::string& run_dir, const std::string& out_path) {
+  const RunFolder folder(run_dir);
+  const std::string out = out_path.empty() ? folder.report() : out_path;
+  check_output_file(out, folder.read_files(), "--out");
   const RunFiles r = read_run(run_dir);
   const RunHeadline h = summarize_run(r);
-  const RunFolder folder(run_dir);
   fs::create_directories(folder.plots());
-  const std::string out = out_path.empty() ? folder.report() : out_path;
+  folder.remove_stale_temp_files();  // charts a killed drawing left half-written
 
   std::string body = "<h1>ferkit run: " + html::escape(r.name) + "</h1>\n";
   body += fmt::format("<p class=\"meta\">{} &middot; recipe {} &middot; {} &middot; {} &middot; report drawn {}</p>\n",

@@ -1,5 +1,6 @@
 #include "ferkit/run/records.h"
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <sstream>
@@ -19,14 +20,23 @@ ValFigures figures(const Metrics& m) { return {m.loss, m.accuracy, m.balanced_ac
 std::string metrics_csv(const std::vector<EpochRecord>& records) {
   std::string out = "epoch,lr,train_loss,train_acc,val_loss,val_acc,val_balanced_acc,val_macro_f1";
   for (int k = 0; k < kNumEmotions; ++k) out += fmt::format(",val_recall_{}", emotion_name(k));
-  out += ",ema_val_loss,ema_val_acc,ema_val_balanced_acc,ema_val_macro_f1,seconds\n";
+  out += ",ema_val_loss,ema_val_acc,ema_val_balanced_acc,ema_val_macro_f1,seconds";
+  // The held-back split's columns (--select-on holdout) only where there are some: other runs'
+  // files stay as they were.
+  const bool with_select = std::any_of(records.begin(), records.end(), [](const EpochRecord& r) { return r.select.has_value(); });
+  out += with_select ? ",select_acc,select_balanced_acc,ema_select_acc,ema_select_balanced_acc\n" : "\n";
   for (const auto& r : records) {
     out += fmt::format("{},{:.6g},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f}", r.epoch, r.lr, r.train_loss, r.train_acc,
                        r.val.loss, r.val.accuracy, r.val.balanced_accuracy, r.val.macro_f1);
     for (double rec : r.val.recall) out += fmt::format(",{:.6f}", rec);
     out += r.ema ? fmt::format(",{:.6f},{:.6f},{:.6f},{:.6f}", r.ema->loss, r.ema->accuracy, r.ema->balanced_accuracy, r.ema->macro_f1)
                  : std::string(",,,,");
-    out += fmt::format(",{:.2f}\n", r.seconds);
+    out += fmt::format(",{:.2f}", r.seconds);
+    if (with_select) {
+      out += r.select ? fmt::format(",{:.6f},{:.6f}", r.select->accuracy, r.select->balanced_accuracy) : std::string(",,");
+      out += r.select_ema ? fmt::format(",{:.6f},{:.6f}", r.select_ema->accuracy, r.select_ema->balanced_accuracy) : std::string(",,");
+    }
+    out += "\n";
   }
   return out;
 }
@@ -50,7 +60,11 @@ const std::map<std::string, Setter>& csv_columns() {
         {"ema_val_acc", [](EpochRecord& r, double v) { r.ema->accuracy = v; }},
         {"ema_val_balanced_acc", [](EpochRecord& r, double v) { r.ema->balanced_accuracy = v; }},
         {"ema_val_macro_f1", [](EpochRecord& r, double v) { r.ema->macro_f1 = v; }},
-        {"seconds", [](EpochRecord& r, double v) { r.seconds = v; }}};
+        {"seconds", [](EpochRecord& r, double v) { r.seconds = v; }},
+        {"select_acc", [](EpochRecord& r, double v) { r.select->accuracy = v; }},
+        {"select_balanced_acc", [](EpochRecord& r, double v) { r.select->balanced_accuracy = v; }},
+        {"ema_select_acc", [](EpochRecord& r, double v) { r.select_ema->accuracy = v; }},
+        {"ema_select_balanced_acc", [](EpochRecord& r, double v) { r.select_ema->balanced_accuracy = v; }}};
     // One setter per class (a capture-less lambda cannot hold k: a table of eight).
     static const Setter recall[kNumEmotions] = {
         [](EpochRecord& r, double v) { r.val.recall[0] = v; }, [](EpochRecord& r, double v) { r.val.recall[1] = v; },
@@ -101,7 +115,9 @@ std::vector<EpochRecord> parse_metrics_csv(const std::string& text, const std::s
     r.lr = r.train_loss = r.train_acc = r.seconds = NAN;
     r.val = unknown_figures();
     r.ema = unknown_figures();
-    bool ok = true, has_ema = false;
+    r.select = unknown_figures();
+    r.select_ema = unknown_figures();
+    bool ok = true, has_ema = false, has_select = false, has_select_ema = false;
     for (size_t k = 0; k < fields.size() && ok; ++k) {
       const auto column = csv_columns().find(header[k]);
       if (column == csv_columns().end() || fields[k].empty()) continue;  // a newer column, or no value
@@ -119,10 +135,14 @@ std::vector<EpochRecord> parse_metrics_csv(const std::string& text, const std::s
         break;
       }
       column->second(r, v);
-      has_ema = has_ema || header[k].rfind("ema_", 0) == 0;
+      has_ema = has_ema || header[k].rfind("ema_val_", 0) == 0;
+      has_select = has_select || header[k].rfind("select_", 0) == 0;
+      has_select_ema = has_select_ema || header[k].rfind("ema_select_", 0) == 0;
     }
     if (!ok) break;
     if (!has_ema) r.ema.reset();
+    if (!has_select) r.select.reset();
+    if (!has_select_ema) r.select_ema.reset();
     records.push_back(r);
   }
   if (header.empty()) problems.push_back(file + ": empty (no header)");
@@ -152,6 +172,8 @@ std::string history_to_json(const std::vector<EpochRecord>& records) {
     nlohmann::json j = {{"epoch", r.epoch}, {"lr", r.lr}, {"train_loss", r.train_loss}, {"train_acc", r.train_acc},
                         {"seconds", r.seconds}, {"val", val_to_json(r.val)}};
     if (r.ema) j["ema"] = val_to_json(*r.ema);
+    if (r.select) j["select"] = val_to_json(*r.select);
+    if (r.select_ema) j["select_ema"] = val_to_json(*r.select_ema);
     a.push_back(j);
   }
   return json_text(a);
@@ -169,6 +191,8 @@ std::vector<EpochRecord> history_from_json(const std::string& text) {
     r.seconds = j.at("seconds");
     r.val = val_from_json(j.at("val"));
     if (j.contains("ema")) r.ema = val_from_json(j.at("ema"));
+    if (j.contains("select")) r.select = val_from_json(j.at("select"));
+    if (j.contains("select_ema")) r.select_ema = val_from_json(j.at("select_ema"));
     records.push_back(r);
   }
   return records;
@@ -189,6 +213,10 @@ nlohmann::json to_json(const RunSummary& s) {
                       {"train_images_per_second", s.train_images_per_second},
                       {"resumed", s.resumed}};
   if (s.ema_stability) j["stability_val_accuracy_last10"]["ema"] = to_json(*s.ema_stability);
+  if (s.best_select) {
+    j["select_on"] = s.select_on;
+    j["best_select"] = to_json(*s.best_select);
+  }
   if (!s.posthoc_curve_val.empty()) {
     nlohmann::json curve = nlohmann::json::array();
     for (const auto& p : s.posthoc_curve_val)
@@ -230,6 +258,8 @@ RunSummary run_summary_from_json(const nlohmann::json& j, const std::string& fil
   read(j, "select_metric", s.select_metric, file);
   read(j, "posthoc_tau", s.posthoc_tau, file);
   if (j.contains("best_val")) s.best_val = metrics_from_json(j["best_val"], file + ": best_val");
+  read(j, "select_on", s.select_on, file);
+  if (j.contains("best_select")) s.best_select = metrics_from_json(j["best_select"], file + ": best_select");
   if (j.contains("stability_val_accuracy_last10")) {
     const auto& st = j["stability_val_accuracy_last10"];
     if (st.contains("raw")) s.raw_stability = stability_from_json(st["raw"]);

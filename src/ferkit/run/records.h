@@ -41,6 +41,8 @@ struct EpochRecord {
   double lr = 0, train_loss = 0, train_acc = 0, seconds = 0;
   ValFigures val;
   std::optional<ValFigures> ema;  // with --ema-decay
+  // With --select-on holdout: the held-back split's figures, which chose the epoch.
+  std::optional<ValFigures> select, select_ema;
 };
 
 // metrics.csv: the header and one row per epoch (EMA columns empty without EMA).
@@ -67,6 +69,8 @@ struct RunSummary {
   std::string select_metric;
   double posthoc_tau = 0.0;          // the adjustment inside the bundle (0: none)
   Metrics best_val;                  // the bundle's validation figures (adjustment included, intervals)
+  std::string select_on = "valid";   // where the epoch and tau were chosen: valid | holdout:FRACTION
+  std::optional<Metrics> best_select;  // with holdout: the bundle's figures on the held-back split
   Stability raw_stability;           // validation accuracy over the last 10 epochs
   std::optional<Stability> ema_stability;
   double seconds = 0.0, train_images_per_second = 0.0;

@@ -32,7 +32,19 @@ std::vector<std::string> RunFolder::evals() const {
 
 bool RunFolder::holds_run() const { return fs::exists(config()) || fs::exists(metrics()) || fs::exists(summary()); }
 
-void RunFolder::create() const { fs::create_directories(checkpoints()); }
+void RunFolder::create() const {
+  std::error_code ec;
+  if (fs::exists(dir_, ec) && !fs::is_directory(dir_, ec))
+    throw Error("--out " + dir_ + " exists and is not a folder: give a folder for the run");
+  fs::create_directories(checkpoints(), ec);
+  if (ec) throw Error("cannot create the run folder " + dir_ + ": " + ec.message());
+}
+
+std::vector<std::string> RunFolder::read_files() const {
+  std::vector<std::string> out = {config(), metrics(), summary(), audit(), last_checkpoint(), best_checkpoint(), bundle()};
+  for (const auto& e : evals()) out.push_back(e);
+  return out;
+}
 
 void RunFolder::remove_run_files() const {
   std::vector<std::string> paths = {config(), metrics(), summary(), audit(), checkpoints(), bundle(), report(), plots()};
@@ -46,7 +58,7 @@ void RunFolder::remove_run_files() const {
 
 int RunFolder::remove_stale_temp_files() const {
   int removed = 0;
-  for (const std::string& dir : {dir_, checkpoints()}) {
+  for (const std::string& dir : {dir_, checkpoints(), plots()}) {
     std::error_code ec;
     for (const auto& e : fs::directory_iterator(dir, ec)) {
       const std::string name = e.path().filename().string();

@@ -38,13 +38,16 @@ class RunFolder {
 
   // Whether the folder holds any of config.yaml, metrics.csv, summary.json (a run, finished or not).
   bool holds_run() const;
-  // Creates RUN/ and RUN/checkpoints/.
+  // The files of the run that commands read (config, metrics, summary, audit, checkpoints, bundle,
+  // evaluations): what no output may replace.
+  std::vector<std::string> read_files() const;
+  // Creates RUN/ and RUN/checkpoints/; Error naming the folder when it is a file or cannot be made.
   void create() const;
   // Removes every file of the run that this layout names (config, metrics, summary, audit,
   // checkpoints, bundle, evaluations, report and plots); anything else in the folder stays.
   void remove_run_files() const;
   // Removes temporary files (NAME.tmp.PID, util/fs.h's atomic writes) that a killed process left
-  // in the folder or its checkpoints; those of a process still alive stay. Returns how many went.
+  // in the folder, its checkpoints or its plots; those of a process still alive stay. Returns how many went.
   int remove_stale_temp_files() const;
 
   static constexpr const char* kBundleName = "model.ferkit";

@@ -206,15 +206,53 @@ namespace {
 // Framing checks httplib leaves out, made from the head before any body is read: one
 // Content-Length, a number, within the limit (else httplib reads the whole body, or waits for it,
 // before saying 413).
-std::string framing_problem(const httplib::Request& req, int64_t max_body, int& status) {
+// The methods each path answers; another method on one of them is a 405 with Allow.
+const std::map<std::string, std::string>& allowed_methods() {
+  static const std::map<std::string, std::string> m = {
+      {"/v1/predict", "POST"}, {"/v1/health", "GET, HEAD"}, {"/v1/model", "GET, HEAD"}, {"/", "GET, HEAD"}};
+  return m;
+}
+
+// What is wrong with a request's head, checked before any body is read: the method on a known
+// path, and one framing within the limit. httplib 0.11 cannot be configured for these: it reads a
+// chunked body past its payload limit, a body without a length until the connection closes, and
+// takes Content-Length beside Transfer-Encoding (a request-smuggling pattern). So ferkit takes
+// bodies with one Content-Length alone (411 otherwise: every browser and HTTP client sends one
+// for a file). Sets `status` and, for a 405, `allow`.
+std::string framing_problem(const httplib::Request& req, int64_t max_body, int& status, std::string& allow) {
   status = 400;
+  if (const auto it = allowed_methods().find(req.path); it != allowed_methods().end()) {
+    const std::string& methods = it->second;
+    bool ok = false;
+    for (size_t at = 0; at <= methods.size();) {
+      const size_t end = std::min(methods.find(", ", at), methods.size());
+      ok = ok || methods.compare(at, end - at, req.method) == 0;
+      at = end + 2;
+    }
+    if (!ok) {
+      status = 405;
+      allow = methods;
+      return req.method + " is not allowed on " + req.path + " (allowed: " + methods + ")";
+    }
+  }
+  const bool has_length = req.has_header("Content-Length");
+  if (req.has_header("Transfer-Encoding")) {
+    if (has_length) return "both Content-Length and Transfer-Encoding: one framing per request";
+    status = 411;
+    return "Transfer-Encoding '" + req.get_header_value("Transfer-Encoding") +
+           "' is not accepted: send the body with a Content-Length";
+  }
   const auto range = req.headers.equal_range("Content-Length");
   std::string value;
   for (auto it = range.first; it != range.second; ++it) {
     if (it != range.first && it->second != value) return "conflicting Content-Length headers ('" + value + "' and '" + it->second + "')";
     value = it->second;
   }
-  if (range.first == range.second) return "";
+  if (!has_length) {
+    if (req.method != "POST" && req.method != "PUT" && req.method != "PATCH") return "";
+    status = 411;
+    return "a " + req.method + " needs a Content-Length";
+  }
   if (value.empty() || value.size() > 18 || value.find_first_not_of("0123456789") != std::string::npos)
     return "Content-Length '" + value + "' is not a number of bytes";
   if (std::stoll(value) > max_body) {
@@ -249,7 +287,23 @@ struct Server::State {
       : predictor(p), options(o), deadlines(o.timeout_s), batcher(p, o.batch_size, o.batch_wait_ms) {}
 };
 
-Server::Server(infer::Predictor& predictor, const ServeOptions& o) : state_(std::make_unique<State>(predictor, o)) {
+void validate_serve_options(const ServeOptions& o) {
+  // Every resource an option sizes has a ceiling: a typo must not start 100,000 threads or make
+  // every request wait for weeks.
+  const auto within = [](const char* flag, int64_t v, int64_t lo, int64_t hi) {
+    if (v < lo || v > hi) throw Error(fmt::format("{} must be from {} to {}, not {}", flag, lo, hi, v));
+  };
+  within("--workers", o.workers, 1, kMaxWorkers);
+  within("--queue", o.queue, 0, 65536);
+  within("--batch-size", o.batch_size, 1, 1024);
+  within("--batch-wait-ms", o.batch_wait_ms, 0, 1000);
+  within("--timeout", o.timeout_s, 1, 3600);
+  within("--max-body", o.max_body_bytes, 1, int64_t{1} << 30);
+  within("--port", o.port, 0, 65535);
+}
+
+Server::Server(infer::Predictor& predictor, const ServeOptions& o)
+    : state_((validate_serve_options(o), std::make_unique<State>(predictor, o))) {
   State& s = *state_;
   auto& http = s.http;
   http.new_task_queue = [o, &s] {
@@ -268,8 +322,12 @@ Server::Server(infer::Predictor& predictor, const ServeOptions& o) : state_(std:
   // Debian builds cpp-httplib as a library whose listen backlog is 5: 50 clients connecting at
   // once overflow it and some see their connection reset. Keep the listening socket to listen
   // on it again with room for a burst (Linux takes the new backlog).
+  // httplib's default options set SO_REUSEPORT, with which a second server binds the same port
+  // and the kernel splits the connections between the two: SO_REUSEADDR alone (a restart may
+  // bind over connections in TIME_WAIT) keeps the bind exclusive.
   http.set_socket_options([&s](socket_t sock) {
-    httplib::default_socket_options(sock);
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
     s.listen_fd = sock;
   });
   http.set_payload_max_length(static_cast<size_t>(o.max_body_bytes));
@@ -278,10 +336,12 @@ Server::Server(infer::Predictor& predictor, const ServeOptions& o) : state_(std:
   http.set_keep_alive_timeout(o.timeout_s);
   http.set_pre_routing_handler([&s](const httplib::Request& req, httplib::Response& res) {
     int status = 0;
-    const std::string problem = framing_problem(req, s.options.max_body_bytes, status);
+    std::string allow;
+    const std::string problem = framing_problem(req, s.options.max_body_bytes, status, allow);
     if (problem.empty()) return httplib::Server::HandlerResponse::Unhandled;
     ++s.failures;
     reply_error(res, status, problem);
+    if (!allow.empty()) res.set_header("Allow", allow);
     res.set_header("Connection", "close");
     // (Connection: close: httplib reads no next request from it, so the unread body does not matter)
     return httplib::Server::HandlerResponse::Handled;

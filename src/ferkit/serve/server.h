@@ -31,6 +31,10 @@ struct ServeOptions {
   int batch_wait_ms = 2;           // how long a batch waits for more requests
 };
 
+constexpr int kMaxWorkers = 1024;
+// Throws Error naming the option whose value is outside its range (each has a ceiling).
+void validate_serve_options(const ServeOptions& options);
+
 class Server {
  public:
   Server(infer::Predictor& predictor, const ServeOptions& options);

@@ -26,6 +26,7 @@ std::string to_text(const std::string& v) { return v; }
 std::string to_text(LabelMode v) { return label_mode_name(v); }
 std::string to_text(SelectMetric v) { return select_metric_name(v); }
 std::string to_text(const PosthocTau& v) { return posthoc_tau_text(v); }
+std::string to_text(const SelectOn& v) { return select_on_text(v); }
 std::string to_text(const DeviceSpec& v) { return device_text(v); }
 std::string to_text(bool v) { return v ? "true" : "false"; }
 template <typename T>
@@ -41,6 +42,7 @@ void from_text(const std::string& s, std::string& v) { v = s; }
 void from_text(const std::string& s, LabelMode& v) { v = parse_label_mode(s); }
 void from_text(const std::string& s, SelectMetric& v) { v = parse_select_metric(s); }
 void from_text(const std::string& s, PosthocTau& v) { v = parse_posthoc_tau(s); }
+void from_text(const std::string& s, SelectOn& v) { v = parse_select_on(s); }
 void from_text(const std::string& s, DeviceSpec& v) { v = parse_device(s); }
 void from_text(const std::string& s, bool& v) {
   if (s == "true" || s == "1" || s == "yes" || s == "on") v = true;
@@ -234,6 +236,9 @@ std::vector<ConfigField> stabilise_fields(TrainConfig& c) {
       field("early_stop", "stabilise", "stop after this many epochs without improvement of the smoothed metric (0: off)", c.early_stop),
       field("early_stop_smoothing", "stabilise", "early stopping: weight of the history in the smoothed metric", c.early_stop_smoothing),
       field("select_metric", "stabilise", "best checkpoint by: accuracy, balanced_accuracy, macro_f1, loss", c.select_metric),
+      field("select_on", "stabilise", "where the epoch, posthoc_tau and calibration are chosen: valid, or holdout:FRACTION (a share "
+                                      "of the training split picked by a hash of the pixels; the validation figures stay unbiased)",
+            c.select_on),
   };
 }
 

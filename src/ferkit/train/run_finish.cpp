@@ -28,9 +28,9 @@ void finish_swa(Run& r) {
     if (!b) return std::nullopt;
     return b->images;
   });
-  const Metrics swa_val = evaluate_split(r.swa->model(), *r.val_split, r.pre, r.eval_options);
-  spdlog::info("SWA of the last {} epochs: val acc {:.2f}% balanced {:.2f}%", r.swa->count(), 100 * swa_val.accuracy,
-               100 * swa_val.balanced_accuracy);
+  const Metrics swa_val = evaluate_split(r.swa->model(), *r.select_split, r.pre, r.eval_options);
+  spdlog::info("SWA of the last {} epochs: {} acc {:.2f}% balanced {:.2f}%", r.swa->count(), r.select_split->name,
+               100 * swa_val.accuracy, 100 * swa_val.balanced_accuracy);
   const double value = selection_value(swa_val, r.config.select_metric);
   if (value > r.state.best_metric) {
     r.state.best_metric = value;
@@ -40,14 +40,15 @@ void finish_swa(Run& r) {
   }
 }
 
-// --posthoc-tau: measures the tau curve on validation and sets -tau * log(prior) into the model.
+// --posthoc-tau: measures the tau curve on the selection split (validation, or the held-back share
+// of --select-on holdout) and sets -tau * log(prior) into the model.
 // Returns tau (0 without adjustment); the curve goes to the summary, the figures before the
 // adjustment to `unadjusted`.
 double adjust_logits(Run& r, FerModel& best, std::vector<PosthocPoint>& curve_out, Metrics& unadjusted) {
   const PosthocTau& p = r.config.posthoc_tau;
   if (!p.enabled()) return 0.0;
-  const LabelledSplit val_labels = label_split(*r.val_split, LabelMode::kMajority);
-  const Predictions val_pred = predict_split(best, *r.val_split, val_labels, r.pre, r.eval_options);
+  const LabelledSplit val_labels = label_split(*r.select_split, LabelMode::kMajority);
+  const Predictions val_pred = predict_split(best, *r.select_split, val_labels, r.pre, r.eval_options);
   MetricsOptions counting_only;
   counting_only.bootstrap = 0;
   unadjusted = compute_metrics(val_pred.logits, val_pred.labels, counting_only);
@@ -74,6 +75,7 @@ void save_run_bundle(Run& r, FerModel& best, const TrainSummary& s) {
                 {"weights", s.best_weights},
                 {"posthoc_tau", s.posthoc_tau},
                 {"val_split", c.val_split},
+                {"select_on", select_on_text(c.select_on)},
                 {"val_accuracy", s.best_val.accuracy},
                 {"val_balanced_accuracy", s.best_val.balanced_accuracy}};
   save_bundle(s.bundle_path, best, info);
@@ -104,12 +106,17 @@ TrainSummary finish_run(Run& r) {
   EvalOptions final_options = r.eval_options;
   final_options.metrics.bootstrap = MetricsOptions{}.bootstrap;
   s.best_val = evaluate_split(best, *r.val_split, r.pre, final_options);
+  s.select_on = select_on_text(c.select_on);
+  if (r.select_split != r.val_split) s.best_select = evaluate_split(best, *r.select_split, r.pre, r.eval_options);
+  const Metrics& chooser = s.best_select ? *s.best_select : s.best_val;
   if (c.posthoc_tau.enabled())
-    spdlog::info("post-hoc logit adjustment tau {:.1f}{}: val acc {:.2f}% -> {:.2f}%, balanced {:.2f}% -> {:.2f}% "
-                 "(tau chosen on this split: judge it on another)",
-                 s.posthoc_tau, c.posthoc_tau.mode == PosthocTau::Mode::kAuto ? " (chosen on validation)" : "",
-                 100 * unadjusted.accuracy, 100 * s.best_val.accuracy, 100 * unadjusted.balanced_accuracy,
-                 100 * s.best_val.balanced_accuracy);
+    spdlog::info("post-hoc logit adjustment tau {:.1f}{}: {} acc {:.2f}% -> {:.2f}%, balanced {:.2f}% -> {:.2f}%{}",
+                 s.posthoc_tau, c.posthoc_tau.mode == PosthocTau::Mode::kAuto ? " (chosen on " + r.select_split->name + ")" : "",
+                 r.select_split->name, 100 * unadjusted.accuracy, 100 * chooser.accuracy, 100 * unadjusted.balanced_accuracy,
+                 100 * chooser.balanced_accuracy,
+                 s.best_select ? fmt::format("; {} (not chosen on) acc {:.2f}% balanced {:.2f}%", c.val_split,
+                                             100 * s.best_val.accuracy, 100 * s.best_val.balanced_accuracy)
+                               : " (tau chosen on this split: judge it on another, or use --select-on holdout:0.1)");
 
   std::vector<double> raw_acc, ema_acc;
   for (const auto& e : r.history) {

@@ -44,12 +44,29 @@ std::string resolve_stage(FerModel& model, const std::string& stage) {
   return names[n - 1];
 }
 
+// --select-on holdout:F: the training split loses a held-back share, which becomes a split of its
+// own (so the cheap audit below also looks for its copies in the other splits).
+void hold_out_selection_split(Dataset& dataset, const TrainConfig& c) {
+  FERKIT_CHECK(!dataset.has_split(kHoldoutSplit), c.data + ": has a split named '" + kHoldoutSplit +
+                                                      "' already; --select-on holdout would replace it");
+  dataset.split(c.train_split);  // throws, listing the splits, when there is none of that name
+  for (auto& split : dataset.splits) {
+    if (split.name != c.train_split) continue;
+    auto [kept, held] = hold_out(split, c.select_on.holdout, kHoldoutSplit);
+    split = std::move(kept);
+    dataset.splits.push_back(std::move(held));  // invalidates `split`: leave now
+    return;
+  }
+}
+
 void load_data(Run& r) {
   const TrainConfig& c = r.config;
   const auto t_load = Clock::now();
   r.dataset = load_dataset(c.data, load_options(c, r.threads));
+  if (c.select_on.uses_holdout()) hold_out_selection_split(r.dataset, c);
   r.train_split = &r.dataset.split(c.train_split);
   r.val_split = &r.dataset.split(c.val_split);
+  r.select_split = c.select_on.uses_holdout() ? &r.dataset.split(kHoldoutSplit) : r.val_split;
   r.train_labels = label_split(*r.train_split, c.label_mode);
   FERKIT_CHECK(r.train_labels.size() > 0, c.data + ": the " + c.train_split + " split has no images with a " +
                                               label_mode_name(c.label_mode) + " label");
@@ -58,6 +75,10 @@ void load_data(Run& r) {
   spdlog::info("data {} ({}): {} train images ({} kept, {} mode), {} {} images, loaded in {:.1f} s", c.data,
                layout_name(r.dataset.layout), r.train_split->size(), r.train_labels.size(), label_mode_name(c.label_mode),
                r.val_split->size(), c.val_split, seconds_since(t_load));
+  if (c.select_on.uses_holdout())
+    spdlog::info("select on {}: {} images of the {} split held back (by a hash of their pixels) to choose the epoch, tau and "
+                 "calibration; the {} figures are not chosen on", select_on_text(c.select_on), r.select_split->size(),
+                 c.train_split, c.val_split);
   // The cheap audit (exact copies across and within the splits, the noise floor of the
   // validation split): what the user should know before trusting the figures of this run.
   if (r.lead) {
@@ -183,7 +204,10 @@ void apply_freeze(Run& r, int64_t epoch) { r.model->freeze_until(epoch < r.confi
 static void claim_run_folder(const RunFolder& folder, const TrainOptions& options) {
   if (options.resume || !folder.holds_run()) return;
   if (!options.overwrite)
-    throw Error(folder.dir() + " holds a run (config.yaml, metrics.csv or summary.json): --resume continues it, --overwrite replaces it");
+    throw Error(folder.dir() + " holds a run (config.yaml, metrics.csv or summary.json): " +
+                (std::filesystem::is_regular_file(folder.last_checkpoint())
+                     ? "--resume continues it, --overwrite replaces it"
+                     : "it has no checkpoint yet (stopped in its first epoch), so --overwrite starts it again"));
   spdlog::warn("--overwrite: removing the run in {}", folder.dir());
   folder.remove_run_files();
 }
@@ -228,7 +252,8 @@ static void set_up_folder_data_and_model(Run& r) {
     if (const int stale = r.folder.remove_stale_temp_files())
       spdlog::info("removed {} temporary files that an interrupted process left in {}", stale, r.folder.dir());
   }
-  if (r.resume) FERKIT_CHECK(std::filesystem::is_regular_file(r.folder.last_checkpoint()), r.folder.last_checkpoint() + ": no checkpoint to resume from");
+  if (r.resume) FERKIT_CHECK(std::filesystem::is_regular_file(r.folder.last_checkpoint()), r.folder.last_checkpoint() + ": no checkpoint to resume from (the run stopped before its first epoch ended, or never started "
+                             "here): --overwrite starts it again");
   r.config_yaml = config_to_yaml(r.config);
   if (r.lead) atomic_write_text(r.folder.config(), r.config_yaml);
   load_data(r);

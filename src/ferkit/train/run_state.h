@@ -45,6 +45,7 @@ struct Run {
   Dataset dataset;
   const Split* train_split = nullptr;
   const Split* val_split = nullptr;
+  const Split* select_split = nullptr;    // chooses epoch, tau, calibration: val_split, or the held-back share (--select-on)
   LabelledSplit train_labels;
   std::vector<int64_t> class_counts;      // of the training labels
   std::vector<std::string> audit_warnings;
@@ -83,7 +84,13 @@ struct Run {
 struct EpochValidation {
   Metrics raw;
   std::optional<Metrics> ema;
+  // With --select-on holdout: the same on the held-back split, which then chooses the epoch.
+  std::optional<Metrics> select_raw, select_ema;
+  const Metrics& chooser_raw() const { return select_raw ? *select_raw : raw; }
+  const std::optional<Metrics>& chooser_ema() const { return select_raw ? select_ema : ema; }
 };
+
+constexpr const char* kHoldoutSplit = "holdout";
 
 // The chapters (run_setup.cpp, trainer.cpp, run_finish.cpp).
 // Built in place (the loader holds references into the run), so returned by pointer.

@@ -147,6 +147,10 @@ EpochValidation validate(Run& r) {
   EpochValidation v;
   v.raw = evaluate_split(r.model, *r.val_split, r.pre, r.epoch_eval_options);
   if (r.ema) v.ema = evaluate_split(r.ema->model(), *r.val_split, r.pre, r.epoch_eval_options);
+  if (r.select_split != r.val_split) {
+    v.select_raw = evaluate_split(r.model, *r.select_split, r.pre, r.epoch_eval_options);
+    if (r.ema) v.select_ema = evaluate_split(r.ema->model(), *r.select_split, r.pre, r.epoch_eval_options);
+  }
   return v;
 }
 
@@ -156,10 +160,11 @@ EpochValidation validate(Run& r) {
 void select_and_stop(Run& r, int64_t epoch, const EpochValidation& v) {
   const TrainConfig& c = r.config;
   CheckpointState& s = r.state;
-  const double score = selection_value(v.raw, c.select_metric);
+  const double score = selection_value(v.chooser_raw(), c.select_metric);
   if (schedule_named(c.schedule).decays_on_plateau) s.plateau.on_epoch(score, c.plateau_patience, c.step_gamma);
-  const bool ema_better = v.ema && selection_value(*v.ema, c.select_metric) > score;
-  const double candidate = ema_better ? selection_value(*v.ema, c.select_metric) : score;
+  const auto& ema = v.chooser_ema();
+  const bool ema_better = ema && selection_value(*ema, c.select_metric) > score;
+  const double candidate = ema_better ? selection_value(*ema, c.select_metric) : score;
   s.epoch = epoch + 1;
   if (candidate > s.best_metric) {
     s.best_metric = candidate;
@@ -186,6 +191,8 @@ void record_epoch(Run& r, int64_t epoch, const EpochTraining& t, const EpochVali
   rec.train_acc = static_cast<double>(t.correct) / t.seen;
   rec.val = figures(v.raw);
   if (v.ema) rec.ema = figures(*v.ema);
+  if (v.select_raw) rec.select = figures(*v.select_raw);
+  if (v.select_ema) rec.select_ema = figures(*v.select_ema);
   rec.seconds = seconds_since(t_epoch);
   r.history.push_back(rec);
   r.state.history_json = history_to_json(r.history);
@@ -202,6 +209,12 @@ void record_epoch(Run& r, int64_t epoch, const EpochTraining& t, const EpochVali
                100 * v.raw.balanced_accuracy, 100 * v.raw.macro_f1,
                v.ema ? fmt::format(" | EMA acc {:.2f}% balanced {:.2f}%", 100 * v.ema->accuracy, 100 * v.ema->balanced_accuracy) : "",
                t.seen / t.seconds, rec.seconds);
+  if (v.select_raw)
+    spdlog::info("epoch {}/{}: {} (chooses the epoch) acc {:.2f}% balanced {:.2f}%{}", epoch + 1, r.config.epochs, kHoldoutSplit,
+                 100 * v.select_raw->accuracy, 100 * v.select_raw->balanced_accuracy,
+                 v.select_ema ? fmt::format(" | EMA acc {:.2f}% balanced {:.2f}%", 100 * v.select_ema->accuracy,
+                                            100 * v.select_ema->balanced_accuracy)
+                              : "");
 }
 
 }  // namespace

@@ -47,7 +47,70 @@ std::vector<std::string> installed_data_dirs() {
   return dirs;
 }
 
+namespace {
+
+// A path as it resolves (symbolic links and .. followed, whether or not it exists yet).
+fs::path resolved(const std::string& path) {
+  std::error_code ec;
+  fs::path p = fs::weakly_canonical(fs::absolute(path), ec);
+  return ec ? fs::absolute(path).lexically_normal() : p;
+}
+
+bool same_or_inside(const fs::path& inner, const fs::path& outer) {
+  auto i = inner.begin();
+  for (auto o = outer.begin(); o != outer.end(); ++o, ++i)
+    if (o->empty() && std::next(o) == outer.end()) return true;  // a trailing separator
+    else if (i == inner.end() || *i != *o) return false;
+  return true;
+}
+
+// Empty, a folder, or an existing non-regular file: `path` cannot be written as a file.
+void check_writable_file_path(const std::string& path, const std::string& what) {
+  const std::string name = what.empty() ? "" : what + " ";
+  if (path.empty()) throw Error((what.empty() ? std::string("the output path") : what) + " is empty: give a file to write");
+  std::error_code ec;
+  const fs::file_status st = fs::status(path, ec);  // follows links: what a write would replace
+  if (fs::is_directory(st)) throw Error(name + path + " is a folder: give a file to write");
+  if (fs::exists(st) && !fs::is_regular_file(st))
+    throw Error(name + path + " exists and is not a regular file (a device, FIFO or socket): refusing to replace it");
+}
+
+}  // namespace
+
+namespace {
+// The input `in` that `out` would replace or write into ("" when none): a file it resolves to, or
+// a folder it lies in.
+std::string clashing_input(const fs::path& out, const std::vector<std::string>& inputs) {
+  std::error_code ec;
+  for (const auto& in : inputs) {
+    if (in.empty()) continue;
+    const fs::path i = resolved(in);
+    if (fs::is_directory(i, ec) ? same_or_inside(out, i) : i == out) return in;
+  }
+  return "";
+}
+}  // namespace
+
+void check_output_file(const std::string& output, const std::vector<std::string>& inputs, const std::string& what) {
+  check_writable_file_path(output, what);
+  const std::string in = clashing_input(resolved(output), inputs);
+  if (!in.empty())
+    throw Error(what + " " + output + (std::filesystem::is_directory(resolved(in)) ? " is inside the input folder " : " is the input ") +
+                in + " of this command: writing it would replace what is read; choose a path outside the inputs");
+}
+
+void check_output_folder(const std::string& output, const std::vector<std::string>& inputs, const std::string& what) {
+  if (output.empty()) throw Error(what + " is empty: give a folder to write into");
+  std::error_code ec;
+  if (fs::exists(output, ec) && !fs::is_directory(output, ec)) throw Error(what + " " + output + " exists and is not a folder");
+  const std::string in = clashing_input(resolved(output), inputs);
+  if (!in.empty())
+    throw Error(what + " " + output + " is, or is inside, the input " + in +
+                ": what is written would replace or be read as input; choose a folder outside the inputs");
+}
+
 void atomic_write(const std::string& path, const std::function<void(const std::string&)>& write) {
+  check_writable_file_path(path, "");
   fs::path target(path);
   if (target.has_parent_path()) fs::create_directories(target.parent_path());
   // The pid keeps two processes writing the same file from sharing a temp name.

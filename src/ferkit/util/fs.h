@@ -6,8 +6,20 @@
 
 namespace ferkit {
 
+// The one output rule of every command that writes: an output file may not be empty, a folder,
+// or an existing file that is not a regular one (a device, FIFO or socket is never replaced); it
+// may not resolve to one of `inputs` that is a file, nor lie inside one that is a folder. Throws
+// Error naming `what` (e.g. "--onnx"), the path and the problem. atomic_write applies the first
+// part itself.
+void check_output_file(const std::string& output, const std::vector<std::string>& inputs, const std::string& what);
+
+// The same for an output folder (e.g. --annotate): not an existing non-folder, not one of the
+// input files, neither an input folder nor inside one (what is written would be read back).
+void check_output_folder(const std::string& output, const std::vector<std::string>& inputs, const std::string& what);
+
 // Calls write(tmp_path) to produce the file under a temporary name beside `path`, then renames
 // it over `path`. If write throws, the temporary file is removed and `path` is left untouched.
+// `path` must not be empty, a folder or an existing non-regular file (Error before anything is written).
 void atomic_write(const std::string& path, const std::function<void(const std::string& tmp_path)>& write);
 
 // Writes `text` (any bytes) to `path` atomically. A failed write (full disk, file size limit) is

@@ -13,6 +13,8 @@
 #include <opencv2/core.hpp>
 #include <ATen/Parallel.h>
 
+#include "ferkit/util/error.h"
+
 namespace ferkit {
 
 int available_cores() {
@@ -26,7 +28,11 @@ int available_cores() {
 }
 
 int set_threads(int n) {
-  if (n <= 0) {
+  // Beyond a few threads per core only memory and contention grow.
+  const int most = std::max(64, 4 * available_cores());
+  if (n < 0 || n > most)
+    throw Error("--threads must be 0 (all cores) or from 1 to " + std::to_string(most) + ", not " + std::to_string(n));
+  if (n == 0) {
     n = available_cores();
     // Workers of a data-parallel run share the machine (torchrun and ferkit launch set this).
     if (const char* local = std::getenv("LOCAL_WORLD_SIZE"); local && std::atoi(local) > 1) n = std::max(1, n / std::atoi(local));

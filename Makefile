@@ -5,7 +5,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=Release
 
-.PHONY: all deps configure build test demo bench clean test-asan fuzz
+.PHONY: all deps configure build test demo bench clean test-asan fuzz mutants
 
 all: build
 
@@ -35,6 +35,11 @@ test-asan: deps
 # libFuzzer harnesses (clang, build-fuzz/), each run for FUZZ_SECONDS (default 60): scripts/fuzz.sh.
 fuzz: deps
 	@bash scripts/fuzz.sh $(FUZZ_SECONDS)
+
+# Deliberate breakages of options, each rebuilt in a scratch copy and run against the tests that
+# should catch it (scripts/mutants.sh holds the list); prints the survivors.
+mutants: build
+	@bash scripts/mutants.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD) build-asan build-fuzz

@@ -83,5 +83,20 @@ TEST(ModelApi, DevicesAndMovedFromModelsAreErrors) {
   EXPECT_EQ(model.classes().size(), 8u);
 }
 
+// The options of the public API reach the predictor: a wider margin is another crop, so other
+// probabilities for the same face.
+TEST(ModelApi, MarginReachesThePredictor) {
+  if (!std::filesystem::exists(kMessi)) GTEST_SKIP() << "needs Debian's opencv-doc (messi5.jpg)";
+  ModelOptions tight, wide;
+  tight.detector = wide.detector = "haar";
+  tight.margin = 0.0;
+  wide.margin = 0.4;
+  const PhotoResult a = Model("", tight).predict_file(kMessi), b = Model("", wide).predict_file(kMessi);
+  ASSERT_EQ(a.faces.size(), b.faces.size());
+  ASSERT_FALSE(a.faces.empty());
+  EXPECT_EQ(a.faces[0].box, b.faces[0].box);  // the same face found ...
+  EXPECT_NE(a.faces[0].probabilities[0].second, b.faces[0].probabilities[0].second);  // ... cropped otherwise
+}
+
 }  // namespace
 }  // namespace ferkit

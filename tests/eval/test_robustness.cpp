@@ -39,6 +39,9 @@ TEST(Robustness, RowsAreTheEvaluationLoopOnPerturbedImages) {
   const Metrics expected = evaluate_split(model, perturbed, pre, eo);
   EXPECT_DOUBLE_EQ(r.rows[5].metrics.accuracy, expected.accuracy);
   EXPECT_DOUBLE_EQ(r.rows[5].metrics.balanced_accuracy, expected.balanced_accuracy);
+  // The rows saw perturbed pixels: an untrained model may keep its accuracy, not its loss.
+  EXPECT_DOUBLE_EQ(r.rows[5].metrics.loss, expected.loss);
+  for (const auto& row : r.rows) EXPECT_NE(row.metrics.loss, r.clean.loss) << row.kind << " " << row.level;
   EXPECT_NEAR(mean_accuracy_drop(r, 3), 50 * ((r.clean.accuracy - r.rows[2].metrics.accuracy) + (r.clean.accuracy - expected.accuracy)), 1e-9);
   const std::string table = format_robustness(r);
   EXPECT_NE(table.find("jpeg        strong"), std::string::npos) << table;

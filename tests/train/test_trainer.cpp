@@ -252,3 +252,51 @@ TEST(Trainer, SelectOnHoldoutChoosesEpochAndTauOnTheHeldBackShare) {
 
 }  // namespace
 }  // namespace ferkit
+
+namespace ferkit {
+namespace {
+
+bool same_weights(const std::string& a_file, const std::string& b_file) {
+  const auto a = tensors_of(a_file), b = tensors_of(b_file);
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (a[i].first != b[i].first || !torch::equal(a[i].second, b[i].second)) return false;
+  return true;
+}
+
+// Options that change training must reach the trainer: the same config twice gives the same
+// weights bit for bit (one thread), so a run whose weights equal the base run's ignored its option.
+// (Each was disconnected on purpose once and passed the unit tests of its own part.)
+TEST(Trainer, TrainingOptionsReachTheTrainer) {
+  test::TempDir tmp;
+  const auto config = [&](const std::string& run) {
+    TrainConfig c = stateful_config(tmp, run);
+    c.epochs = 2;
+    c.workers = 1;
+    c.init = "";
+    return c;
+  };
+  run_training(config("base"));
+  run_training(config("again"));
+  const std::string base = tmp / "base/checkpoints/last.pt";
+  ASSERT_TRUE(same_weights(base, tmp / "again/checkpoints/last.pt")) << "the control is not deterministic";
+
+  TrainConfig full_size = config("full_size");
+  full_size.progressive_resize = "";  // the base trains epoch 1 at 32x32
+  run_training(full_size);
+  EXPECT_FALSE(same_weights(base, tmp / "full_size/checkpoints/last.pt")) << "--progressive-resize changed nothing";
+
+  TrainConfig taught = config("taught");
+  taught.distill.teachers = tmp / "base/model.ferkit";
+  taught.distill.weight = 0.9;
+  run_training(taught);
+  EXPECT_FALSE(same_weights(base, tmp / "taught/checkpoints/last.pt")) << "--teacher changed nothing";
+
+  TrainConfig held = config("held");
+  held.select_on = parse_select_on("holdout:0.2");  // fewer training images
+  run_training(held);
+  EXPECT_FALSE(same_weights(base, tmp / "held/checkpoints/last.pt")) << "--select-on holdout trained on every image";
+}
+
+}  // namespace
+}  // namespace ferkit

@@ -3,8 +3,11 @@
 //                      application/octet-stream body) -> the JSON of `ferkit predict --json`
 //   GET  /v1/health    {"status": "ok", ...}
 //   GET  /v1/model     classes, input size, preprocessing, architecture
-// Errors are JSON too ({"error": ...}) with 400 (empty or bad request), 413 (body over the
-// limit), 415 (wrong content type), 422 (not a decodable image, or too many pixels), 404.
+// Errors are JSON too ({"error": ...}) with 400 (empty or bad request, or two framings), 405 with
+// Allow (another method on a known path), 411 (a body without one Content-Length: chunked bodies
+// are refused, since httplib would read them past the limit), 413 (body over the limit), 415
+// (wrong content type), 422 (not a decodable image, or too many pixels or decoded bytes), 404.
+// The bind is exclusive (no SO_REUSEPORT: a second server on the port fails to start).
 // Connections are handled by a fixed pool of threads with a bounded queue (the listener waits
 // when it is full); each has `timeout_s` to send a whole request (head and body), after which it
 // is cut, so slow clients cannot hold the threads. Content-Length is checked from the head

@@ -229,5 +229,65 @@ TEST(ServeOptions, EveryResourceHasACeiling) {
   EXPECT_NO_THROW(serve::validate_serve_options(serve::ServeOptions{}));
 }
 
+// Round 2, item 11: a stop while requests wait for a connection thread answers every request the
+// server accepted (httplib's own stop closed the waiting ones unanswered), and accepts no more.
+TEST_F(HostileServer, StopAnswersEveryAcceptedRequest) {
+  // Four slow clients hold the four connection threads until their 2 s deadline ...
+  std::vector<int> slow;
+  for (int i = 0; i < 4; ++i) {
+    slow.push_back(connect_to(port_));
+    ::send(slow.back(), "GET /v1/health HTTP/1.1\r\n", 25, MSG_NOSIGNAL);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  // ... so twenty honest requests are accepted and wait in the queue when the stop comes.
+  std::vector<int> honest;
+  for (int i = 0; i < 20; ++i) {
+    honest.push_back(connect_to(port_));
+    ASSERT_GE(honest.back(), 0);
+    const std::string req = "GET /v1/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    ::send(honest.back(), req.data(), req.size(), MSG_NOSIGNAL);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  std::thread stopper([&] { server_->server().stop(); });
+  int answered = 0;
+  for (int fd : honest) {
+    const std::string reply = read_all(fd, 8);
+    answered += reply.find("200 OK") != std::string::npos && reply.find("\"status\":\"ok\"") != std::string::npos;
+    ::close(fd);
+  }
+  stopper.join();
+  for (int fd : slow) ::close(fd);
+  EXPECT_EQ(answered, 20) << "accepted requests closed unanswered by the stop";
+  EXPECT_LT(connect_to(port_), 0) << "the stopped server still accepts";
+}
+
+// Round 2, item 9: two pipelined requests: httplib would lose the second and leave the connection
+// hanging; the first is answered with "Connection: close" and the connection ends at once, so the
+// client sends the second again (RFC 9112, 9.3.2).
+TEST_F(HostileServer, PipelinedRequestsAreAnsweredOrClosedNeverLeftHanging) {
+  const auto start = Clock::now();
+  const std::string get = "GET /v1/health HTTP/1.1\r\nHost: x\r\n\r\n";
+  const std::string reply = round_trip(port_, get + get, 5);
+  EXPECT_NE(reply.find("200 OK"), std::string::npos) << reply;
+  EXPECT_NE(reply.find("Connection: close"), std::string::npos) << reply;
+  EXPECT_LT(seconds_since(start), 1.5) << "the connection hung after the first answer";
+}
+
+// Round 2, item 10: under a slow client that holds the only thread, a whole request waiting in
+// the queue is answered late, not cut: its deadline runs out in the same watchdog pass that cuts
+// the slow client (it arrived a millisecond later), which used to cut it too.
+TEST_F(HostileServer, AWholeRequestQueuedBehindASlowClientIsAnsweredLate) {
+  serve::ServeOptions so;
+  so.workers = 1;
+  so.timeout_s = 1;
+  test::LoopbackServer one(tmp_ / "m.ferkit", so);
+  const int slow = connect_to(one.port());
+  ::send(slow, "GET /v1/health HTTP/1.1\r\n", 25, MSG_NOSIGNAL);
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));  // the slow client holds the thread
+  const std::string reply = round_trip(one.port(), "GET /v1/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 5);
+  ::close(slow);
+  EXPECT_NE(reply.find("200 OK"), std::string::npos) << "a complete request was cut: " << reply;
+}
+
 }  // namespace
 }  // namespace ferkit

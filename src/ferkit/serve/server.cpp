@@ -7,6 +7,7 @@
 #include <deque>
 #include <map>
 #include <mutex>
+#include <string_view>
 #include <thread>
 
 #include <filesystem>
@@ -105,7 +106,12 @@ class ConnectionDeadlines {
     deadline_[sock] = {std::chrono::steady_clock::now() + limit_, ++generation_};
     return generation_;
   }
-  void start(int sock) { set(sock, std::chrono::steady_clock::now() + limit_); }
+  void start(int sock) {  // the next request on a kept-alive connection: a fresh deadline, and a fresh extension
+    if (sock < 0) return;
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = deadline_.find(sock);
+    if (it != deadline_.end()) it->second = {std::chrono::steady_clock::now() + limit_, it->second.generation, false};
+  }
   void lift(int sock) { set(sock, std::chrono::steady_clock::time_point::max()); }
   void end(int sock, uint64_t generation) {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -118,7 +124,13 @@ class ConnectionDeadlines {
   struct Entry {
     std::chrono::steady_clock::time_point deadline;
     uint64_t generation = 0;
+    bool extended = false;
   };
+  static bool holds_whole_head(int sock) {
+    char buf[16384];
+    const ssize_t n = ::recv(sock, buf, sizeof buf, MSG_PEEK | MSG_DONTWAIT);
+    return n > 0 && std::string_view(buf, static_cast<size_t>(n)).find("\r\n\r\n") != std::string_view::npos;
+  }
   void set(int sock, std::chrono::steady_clock::time_point t) {
     if (sock < 0) return;
     std::lock_guard<std::mutex> lock(mutex_);
@@ -132,6 +144,14 @@ class ConnectionDeadlines {
       const auto now = std::chrono::steady_clock::now();
       for (auto it = deadline_.begin(); it != deadline_.end();) {
         if (it->second.deadline > now) {
+          ++it;
+          continue;
+        }
+        // A connection still waiting for a thread (under slow clients) may hold a whole request
+        // head unread: the client did its part, so it is answered late rather than cut (once).
+        if (!it->second.extended && holds_whole_head(it->first)) {
+          it->second.extended = true;
+          it->second.deadline = now + limit_;
           ++it;
           continue;
         }
@@ -334,6 +354,12 @@ Server::Server(infer::Predictor& predictor, const ServeOptions& o)
   http.set_read_timeout(o.timeout_s, 0);
   http.set_write_timeout(o.timeout_s, 0);
   http.set_keep_alive_timeout(o.timeout_s);
+  // httplib 0.11 reads each request of a connection through a fresh buffered stream, so the bytes
+  // of a pipelined second request read ahead with the first are lost and it is never answered.
+  // One request per connection ("Connection: close" on every response) turns that into what RFC
+  // 9112 (9.3.2) has pipelining clients handle: the connection closes after the first answer and
+  // they send the rest again. On loopback a new connection costs well under a millisecond.
+  http.set_keep_alive_max_count(1);
   http.set_pre_routing_handler([&s](const httplib::Request& req, httplib::Response& res) {
     int status = 0;
     std::string allow;
@@ -437,7 +463,17 @@ int Server::bind() {
 void Server::run() { state_->http.listen_after_bind(); }
 
 void Server::stop() {
-  if (state_ && state_->http.is_running()) state_->http.stop();
+  if (!state_ || !state_->http.is_running()) return;
+  State& s = *state_;
+  // Graceful: httplib's stop() marks its socket closed, and every connection it accepted but had
+  // not read yet is then closed unanswered. Shutting the listening socket down instead ends the
+  // accept loop alone; httplib's pool then serves what it accepted (each connection within its
+  // --timeout) before run() returns. Whatever still runs past that is stopped hard.
+  if (s.listen_fd >= 0) ::shutdown(s.listen_fd, SHUT_RDWR);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(s.options.timeout_s + 2);
+  while (s.http.is_running() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  if (s.http.is_running()) s.http.stop();
 }
 
 int64_t Server::requests() const { return state_->requests; }

@@ -46,7 +46,8 @@ class Server {
   int bind();
   // Serves until stop(); returns then.
   void run();
-  // Thread-safe; also what SIGTERM/SIGINT lead to in `ferkit serve`.
+  // Thread-safe; also what SIGTERM/SIGINT lead to in `ferkit serve`. Graceful: stops accepting,
+  // answers every connection already accepted (each within timeout_s), then returns (run() too).
   void stop();
   int64_t requests() const;
   int64_t connections_cut() const;  // connections shut for not sending a request in time

@@ -10,8 +10,12 @@
 #include <cstring>
 #include <memory>
 #include <thread>
+#include <vector>
+
+#include <opencv2/core.hpp>
 
 #include "ferkit/infer/predictor.h"
+#include "ferkit/model.h"
 #include "ferkit/serve/server.h"
 #include "fuzz_targets.h"
 
@@ -74,6 +78,38 @@ int http_request(const uint8_t* data, size_t size) {
   }
   ::close(fd);
   return 0;
+}
+
+int http_chunked(const uint8_t* data, size_t size) {
+  std::string request = "POST /v1/predict HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\nTransfer-Encoding: chunked\r\n";
+  request.append(reinterpret_cast<const char*>(data), size);
+  return http_request(reinterpret_cast<const uint8_t*>(request.data()), request.size());
+}
+
+int array_input(const uint8_t* data, size_t size) {
+  static const Model model(FERKIT_FUZZ_SAMPLE_BUNDLE, [] {
+    ModelOptions o;
+    o.detector = "none";
+    return o;
+  }());
+  if (size < 5) return 0;
+  // height and width up to 65535 (the pixel limit refuses the largest), 1 or 3 channels
+  const int height = data[0] << 8 | data[1], width = data[2] << 8 | data[3], channels = data[4] % 2 ? 3 : 1;
+  const uint8_t* pixels = data + 5;
+  const size_t n_pixels = size - 5;
+  return allow_ferkit_errors([&] {
+    if (height <= 0 || width <= 0 || static_cast<int64_t>(height) * width * channels > (int64_t{64} << 20)) {
+      model.predict_image(cv::Mat(), "array");  // refused as empty: an Error
+      return;
+    }
+    cv::Mat image(height, width, channels == 3 ? CV_8UC3 : CV_8UC1);
+    for (size_t i = 0; i < image.total() * image.elemSize(); ++i) image.data[i] = n_pixels ? pixels[i % n_pixels] : 0;
+    model.predict_image(image, "array");
+    if (channels == 1) {
+      std::vector<float> out(model.classes().size());
+      model.predict_crops(image.data, 1, height, width, out.data());
+    }
+  });
 }
 
 }  // namespace ferkit::fuzz

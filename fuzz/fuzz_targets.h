@@ -121,4 +121,13 @@ inline int bundle(const uint8_t* data, size_t size) {
 // model; the server must answer or close, and keep answering /v1/health.
 int http_request(const uint8_t* data, size_t size);
 
+// A chunked request body (any bytes after a POST head that declares Transfer-Encoding: chunked,
+// the framing httplib read past its limit): answered or closed like any request.
+int http_chunked(const uint8_t* data, size_t size);
+
+// What the Python module hands the C++ API for a numpy array: a shape (height, width and channels
+// from the first bytes) and pixels (the rest, repeated), through Model::predict_image and
+// Model::predict_crops.
+int array_input(const uint8_t* data, size_t size);
+
 }  // namespace ferkit::fuzz

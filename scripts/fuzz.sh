@@ -10,7 +10,7 @@ SECONDS_EACH=${1:-60}
 shift || true
 B=$ROOT/build-fuzz
 TARGETS=("$@")
-[ ${#TARGETS[@]} -eq 0 ] && TARGETS=(label_csv fer2013_csv image_header torch_pickle tfjs_model yaml_config bundle http_request)
+[ ${#TARGETS[@]} -eq 0 ] && TARGETS=(label_csv fer2013_csv image_header torch_pickle tfjs_model yaml_config bundle http_request http_chunked array_input)
 
 CC=clang CXX=clang++ cmake -S "$ROOT" -B "$B" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFERKIT_FUZZ=ON \
   -DFERKIT_BUILD_TESTS=OFF -DFERKIT_BUILD_BENCH=OFF >/dev/null
@@ -18,7 +18,7 @@ cmake --build "$B" -j "$(nproc)" --target $(printf 'fuzz_%s ' "${TARGETS[@]}")
 
 # Seed corpora from real files.
 C=$B/corpus
-mkdir -p "$C"/{label_csv,fer2013_csv,image_header,torch_pickle,tfjs_model,yaml_config,bundle,http_request}
+mkdir -p "$C"/{label_csv,fer2013_csv,image_header,torch_pickle,tfjs_model,yaml_config,bundle,http_request,http_chunked,array_input}
 cp "$ROOT"/tests/hostile/fuzz_seeds/label_csv/* "$C/label_csv/" 2>/dev/null || true
 cp "$ROOT"/tests/hostile/fuzz_seeds/fer2013_csv/* "$C/fer2013_csv/" 2>/dev/null || true
 cp "$ROOT"/fuzz/sample-face.png "$C/image_header/"
@@ -35,6 +35,8 @@ cp "$ROOT"/tests/hostile/fuzz_seeds/tfjs_model/* "$C/tfjs_model/" 2>/dev/null ||
 cp "$ROOT"/recipes/*.yaml "$C/yaml_config/"
 cp "$ROOT"/models/ferplus-small.ferkit "$C/bundle/"
 cp "$ROOT"/tests/hostile/fuzz_seeds/http_request/* "$C/http_request/" 2>/dev/null || true
+cp "$ROOT"/tests/hostile/fuzz_seeds/http_chunked/* "$C/http_chunked/" 2>/dev/null || true
+cp "$ROOT"/tests/hostile/fuzz_seeds/array_input/* "$C/array_input/" 2>/dev/null || true
 
 echo "| target | seconds fuzzed | executions | exec/s | coverage (edges) | features | corpus | findings | slow units |"
 echo "|---|---|---|---|---|---|---|---|---|"

@@ -21,7 +21,8 @@ const std::map<std::string, Target>& targets() {
   static const std::map<std::string, Target> t = {
       {"label_csv", fuzz::label_csv},   {"fer2013_csv", fuzz::fer2013_csv}, {"image_header", fuzz::image_header},
       {"torch_pickle", fuzz::torch_pickle}, {"tfjs_model", fuzz::tfjs_model}, {"yaml_config", fuzz::yaml_config},
-      {"bundle", fuzz::bundle},         {"http_request", fuzz::http_request}};
+      {"bundle", fuzz::bundle},         {"http_request", fuzz::http_request}, {"http_chunked", fuzz::http_chunked},
+      {"array_input", fuzz::array_input}};
   return t;
 }
 
@@ -48,7 +49,7 @@ int replay(const std::string& folder) {
   return replayed;
 }
 
-TEST(FuzzRegressions, SeedsEndInSuccessOrANamedError) { EXPECT_GE(replay("fuzz_seeds"), 7); }
+TEST(FuzzRegressions, SeedsEndInSuccessOrANamedError) { EXPECT_GE(replay("fuzz_seeds"), 11); }
 
 TEST(FuzzRegressions, PastFindingsStayFixed) { EXPECT_GE(replay("fuzz_cases"), 2); }
 

@@ -77,5 +77,19 @@ mkdir -p "$TMP/run/plots"; echo half > "$TMP/run/plots/curves.png.tmp.999999999"
 $FERKIT report --run "$TMP/run" >/dev/null 2>&1 || bad "report"
 [ ! -e "$TMP/run/plots/curves.png.tmp.999999999" ] && ok || bad "report left a dead process's temp chart"
 
+# Round 2, item 14: options that cannot work are refused by name, before any work.
+img="$TMP/photos/C1/x.png"
+expect_fail "predict --max-pixels -5" "--max-pixels must be positive" $FERKIT predict --model "$TMP/run" --detector none --max-pixels -5 "$img"
+expect_fail "--threads -3" "--threads must be 0 (all cores) or from 1 to" $FERKIT --threads -3 predict --model "$TMP/run" --detector none "$img"
+expect_fail "eval --bootstrap -1" "--bootstrap must be from 0" $FERKIT eval --model "$TMP/run" --data "$TMP/data" --bootstrap -1
+for m in -100 1e9 nan; do
+  expect_fail "predict --margin $m" "--margin must be from 0 to 2" $FERKIT predict --model "$TMP/run" --margin $m "$img"
+done
+# Item 15: a detector that is no cascade file is said as such, naming it.
+expect_fail "predict --detector IMAGE" "--detector $img: not an OpenCV cascade classifier (XML)" \
+  $FERKIT predict --model "$TMP/run" --detector "$img" "$img"
+expect_fail "serve --workers 100000" "--workers must be from 1 to 1024" $FERKIT serve --model "$TMP/run" --workers 100000
+expect_fail "serve --batch-wait-ms 2000000000" "--batch-wait-ms must be from 0 to 1000" $FERKIT serve --model "$TMP/run" --batch-wait-ms 2000000000
+
 echo "hostile cli: $pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -29,6 +29,7 @@ TEST(InferenceGraph, MatchesForwardForEveryBackbone) {
     FerModel model(spec);
     test::randomize_norms(model);
     model->set_logit_adjustment(torch::randn({8}));
+    model->set_temperature(1.7);  // calibration folded into the last layer
     // 48: keras' stride-2 paddings meet an odd 3x3 map; 64: even all the way down
     // (face_resnet from its smallest input, 103, where its shortcuts need padding)
     const int64_t base = test::test_input_size(name);
@@ -113,6 +114,12 @@ TEST(InferenceGraph, AveragesAnEnsemblesProbabilitiesOnDenseAndOneDnnTensors) {
   // Its own post-hoc logit adjustment (`ferkit ensemble --posthoc-tau`) weighs the mean per class.
   model->set_logit_adjustment(torch::randn({8}));
   EXPECT_LT(max_abs_difference(model, 48, 1), 1e-4);
+  // Calibrated members keep their temperatures inside the ensemble; the ensemble has none of its own.
+  ModelSpec calibrated = model->spec();
+  calibrated.members[0].temperature = 2.0;
+  FerModel m3(calibrated);
+  EXPECT_LT(max_abs_difference(m3, 48, 1), 1e-4);
+  EXPECT_THROW(m3->set_temperature(2.0), Error);
 }
 
 TEST(InferenceGraph, CountsMultiplyAdds) {

@@ -248,6 +248,14 @@ TEST(Trainer, SelectOnHoldoutChoosesEpochAndTauOnTheHeldBackShare) {
     }
   EXPECT_TRUE(found);
   EXPECT_EQ(b.info.extra.value("select_on", ""), "holdout:0.25");
+
+  // --calibrate temperature (the default): T fitted on the held-back share is in the bundle, and
+  // there it lowers the negative log-likelihood against T = 1 (its fitting criterion).
+  EXPECT_NE(s.temperature, 1.0);
+  EXPECT_DOUBLE_EQ(b.info.spec.temperature, s.temperature);
+  const double calibrated_nll = evaluate_split(b.model, held, b.info.preprocess).loss;
+  b.model->set_temperature(1.0);
+  EXPECT_LT(calibrated_nll, evaluate_split(b.model, held, b.info.preprocess).loss);
 }
 
 }  // namespace

@@ -78,7 +78,13 @@ FaceDetector::FaceDetector(const DetectorOptions& o) : options_(o) {
   source_ = options_.kind == "haar" ? default_cascade_path() : options_.kind;
   FERKIT_CHECK(std::filesystem::is_regular_file(source_), source_ + ": no such cascade file");
   auto first = std::make_unique<cv::CascadeClassifier>();
-  FERKIT_CHECK(first->load(source_), source_ + ": not an OpenCV cascade classifier (XML)");
+  bool loaded = false;
+  try {
+    loaded = first->load(source_);
+  } catch (const cv::Exception&) {  // OpenCV's FileStorage throws on what is not XML/YAML at all (a JPEG)
+  }
+  FERKIT_CHECK(loaded, "--detector " + source_ + ": not an OpenCV cascade classifier (XML); the detectors by name: default, "
+                       "haar, dlib, tiny, none");
   idle_.push_back(std::move(first));
 }
 

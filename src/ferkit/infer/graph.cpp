@@ -36,6 +36,11 @@ int describe_model(GraphBuilder& g, FerModelImpl& model, int x) {
   Node& last = g.graph().nodes.back();
   FERKIT_CHECK(last.op == Op::Gemm && last.output == y, "the model does not end in a linear layer");
   last.bias = last.bias + model.logit_adjustment().detach().to(torch::kFloat32);  // post-hoc logit adjustment
+  const double t = model.spec().temperature;  // calibration: (W f + b + a) / T
+  if (t != 1.0) {
+    last.weight = last.weight / t;
+    last.bias = last.bias / t;
+  }
   return y;
 }
 }  // namespace

@@ -103,7 +103,14 @@ torch::Tensor FerModelImpl::forward(const torch::Tensor& x) {
   }
   torch::Tensor f = backbone_->forward_features(x);  // (B, F, h, w)
   f = f.mean({2, 3});                                 // global average pooling -> (B, F)
-  return head_->forward(f) + logit_adjustment_;
+  const torch::Tensor logits = head_->forward(f) + logit_adjustment_;
+  return spec_.temperature == 1.0 ? logits : logits / spec_.temperature;
+}
+
+void FerModelImpl::set_temperature(double t) {
+  FERKIT_CHECK(!members_, "an ensemble is not calibrated as one model (its members keep their own temperatures)");
+  FERKIT_CHECK(std::isfinite(t) && t >= 0.05 && t <= 20, "temperature must be in [0.05, 20]");
+  spec_.temperature = t;
 }
 
 void FerModelImpl::set_logit_adjustment(const torch::Tensor& offsets) {

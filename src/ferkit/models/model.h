@@ -48,6 +48,8 @@ class FerModelImpl : public torch::nn::Module {
   // saved weights, so evaluation, prediction, serving and export all apply it. Zero by default.
   void set_logit_adjustment(const torch::Tensor& offsets);
   torch::Tensor logit_adjustment() const { return logit_adjustment_; }
+  // Calibration: the logits (adjustment included) divided by T; kept in the spec (so in bundles).
+  void set_temperature(double t);
 
  private:
   ModelSpec spec_;

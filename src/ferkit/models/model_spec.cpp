@@ -1,5 +1,6 @@
 #include "ferkit/models/model_spec.h"
 
+#include <cmath>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -18,12 +19,14 @@ nlohmann::json to_json(const ModelSpec& spec) {
   }
   nlohmann::json backbone = {{"name", spec.backbone.name}, {"in_channels", spec.backbone.in_channels}, {"width", spec.backbone.width}};
   if (spec.backbone.depth != 0) backbone["depth"] = spec.backbone.depth;  // absent: the default (bundles from before it read alike)
-  return {{"backbone", backbone},
-          {"head", {{"hidden", spec.head.hidden}, {"dropout", spec.head.dropout}}},
-          {"num_classes", spec.num_classes},
-          {"cut_after", spec.cut_after},
-          {"freeze_until", spec.freeze_until},
-          {"bn_policy", spec.bn_policy}};
+  nlohmann::json j = {{"backbone", backbone},
+                      {"head", {{"hidden", spec.head.hidden}, {"dropout", spec.head.dropout}}},
+                      {"num_classes", spec.num_classes},
+                      {"cut_after", spec.cut_after},
+                      {"freeze_until", spec.freeze_until},
+                      {"bn_policy", spec.bn_policy}};
+  if (spec.temperature != 1.0) j["temperature"] = spec.temperature;  // absent: none (older bundles read alike)
+  return j;
 }
 
 namespace {
@@ -57,6 +60,9 @@ ModelSpec spec_from_json(const nlohmann::json& j, int depth) {
   s.cut_after = j.value("cut_after", "");
   s.freeze_until = j.value("freeze_until", "");
   s.bn_policy = j.value("bn_policy", "frozen");
+  s.temperature = j.value("temperature", 1.0);
+  FERKIT_CHECK(std::isfinite(s.temperature) && s.temperature >= 0.05 && s.temperature <= 20,
+               "temperature " + std::to_string(s.temperature) + " is outside [0.05, 20]");
   return s;
 }
 }  // namespace

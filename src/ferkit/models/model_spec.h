@@ -29,6 +29,9 @@ struct ModelSpec {
   std::string freeze_until;   // backbone stages up to and including this one are frozen ("" = none)
   std::string bn_policy = "frozen";  // frozen: BatchNorm of frozen stages stays in inference mode;
                                      // train: their statistics still update (the classic pitfall)
+  // Calibration: the logits (post-hoc adjustment included) are divided by it (train/calibration.h);
+  // 1: none. Single models only (an ensemble's members keep their own).
+  double temperature = 1.0;
   // An ensemble (`ferkit ensemble`): the models whose class probabilities it averages. Its
   // backbone name is "ensemble"; head, cut and freezing are its members' own.
   std::vector<ModelSpec> members;

@@ -207,6 +207,7 @@ nlohmann::json to_json(const RunSummary& s) {
                       {"best_weights", s.best_weights},
                       {"select_metric", s.select_metric},
                       {"posthoc_tau", s.posthoc_tau},
+                      {"temperature", s.temperature},
                       {"best_val", to_json(s.best_val)},
                       {"stability_val_accuracy_last10", {{"raw", to_json(s.raw_stability)}}},
                       {"seconds", s.seconds},
@@ -257,6 +258,7 @@ RunSummary run_summary_from_json(const nlohmann::json& j, const std::string& fil
   read(j, "best_weights", s.best_weights, file);
   read(j, "select_metric", s.select_metric, file);
   read(j, "posthoc_tau", s.posthoc_tau, file);
+  read(j, "temperature", s.temperature, file);
   if (j.contains("best_val")) s.best_val = metrics_from_json(j["best_val"], file + ": best_val");
   read(j, "select_on", s.select_on, file);
   if (j.contains("best_select")) s.best_select = metrics_from_json(j["best_select"], file + ": best_select");

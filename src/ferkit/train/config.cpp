@@ -14,6 +14,7 @@
 #include "ferkit/models/backbone.h"
 #include "ferkit/models/model.h"
 #include "ferkit/train/init.h"
+#include "ferkit/train/calibration.h"
 #include "ferkit/train/progressive.h"
 #include "ferkit/train/schedule.h"
 #include "ferkit/util/error.h"
@@ -221,6 +222,8 @@ std::vector<ConfigField> loss_fields(TrainConfig& c) {
       field("teacher_weight", "loss", "distillation: the teachers' share of the targets", c.distill.weight),
       field("teacher_temperature", "loss", "distillation: temperature of the teachers' probabilities", c.distill.temperature),
       field("posthoc_tau", "loss", "post-hoc logit adjustment: none, auto (chosen on validation) or a number", c.posthoc_tau),
+      field("calibrate", "loss", "calibrate the probabilities on the selection split (--select-on): temperature (one T "
+                                 "divides the logits; predictions unchanged) or none", c.calibrate),
       field("posthoc_max_acc_drop", "loss", "posthoc_tau auto: largest accuracy loss allowed (fraction, e.g. 0.01)", c.posthoc_max_acc_drop),
   };
 }
@@ -450,6 +453,7 @@ void check_config_values(const TrainConfig& c) {
   FERKIT_CHECK(c.distill.weight >= 0 && c.distill.weight <= 1, "teacher_weight must be in [0, 1]");
   FERKIT_CHECK(c.distill.temperature > 0, "teacher_temperature must be > 0");
   FERKIT_CHECK(c.posthoc_max_acc_drop >= 0 && c.posthoc_max_acc_drop <= 1, "posthoc_max_acc_drop must be in [0, 1]");
+  parse_calibration(c.calibrate);  // Error listing the known names
   FERKIT_CHECK(c.ema_decay >= 0 && c.ema_decay < 1, "ema_decay must be in [0, 1)");
   FERKIT_CHECK(c.swa_epochs >= 0 && c.swa_epochs <= c.epochs, "swa_epochs must be in [0, epochs]");
   FERKIT_CHECK(c.mix_off_epoch >= 0 && c.early_stop >= 0, "mix_off_epoch and early_stop must be >= 0");

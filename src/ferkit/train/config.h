@@ -102,6 +102,7 @@ struct TrainConfig {
   PosthocTau posthoc_tau;              // post-hoc logit adjustment: none, auto (chosen on validation) or a number
   DistillConfig distill;               // --teacher: soft targets from trained bundles (train/distill.h)
   double posthoc_max_acc_drop = 0.01;  // auto: the best balanced accuracy among taus that lose at most this accuracy
+  std::string calibrate = "temperature";  // probabilities calibrated on the selection split: temperature | none
   // stabilisers
   double ema_decay = 0.0;              // EMA of weights (0: off), e.g. 0.999
   int lookahead_steps = 0;             // Lookahead: slow weights synced every this many steps (0: off)

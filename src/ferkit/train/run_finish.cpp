@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include "ferkit/models/bundle.h"
+#include "ferkit/train/calibration.h"
 #include "ferkit/train/posthoc.h"
 #include "ferkit/train/run_state.h"
 #include "ferkit/util/fs.h"
@@ -61,10 +62,28 @@ double adjust_logits(Run& r, FerModel& best, std::vector<PosthocPoint>& curve_ou
   return tau;
 }
 
+// --calibrate temperature: T fitted on the selection split to the bundle's logits (adjustment
+// included); the summary keeps it and the expected calibration error there before and after.
+void calibrate(Run& r, FerModel& best, TrainSummary& s) {
+  if (parse_calibration(r.config.calibrate) == Calibration::kNone) return;
+  const LabelledSplit labels = label_split(*r.select_split, LabelMode::kMajority);
+  const Predictions pred = predict_split(best, *r.select_split, labels, r.pre, r.eval_options);
+  const double t = fit_temperature(pred.logits, pred.labels);
+  MetricsOptions counting_only;
+  counting_only.bootstrap = 0;
+  const double before = compute_metrics(pred.logits, pred.labels, counting_only).ece;
+  const double after = compute_metrics(pred.logits / t, pred.labels, counting_only).ece;
+  best->set_temperature(t);
+  s.temperature = t;
+  spdlog::info("calibration: temperature {:.3f} fitted on {}: expected calibration error there {:.2f}% -> {:.2f}%", t,
+               r.select_split->name, 100 * before, 100 * after);
+}
+
 void save_run_bundle(Run& r, FerModel& best, const TrainSummary& s) {
   const TrainConfig& c = r.config;
   BundleInfo info;
   info.spec = r.model->spec();  // as built: cut, freezing and BatchNorm policy included
+  info.spec.temperature = best->spec().temperature;
   info.preprocess = r.pre;
   for (int k = 0; k < kNumEmotions; ++k) info.class_names.push_back(emotion_name(k));
   info.extra = {{"data", c.data},
@@ -102,6 +121,7 @@ TrainSummary finish_run(Run& r) {
   load_checkpoint(r.folder.best_checkpoint(), best, nullptr);
   Metrics unadjusted;
   s.posthoc_tau = adjust_logits(r, best, s.posthoc_curve_val, unadjusted);
+  calibrate(r, best, s);
   // The figures of the bundle as shipped (adjustment included), with intervals and multi-target.
   EvalOptions final_options = r.eval_options;
   final_options.metrics.bootstrap = MetricsOptions{}.bootstrap;

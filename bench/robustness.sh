@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The robustness benchmark (ferkit robustness) for one or more models on FER2013Valid, all images
 # and the leakage-free subset (no exact or near copy in train): clean accuracy, the mean change at
-# each strength, and the worst mild perturbation. Prints a Markdown table (the README's).
+# each strength, and the worst mild perturbation. Prints a Markdown table (docs/results.md's).
 # Usage: bench/robustness.sh [BUILD_DIR] [MODEL ...]   (default model: ferplus-small, the shipped one)
 # FER_DATA overrides the data folder; THREADS (default 1) the threads per run. ~3 min per model on one core.
 set -euo pipefail

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Checks that the library's folders include each other only downwards, in the layer order of
-README ("How the code is laid out"), and prints the folder graph. Exit 1 on an upward include
+docs/development.md ("How the code is laid out"), and prints the folder graph. Exit 1 on an upward include
 or a cycle, naming the file and line.
 
 usage: scripts/check_layers.py [SRC_DIR=src/ferkit] [--graph]

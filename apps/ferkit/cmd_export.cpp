@@ -13,10 +13,7 @@ namespace ferkit::cli {
 
 // The preprocessing in words, for the ONNX doc_string: what a user of the file must do.
 std::string preprocessing_sentence(const Preprocess& p, int stored_size) {
-  const std::string norm = p.normalize == "imagenet" ? "then (x - mean) / std per channel with torchvision's ImageNet mean and std"
-                           : p.normalize == "keras"  ? "then 2x - 1 (Keras MobileNetV2's [-1, 1])"
-                           : p.normalize == "face_api" ? "then minus face-api's mean per channel (R 0.4815, G 0.4588, B 0.4090; 0.4498 for one gray channel)"
-                                                     : "nothing more";
+  const std::string norm = normalization(p.normalize).words;
   return fmt::format("Input 'image': float32 (N, {}, {}, {}). Crop the face square, convert to grayscale, resize to {}x{} "
                      "(area interpolation, as the training data was stored), then to {}x{} (bilinear){}; scale pixels to "
                      "[0, 1], {}. Outputs: 'logits' and 'probabilities' (softmax), classes in ferkit.classes.",

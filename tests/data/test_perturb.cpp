@@ -81,7 +81,7 @@ TEST(Perturb, UnknownKindsAndLevelsAreErrors) {
     perturb_image(g, "fog", 1, 0);
     FAIL();
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("unknown perturbation 'fog' (known: framing, tone, blur, resolution, jpeg)"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("unknown perturbation 'fog' (known: blur, framing, jpeg, resolution, tone)"), std::string::npos);
   }
   EXPECT_THROW(perturb_image(g, "blur", 0, 0), Error);
   EXPECT_THROW(perturb_image(g, "blur", 4, 0), Error);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <random>
 
 #include <fmt/format.h>
@@ -9,6 +10,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "ferkit/util/error.h"
+#include "ferkit/util/registry.h"
 
 namespace ferkit {
 
@@ -88,9 +90,47 @@ cv::Mat jpeg(const cv::Mat& g, const Strength& s) {
   return cv::imdecode(bytes, cv::IMREAD_GRAYSCALE);
 }
 
+// The perturbation registry: each kind by name, in the benchmark's order, with its operation and
+// the words for one level's strength.
+struct PerturbationKind {
+  std::string name;
+  cv::Mat (*apply)(const cv::Mat& gray, const Strength& s, std::mt19937_64& rng);
+  std::string (*describe)(const Strength& s);
+};
+const std::vector<PerturbationKind>& kinds() {
+  static const std::vector<PerturbationKind> k = {
+      {"framing", [](const cv::Mat& g, const Strength& s, std::mt19937_64& rng) { return framing(g, s, rng); },
+       [](const Strength& s) {
+         return fmt::format("scale +-{:.0f} %, rotation +-{:.0f} deg, shift +-{:.0f} %", 100 * s.framing_scale, s.framing_rotation_deg,
+                            100 * s.framing_shift);
+       }},
+      {"tone", [](const cv::Mat& g, const Strength& s, std::mt19937_64& rng) { return tone(g, s, rng); },
+       [](const Strength& s) {
+         return fmt::format("gamma x/ {:.2f}, contrast +-{:.0f} %, brightness +-{:.0f}", s.tone_gamma, 100 * s.tone_contrast,
+                            s.tone_brightness);
+       }},
+      {"blur", [](const cv::Mat& g, const Strength& s, std::mt19937_64&) { return blur(g, s); },
+       [](const Strength& s) { return fmt::format("Gaussian sigma {:.1f} px (of 48)", s.blur_sigma); }},
+      {"resolution", [](const cv::Mat& g, const Strength& s, std::mt19937_64&) { return resolution(g, s); },
+       [](const Strength& s) { return fmt::format("down to 1/{:.1f} of the side and back", s.resolution_factor); }},
+      {"jpeg", [](const cv::Mat& g, const Strength& s, std::mt19937_64&) { return jpeg(g, s); },
+       [](const Strength& s) { return fmt::format("JPEG quality {}", s.jpeg_quality); }}};
+  return k;
+}
+
+const PerturbationKind& kind_named(const std::string& name) {
+  std::map<std::string, const PerturbationKind*> by_name;
+  for (const auto& k : kinds()) by_name[k.name] = &k;
+  return *registry_lookup(by_name, name, "perturbation");
+}
+
 }  // namespace
 
-std::vector<std::string> perturbation_kinds() { return {"framing", "tone", "blur", "resolution", "jpeg"}; }
+std::vector<std::string> perturbation_kinds() {
+  std::vector<std::string> names;
+  for (const auto& k : kinds()) names.push_back(k.name);
+  return names;
+}
 
 std::string level_name(int level) {
   strength(level);
@@ -101,21 +141,8 @@ const std::vector<PerturbationLevel>& perturbation_table() {
   static const std::vector<PerturbationLevel> table = [] {
     std::vector<PerturbationLevel> t;
     for (int level = 1; level <= 3; ++level) {
-      const Strength& s = kLevels[level - 1];
-      t.push_back({"framing", level,
-                   fmt::format("scale +-{:.0f} %, rotation +-{:.0f} deg, shift +-{:.0f} %", 100 * s.framing_scale,
-                               s.framing_rotation_deg, 100 * s.framing_shift)});
-      t.push_back({"tone", level,
-                   fmt::format("gamma x/ {:.2f}, contrast +-{:.0f} %, brightness +-{:.0f}", s.tone_gamma, 100 * s.tone_contrast,
-                               s.tone_brightness)});
-      t.push_back({"blur", level, fmt::format("Gaussian sigma {:.1f} px (of 48)", s.blur_sigma)});
-      t.push_back({"resolution", level, fmt::format("down to 1/{:.1f} of the side and back", s.resolution_factor)});
-      t.push_back({"jpeg", level, fmt::format("JPEG quality {}", s.jpeg_quality)});
+      for (const auto& k : kinds()) t.push_back({k.name, level, k.describe(kLevels[level - 1])});
     }
-    std::stable_sort(t.begin(), t.end(), [](const PerturbationLevel& a, const PerturbationLevel& b) {
-      const auto k = perturbation_kinds();
-      return std::find(k.begin(), k.end(), a.kind) < std::find(k.begin(), k.end(), b.kind);
-    });
     return t;
   }();
   return table;
@@ -125,12 +152,7 @@ cv::Mat perturb_image(const cv::Mat& gray, const std::string& kind, int level, u
   FERKIT_CHECK(!gray.empty() && gray.type() == CV_8UC1, "perturb: an 8-bit gray image is needed");
   const Strength& s = strength(level);
   std::mt19937_64 rng(draw);
-  if (kind == "framing") return framing(gray, s, rng);
-  if (kind == "tone") return tone(gray, s, rng);
-  if (kind == "blur") return blur(gray, s);
-  if (kind == "resolution") return resolution(gray, s);
-  if (kind == "jpeg") return jpeg(gray, s);
-  throw Error(fmt::format("unknown perturbation '{}' (known: framing, tone, blur, resolution, jpeg)", kind));
+  return kind_named(kind).apply(gray, s, rng);
 }
 
 at::Tensor perturb_images(const at::Tensor& images, const std::string& kind, int level, uint64_t seed) {

@@ -1,7 +1,7 @@
 // Image perturbations at set strengths, for the robustness benchmark (eval/robustness.h): how a
 // model trained on FER2013's look fares when the framing, tone, sharpness, resolution or
 // compression of a face differ. Each kind has three levels (1 mild, 2 moderate, 3 strong); the
-// strengths are in perturbation_table() and the README. Deterministic: image i of a set gets
+// strengths are in perturbation_table() and docs/evaluation.md. Deterministic: image i of a set gets
 // the same random draw for the same seed.
 #pragma once
 #include <cstdint>

@@ -3,6 +3,7 @@
 #pragma once
 #include <array>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json_fwd.hpp>
 
@@ -18,6 +19,17 @@ struct Preprocess {
   std::array<float, 3> stddev() const;
   void validate() const;  // throws Error on an unknown normalisation or bad size/channels
 };
+
+// A normalisation by name (the `normalize` registry): the per-channel mean and standard deviation
+// of a pixel in [0, 1], for gray (the three channels' values replicated) and for RGB input, and
+// what it does in words (for the ONNX file's description).
+struct Normalization {
+  std::array<float, 3> gray_mean, rgb_mean, gray_std, rgb_std;
+  std::string words;  // "then ..."
+};
+// Throws Error "unknown normalisation 'X' (known: ...)".
+const Normalization& normalization(const std::string& name);
+std::vector<std::string> normalization_names();
 
 nlohmann::json to_json(const Preprocess& p);
 Preprocess preprocess_from_json(const nlohmann::json& j);

@@ -65,7 +65,7 @@ Communicator::Communicator(const DistEnv& env, std::chrono::milliseconds timeout
   FERKIT_CHECK(backend == "gloo" || backend == "nccl", "distributed backend " + backend + ": use gloo or nccl");
 #if !defined(USE_C10D_NCCL)
   FERKIT_CHECK(backend != "nccl", "this ferkit was built with a LibTorch without NCCL (CPU only): use --device cpu, "
-                                  "or rebuild with a CUDA LibTorch (README: GPUs)");
+                                  "or rebuild with a CUDA LibTorch (docs/scale-out.md: GPUs)");
 #endif
   impl_->timeout = timeout;
   c10d::TCPStoreOptions so;

@@ -8,7 +8,7 @@ namespace ferkit::infer {
 
 // Measured on all 28,558 FER+ training faces, upsampled 4x (bicubic), with dlib's HOG detector
 // and 68-point landmarks (Debian libdlib 19.24): `build/bin/bench_face_template
-// ../shared/data/ferplus 1` (bench/face_template.cpp). See README (Photos: alignment) for the
+// ../shared/data/ferplus 1` (bench/face_template.cpp). See docs/using-models.md (alignment) for the
 // found share and the spread.
 // Found in 19,780 of the 28,558 (69.3 %); spread of each coordinate over the faces: sd 0.059-0.079.
 const std::array<cv::Point2f, 3> kFer2013EyesAndMouth = {cv::Point2f(0.3158f, 0.3873f), cv::Point2f(0.6735f, 0.3832f),

@@ -48,7 +48,7 @@ FaceDetector::FaceDetector(const DetectorOptions& o) : options_(o) {
     return;
   }
   // The default is dlib with alignment where its landmark model is installed (the photo-path
-  // benchmark: more faces found, none invented, less accuracy lost, faster; README), else the cascade.
+  // benchmark: more faces found, none invented, less accuracy lost, faster; docs/results.md), else the cascade.
   if (o.kind == "default") {
     try {
       default_landmarks_path();

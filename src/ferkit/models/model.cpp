@@ -35,8 +35,7 @@ FerModelImpl::FerModelImpl(const ModelSpec& spec) : spec_(spec) {
   head->push_back(torch::nn::Linear(in, spec.num_classes));
   head_ = register_module("head", head);
   logit_adjustment_ = register_buffer("logit_adjustment", torch::zeros({spec.num_classes}));
-  FERKIT_CHECK(spec.bn_policy == "frozen" || spec.bn_policy == "train",
-               "unknown BatchNorm policy '" + spec.bn_policy + "' (frozen or train)");
+  bn_policy_keeps_statistics(spec.bn_policy);  // Error listing the policies for an unknown one
   if (!spec.freeze_until.empty()) freeze_until(spec.freeze_until);
 }
 
@@ -83,7 +82,7 @@ void FerModelImpl::train(bool on) {
   torch::nn::Module::train(on);
   // A frozen stage must not drift: its BatchNorm keeps using (and keeping) the running
   // statistics it came with, even while the rest of the model trains.
-  if (on && spec_.bn_policy == "frozen")
+  if (on && bn_policy_keeps_statistics(spec_.bn_policy))
     for (auto& m : frozen_norms_) m->eval();
 }
 

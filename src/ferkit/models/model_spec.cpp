@@ -1,13 +1,25 @@
 #include "ferkit/models/model_spec.h"
 
 #include <cmath>
+#include <map>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
 
 #include "ferkit/util/error.h"
+#include "ferkit/util/registry.h"
 
 namespace ferkit {
+
+namespace {
+const std::map<std::string, bool>& bn_policies() {
+  static const std::map<std::string, bool> r = {{"frozen", true}, {"train", false}};
+  return r;
+}
+}  // namespace
+
+bool bn_policy_keeps_statistics(const std::string& bn_policy) { return registry_lookup(bn_policies(), bn_policy, "BatchNorm policy"); }
+std::vector<std::string> bn_policy_names() { return registry_names(bn_policies()); }
 
 nlohmann::json to_json(const ModelSpec& spec) {
   if (spec.is_ensemble()) {

@@ -40,6 +40,12 @@ struct ModelSpec {
 
 constexpr const char* kEnsembleBackbone = "ensemble";
 
+// The BatchNorm policies by name: whether the BatchNorm of frozen stages keeps its statistics
+// (frozen: inference mode while the rest trains) or lets them update (train). Throws Error listing
+// the names for another.
+bool bn_policy_keeps_statistics(const std::string& bn_policy);
+std::vector<std::string> bn_policy_names();
+
 nlohmann::json to_json(const ModelSpec& spec);
 ModelSpec model_spec_from_json(const nlohmann::json& j);
 // Parses "512,256,dropout=0.3" (hidden sizes and options) into a HeadSpec; "" = linear only.

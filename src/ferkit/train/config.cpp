@@ -14,6 +14,7 @@
 #include "ferkit/models/backbone.h"
 #include "ferkit/models/model.h"
 #include "ferkit/train/init.h"
+#include "ferkit/data/preprocess.h"
 #include "ferkit/train/calibration.h"
 #include "ferkit/train/progressive.h"
 #include "ferkit/train/schedule.h"
@@ -465,11 +466,9 @@ void check_config_values(const TrainConfig& c) {
   FERKIT_CHECK(std::find(backbones.begin(), backbones.end(), c.backbone) != backbones.end(),
                "unknown backbone '" + c.backbone + "'");
   parse_head_spec(c.head);
-  FERKIT_CHECK(c.bn_policy == "frozen" || c.bn_policy == "train", "bn_policy must be frozen or train");
+  bn_policy_keeps_statistics(c.bn_policy);  // Error listing the policies
   FERKIT_CHECK(c.bn_momentum >= 0 && c.bn_momentum <= 1, "bn_momentum must be in [0, 1]");
-  FERKIT_CHECK(c.normalize == "auto" || c.normalize == "none" || c.normalize == "imagenet" || c.normalize == "keras" ||
-                   c.normalize == "face_api",
-               "normalize must be auto, none, imagenet, keras or face_api");
+  if (c.normalize != "auto") normalization(c.normalize);  // Error listing the known names
   {
     const int min_input = backbone_min_input(c.backbone, c.cut_after);
     FERKIT_CHECK(c.input_size >= min_input, "backbone " + c.backbone + (c.cut_after.empty() ? "" : " cut after " + c.cut_after) +

@@ -26,7 +26,7 @@ torch::Device resolve_device(const DeviceSpec& d, int local_rank) {
   if (!d.cuda) return torch::Device(torch::kCPU);
   FERKIT_CHECK(torch::cuda::is_available(),
                "--device " + device_text(d) + ": this LibTorch has no CUDA or sees no GPU (Debian's libtorch is CPU-only; "
-               "build with -DTorch_DIR=<a CUDA LibTorch>/share/cmake/Torch, see README: GPUs)");
+               "build with -DTorch_DIR=<a CUDA LibTorch>/share/cmake/Torch, see docs/scale-out.md: GPUs)");
   const int index = d.index < 0 ? local_rank : d.index;
   FERKIT_CHECK(index < static_cast<int>(torch::cuda::device_count()),
                fmt::format("--device {}: only {} CUDA devices", device_text(d), torch::cuda::device_count()));

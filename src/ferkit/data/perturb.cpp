@@ -140,9 +140,8 @@ std::string level_name(int level) {
 const std::vector<PerturbationLevel>& perturbation_table() {
   static const std::vector<PerturbationLevel> table = [] {
     std::vector<PerturbationLevel> t;
-    for (int level = 1; level <= 3; ++level) {
-      for (const auto& k : kinds()) t.push_back({k.name, level, k.describe(kLevels[level - 1])});
-    }
+    for (const auto& k : kinds())  // kind-major, levels 1..3
+      for (int level = 1; level <= 3; ++level) t.push_back({k.name, level, k.describe(kLevels[level - 1])});
     return t;
   }();
   return table;

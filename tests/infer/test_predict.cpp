@@ -81,6 +81,13 @@ TEST(Predict, CropsASquareWithAMarginAndReplicatesTheBorder) {
   EXPECT_EQ(crop.at<uchar>(0, 0), 255);    // replicated corner
   EXPECT_EQ(crop.at<uchar>(59, 59), 0);    // beyond the white square
   EXPECT_EQ(infer::crop_face(img, cv::Rect(50, 20, 40, 60), 0.0, 48).size(), cv::Size(48, 48));
+  // A 1 x 200000 strip taken whole (an array through the API): its square would be 40 GB padded
+  // at full size (fuzzing, array_input); shrunk first, it is a 48 x 48 crop of the strip's grey.
+  const cv::Mat strip(1, 200000, CV_8UC1, cv::Scalar(77));
+  const cv::Mat small = infer::crop_face(strip, cv::Rect(0, 0, strip.cols, strip.rows), 0.0, 48);
+  ASSERT_EQ(small.size(), cv::Size(48, 48));
+  EXPECT_EQ(small.at<uchar>(0, 0), 77);
+  EXPECT_EQ(small.at<uchar>(47, 47), 77);
 }
 
 TEST(Predict, RefusesBadInputWithTheReason) {

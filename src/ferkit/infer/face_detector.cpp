@@ -168,8 +168,23 @@ cv::Mat crop_face(const cv::Mat& gray, const cv::Rect& box, double margin, int s
   const cv::Rect square(cx - half, cy - half, 2 * half, 2 * half);
   const cv::Rect inside = square & cv::Rect(0, 0, gray.cols, gray.rows);
   cv::Mat crop;
-  cv::copyMakeBorder(gray(inside), crop, inside.y - square.y, square.br().y - inside.br().y, inside.x - square.x,
-                     square.br().x - inside.br().x, cv::BORDER_REPLICATE);
+  // A very long strip (a 1 x 65535 array handed to the API as a face) would make its square
+  // gigabytes when padded at full size: past 16 M pixels the part inside is shrunk first, and
+  // the padding with it (fuzzing found this).
+  constexpr double kMaxSquarePixels = 16.0 * (1 << 20);
+  const double square_pixels = static_cast<double>(square.width) * square.height;
+  if (square_pixels > kMaxSquarePixels) {
+    const double f = std::sqrt(square_pixels / kMaxSquarePixels);
+    const auto scaled = [f](int v) { return static_cast<int>(std::lround(v / f)); };
+    cv::Mat small;
+    cv::resize(gray(inside), small, cv::Size(std::max(1, scaled(inside.width)), std::max(1, scaled(inside.height))), 0, 0,
+               cv::INTER_AREA);
+    cv::copyMakeBorder(small, crop, scaled(inside.y - square.y), scaled(square.br().y - inside.br().y), scaled(inside.x - square.x),
+                       scaled(square.br().x - inside.br().x), cv::BORDER_REPLICATE);
+  } else {
+    cv::copyMakeBorder(gray(inside), crop, inside.y - square.y, square.br().y - inside.br().y, inside.x - square.x,
+                       square.br().x - inside.br().x, cv::BORDER_REPLICATE);
+  }
   cv::Mat out;
   cv::resize(crop, out, cv::Size(side, side), 0, 0, crop.cols > side ? cv::INTER_AREA : cv::INTER_LINEAR);
   return out;

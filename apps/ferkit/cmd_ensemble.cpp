@@ -32,13 +32,9 @@ double adjust_ensemble(LoadedBundle& ensemble, const std::string& data, const st
   const Dataset ds = load_dataset(data, load);
   const LabelMode mode = parse_label_mode(ensemble.info.extra.value("label_mode", "majority"));
   const auto counts = label_split(ds.split("train"), mode).class_counts();
-  const at::Tensor lp = log_prior(std::vector<int64_t>(counts.begin(), counts.end()));
-  const LabelledSplit scored = label_split(ds.split(split), LabelMode::kMajority);
-  const Predictions pred = predict_split(ensemble.model, ds.split(split), scored, ensemble.info.preprocess);
-  const auto curve = tau_curve(pred, lp);
-  const double tau = p.mode == PosthocTau::Mode::kAuto ? choose_tau(curve, max_acc_drop) : p.tau;
-  ensemble.model->set_logit_adjustment(-tau * lp);
-  return tau;
+  return adjust_for_prior(ensemble.model, ds.split(split), log_prior(std::vector<int64_t>(counts.begin(), counts.end())), p,
+                          max_acc_drop, ensemble.info.preprocess)
+      .tau;
 }
 
 }  // namespace

@@ -51,9 +51,9 @@ if grep -q "distillation: 1 teacher(s) ($TMP/run/model.ferkit), weight 0.7, temp
 expect_fail "train --teacher with another input" "its input (48x48 gray, normalize none) differs from this run's (64x64" \
   $FERKIT train --data "$TMP/data" --out "$TMP/run_kd2" --epochs 1 --width 0.25 --teacher "$TMP/run" --input-size 64
 # A relative data folder is kept absolute in config.yaml, so the run resumes from anywhere.
-(cd "$TMP" && $FERKIT train --data data --out relrun --epochs 1 --width 0.25 >/dev/null 2>&1) &&
+(cd "$TMP" && $FERKIT train --data data --out relrun --epochs 1 --width 0.25 >"$TMP/relrun.log" 2>&1) &&
   grep -q "^data: $TMP/data " "$TMP/relrun/config.yaml" && (cd / && $FERKIT train --out "$TMP/relrun" --resume --epochs 2 >/dev/null 2>&1) &&
-  [ "$(wc -l <"$TMP/relrun/metrics.csv")" = 3 ] && ok || bad "relative --data: $(grep '^data:' "$TMP/relrun/config.yaml")"
+  [ "$(wc -l <"$TMP/relrun/metrics.csv")" = 3 ] && ok || bad "relative --data: $(grep "^data:" "$TMP/relrun/config.yaml"): $(tail -3 "$TMP/relrun.log")"
 [ -f "$TMP/run/model.ferkit" ] && [ -f "$TMP/run/metrics.csv" ] && ok || bad "run folder incomplete"
 ejson=$($FERKIT eval --model "$TMP/run" --data "$TMP/data" --split test --json 2>/dev/null)
 if /usr/bin/python3 -c "import json,sys; d=json.loads(sys.argv[1]); m=d['metrics']; assert m['count']>0 and 0<=m['accuracy']<=1" "$ejson"; then ok; else bad "eval --json"; fi

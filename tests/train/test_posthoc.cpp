@@ -42,3 +42,42 @@ TEST(Posthoc, LargerTauMovesPredictionsToTheRareClass) {
 
 }  // namespace
 }  // namespace ferkit
+
+namespace ferkit {
+namespace {
+
+// The one adjustment of training and `ferkit ensemble`: the model's logits move by exactly
+// -tau * log(prior), and auto takes the tau choose_tau picks from the curve on the split given.
+TEST(Posthoc, AdjustForPriorMovesTheModelsLogitsByTheAdjustment) {
+  torch::manual_seed(4);
+  ModelSpec spec;
+  spec.backbone.width = 0.25;
+  FerModel model(spec);
+  model->eval();
+  Split split;
+  split.name = "holdout";
+  split.images = torch::randint(0, 256, {40, 48, 48}, torch::kUInt8);
+  split.votes = torch::zeros({40, 10}, torch::kInt32);
+  split.votes.select(1, 0).fill_(10);  // every image: neutral
+  for (int i = 0; i < 40; ++i) split.files.push_back(std::to_string(i));
+  const torch::Tensor lp = log_prior({8000, 5000, 2000, 2000, 1500, 100, 500, 100});
+  const torch::Tensor x = torch::rand({3, 1, 48, 48});
+  torch::NoGradGuard no_grad;
+  const torch::Tensor before = model->forward(x);
+  PosthocTau fixed;
+  fixed.mode = PosthocTau::Mode::kFixed;
+  fixed.tau = 1.5;
+  const Adjustment a = adjust_for_prior(model, split, lp, fixed, 0.01, Preprocess{});
+  EXPECT_DOUBLE_EQ(a.tau, 1.5);
+  ASSERT_EQ(a.curve.size(), 31u);
+  EXPECT_TRUE(torch::allclose(model->forward(x), before - 1.5 * lp, 1e-5, 1e-5));
+  PosthocTau automatic;
+  automatic.mode = PosthocTau::Mode::kAuto;
+  model->set_logit_adjustment(torch::zeros({8}));
+  const Adjustment b = adjust_for_prior(model, split, lp, automatic, 0.01, Preprocess{});
+  EXPECT_DOUBLE_EQ(b.tau, choose_tau(b.curve, 0.01));
+  EXPECT_TRUE(torch::allclose(model->logit_adjustment(), -b.tau * lp));
+}
+
+}  // namespace
+}  // namespace ferkit

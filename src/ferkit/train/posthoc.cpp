@@ -1,5 +1,7 @@
 #include "ferkit/train/posthoc.h"
 
+#include "ferkit/models/model.h"
+
 namespace ferkit {
 
 std::vector<TauPoint> tau_curve(const Predictions& p, const at::Tensor& log_prior) {
@@ -22,5 +24,15 @@ double choose_tau(const std::vector<TauPoint>& curve, double max_acc_drop) {
   return best_tau;
 }
 
+Adjustment adjust_for_prior(FerModel& model, const Split& chooser, const at::Tensor& log_prior, const PosthocTau& p,
+                            double max_acc_drop, const Preprocess& pre, const EvalOptions& options) {
+  Adjustment a;
+  if (!p.enabled()) return a;
+  const LabelledSplit labels = label_split(chooser, LabelMode::kMajority);
+  a.curve = tau_curve(predict_split(model, chooser, labels, pre, options), log_prior);
+  a.tau = p.mode == PosthocTau::Mode::kAuto ? choose_tau(a.curve, max_acc_drop) : p.tau;
+  model->set_logit_adjustment(-a.tau * log_prior);
+  return a;
+}
 
 }  // namespace ferkit

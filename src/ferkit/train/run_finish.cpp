@@ -46,20 +46,13 @@ void finish_swa(Run& r) {
 // Returns tau (0 without adjustment); the curve goes to the summary, the figures before the
 // adjustment to `unadjusted`.
 double adjust_logits(Run& r, FerModel& best, std::vector<PosthocPoint>& curve_out, Metrics& unadjusted) {
-  const PosthocTau& p = r.config.posthoc_tau;
-  if (!p.enabled()) return 0.0;
-  const LabelledSplit val_labels = label_split(*r.select_split, LabelMode::kMajority);
-  const Predictions val_pred = predict_split(best, *r.select_split, val_labels, r.pre, r.eval_options);
-  MetricsOptions counting_only;
-  counting_only.bootstrap = 0;
-  unadjusted = compute_metrics(val_pred.logits, val_pred.labels, counting_only);
-  const at::Tensor lp = log_prior(r.class_counts);
-  const auto curve = tau_curve(val_pred, lp);
-  for (const auto& point : curve)
+  const Adjustment a = adjust_for_prior(best, *r.select_split, log_prior(r.class_counts), r.config.posthoc_tau,
+                                        r.config.posthoc_max_acc_drop, r.pre, r.eval_options);
+  if (a.curve.empty()) return 0.0;
+  unadjusted = a.curve.front().m;
+  for (const auto& point : a.curve)
     curve_out.push_back({point.tau, point.m.accuracy, point.m.balanced_accuracy, point.m.macro_f1, point.m.recall});
-  const double tau = p.mode == PosthocTau::Mode::kAuto ? choose_tau(curve, r.config.posthoc_max_acc_drop) : p.tau;
-  best->set_logit_adjustment(-tau * lp);
-  return tau;
+  return a.tau;
 }
 
 // --calibrate temperature: T fitted on the selection split to the bundle's logits (adjustment

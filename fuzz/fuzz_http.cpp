@@ -98,12 +98,15 @@ int array_input(const uint8_t* data, size_t size) {
   const uint8_t* pixels = data + 5;
   const size_t n_pixels = size - 5;
   return allow_ferkit_errors([&] {
-    if (height <= 0 || width <= 0 || static_cast<int64_t>(height) * width * channels > (int64_t{64} << 20)) {
+    if (height <= 0 || width <= 0 || static_cast<int64_t>(height) * width * channels > (int64_t{16} << 20)) {
       model.predict_image(cv::Mat(), "array");  // refused as empty: an Error
       return;
     }
     cv::Mat image(height, width, channels == 3 ? CV_8UC3 : CV_8UC1);
-    for (size_t i = 0; i < image.total() * image.elemSize(); ++i) image.data[i] = n_pixels ? pixels[i % n_pixels] : 0;
+    const size_t bytes = image.total() * image.elemSize();
+    if (n_pixels == 0) image.setTo(0);
+    for (size_t done = 0; n_pixels && done < bytes; done += n_pixels)  // the pixels given, repeated
+      std::memcpy(image.data + done, pixels, std::min(n_pixels, bytes - done));
     model.predict_image(image, "array");
     if (channels == 1) {
       std::vector<float> out(model.classes().size());

@@ -25,7 +25,7 @@ namespace {
 // --split as a training run chooses its own (train/posthoc.h). Returns tau.
 double adjust_ensemble(LoadedBundle& ensemble, const std::string& data, const std::string& split, const PosthocTau& p,
                        double max_acc_drop, LoadOptions load, int threads) {
-  const int stored = ensemble.info.extra.value("image_size", 48);
+  const int stored = stored_image_size(ensemble.info);
   if (load.image_size != stored && !load.resize) load.image_size = stored;
   load.threads = threads;
   load.splits = {"train", split};

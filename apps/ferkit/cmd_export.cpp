@@ -35,7 +35,7 @@ void add_export_command(CLI::App& app, GlobalOptions& global) {
     spdlog::info("model {}", describe_model(args->model));
     LoadedBundle b = load_bundle(path);
     b.model->eval();
-    const int stored = b.info.extra.value("image_size", 48);
+    const int stored = stored_image_size(b.info);
     const infer::Graph g = infer::model_graph(*b.model, b.info.preprocess.input_size);
     infer::OnnxMetadata meta{to_json(b.info.preprocess), b.info.class_names, to_json(b.info.spec),
                              preprocessing_sentence(b.info.preprocess, stored)};

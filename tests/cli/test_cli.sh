@@ -48,7 +48,7 @@ expect_fail "progressive resizing past the last epoch" "progressive_resize: its 
 kd=$($FERKIT train --data "$TMP/data" --out "$TMP/run_kd" --epochs 1 --width 0.25 --teacher "$TMP/run" --teacher-weight 0.7 2>&1)
 if grep -q "distillation: 1 teacher(s) ($TMP/run/model.ferkit), weight 0.7, temperature 2" <<<"$kd" &&
    grep -q "^teacher: $TMP/run" "$TMP/run_kd/config.yaml"; then ok; else bad "train --teacher: $(tail -3 <<<"$kd")"; fi
-expect_fail "train --teacher with another input" "its input (48x48 gray, normalize none) differs from this run's (64x64" \
+expect_fail "train --teacher with another input" "its input (48x48 gray, normalize none, from 48x48 stored images) differs from this run's (64x64" \
   $FERKIT train --data "$TMP/data" --out "$TMP/run_kd2" --epochs 1 --width 0.25 --teacher "$TMP/run" --input-size 64
 # A relative data folder is kept absolute in config.yaml, so the run resumes from anywhere.
 (cd "$TMP" && $FERKIT train --data data --out relrun --epochs 1 --width 0.25 >"$TMP/relrun.log" 2>&1) &&

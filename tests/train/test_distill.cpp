@@ -62,7 +62,7 @@ TEST(Distill, TeachersGiveTheirOwnSoftenedPredictions) {
   c.weight = 1.0;
   c.temperature = 3.0;
   Preprocess pre;
-  Teachers teachers(c, pre, emotion_classes());
+  Teachers teachers(c, pre, 48, emotion_classes());
   const auto images = torch::rand({4, 1, 48, 48});
   const auto votes = torch::full({4, kNumEmotions}, 1.0 / kNumEmotions);
   const auto mixed = teachers.targets(images, votes);
@@ -76,13 +76,13 @@ TEST(Distill, ATeacherWithAnotherInputIsRefusedByName) {
   DistillConfig c;
   c.teachers = save_teacher(tmp, "big.ferkit", 64);
   try {
-    Teachers teachers(c, Preprocess{}, emotion_classes());
+    Teachers teachers(c, Preprocess{}, 48, emotion_classes());
     FAIL() << "a 64x64 teacher was accepted for a 48x48 student";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("big.ferkit: its input (64x64 gray"), std::string::npos) << e.what();
   }
   c.teachers = tmp / "missing.ferkit";
-  EXPECT_THROW(Teachers(c, Preprocess{}, emotion_classes()), Error);
+  EXPECT_THROW(Teachers(c, Preprocess{}, 48, emotion_classes()), Error);
 }
 
 }  // namespace

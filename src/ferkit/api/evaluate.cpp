@@ -30,9 +30,9 @@ EvalInputs load_eval_inputs(const std::string& model, const std::string& data, c
   load.threads = o.threads;
   // The model was trained on images of one stored size: the data is read at that size unless
   // image_size says otherwise, and another size only loads when resized.
-  const int trained = in.bundle.info.extra.value("image_size", 0);
-  load.image_size = o.image_size > 0 ? o.image_size : (trained > 0 ? trained : load.image_size);
-  if (trained > 0 && load.image_size != trained && !o.resize)
+  const int trained = stored_image_size(in.bundle.info);
+  load.image_size = o.image_size > 0 ? o.image_size : trained;
+  if (load.image_size != trained && !o.resize)
     throw Error(fmt::format("{}: the model was trained on {}x{} images but --image-size is {} (give --image-size {}, "
                             "or add --resize)",
                             in.bundle_path, trained, trained, load.image_size, trained));

@@ -169,9 +169,9 @@ cv::Mat crop_face(const cv::Mat& gray, const cv::Rect& box, double margin, int s
   const cv::Rect inside = square & cv::Rect(0, 0, gray.cols, gray.rows);
   cv::Mat crop;
   // A very long strip (a 1 x 65535 array handed to the API as a face) would make its square
-  // gigabytes when padded at full size: past 16 M pixels the part inside is shrunk first, and
-  // the padding with it (fuzzing found this).
-  constexpr double kMaxSquarePixels = 16.0 * (1 << 20);
+  // gigabytes when padded at full size: past 4 M pixels (2048 x 2048, twice the largest model
+  // input) the part inside is shrunk first, and the padding with it (fuzzing found this).
+  constexpr double kMaxSquarePixels = 4.0 * (1 << 20);
   const double square_pixels = static_cast<double>(square.width) * square.height;
   if (square_pixels > kMaxSquarePixels) {
     const double f = std::sqrt(square_pixels / kMaxSquarePixels);

@@ -55,7 +55,7 @@ Predictor::Predictor(const std::string& bundle_path, const PredictOptions& o) : 
   FERKIT_CHECK(o.max_bytes > 0, fmt::format("the file size limit must be positive, not {}", o.max_bytes));
   bundle_ = load_bundle(bundle_path);
   bundle_.model->eval();
-  stored_size_ = bundle_.info.extra.value("image_size", 48);
+  stored_size_ = stored_image_size(bundle_.info);
   if (o.folded) {
     graph_ = model_graph(*bundle_.model, bundle_.info.preprocess.input_size);
     if (o.onednn) use_mkldnn(graph_);

@@ -13,6 +13,17 @@
 
 namespace ferkit {
 
+int stored_image_size(const BundleInfo& info) {
+  const auto it = info.extra.find("image_size");
+  return it != info.extra.end() && it->is_number_integer() && it->get<int>() > 0 ? it->get<int>() : kDefaultStoredImageSize;
+}
+void set_stored_image_size(BundleInfo& info, int side) { info.extra["image_size"] = side; }
+
+std::string describe_input(const Preprocess& p, int stored) {
+  return std::to_string(p.input_size) + "x" + std::to_string(p.input_size) + (p.channels == 1 ? " gray" : " RGB") +
+         ", normalize " + p.normalize + ", from " + std::to_string(stored) + "x" + std::to_string(stored) + " stored images";
+}
+
 void save_bundle(const std::string& path, FerModel& model, const BundleInfo& info) {
   nlohmann::json header = {{"format", "ferkit-bundle"},
                            {"version", kBundleFormatVersion},

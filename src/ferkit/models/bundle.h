@@ -21,6 +21,17 @@ struct BundleInfo {
   nlohmann::json extra = nlohmann::json::object();  // provenance: data, label mode, metrics
 };
 
+// The side of the stored images the model was trained on (its data read at that size): the one
+// reader and writer of that field, with the one default (48, FER+'s, for bundles that lack it).
+constexpr int kDefaultStoredImageSize = 48;
+int stored_image_size(const BundleInfo& info);
+void set_stored_image_size(BundleInfo& info, int side);
+
+// What a model's images must be, in words: input size, channels, normalisation and the stored
+// image size they are first resized to. Two models take the same input when these are equal (an
+// ensemble's members; a teacher and its student): the one "same input" check.
+std::string describe_input(const Preprocess& p, int stored_image_size);
+
 void save_bundle(const std::string& path, FerModel& model, const BundleInfo& info);
 
 struct LoadedBundle {

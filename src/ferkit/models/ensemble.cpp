@@ -10,9 +10,7 @@ namespace ferkit {
 namespace {
 
 // What a member's images must look like to be the same as the first member's.
-nlohmann::json input_of(const BundleInfo& info) {
-  return {{"preprocess", to_json(info.preprocess)}, {"image_size", info.extra.value("image_size", 0)}};
-}
+std::string input_of(const BundleInfo& info) { return describe_input(info.preprocess, stored_image_size(info)); }
 
 void copy_weights(FerModelImpl& from, FerModelImpl& to) {
   torch::NoGradGuard no_grad;
@@ -41,7 +39,7 @@ LoadedBundle make_ensemble(const std::vector<EnsembleMember>& members, bool drop
     if (input_of(info) != input_of(first))
       throw Error(fmt::format("{}: it prepares images as {} but {} as {}; an ensemble's members must see the same input "
                               "(train them with the same --input-size, channels, normalisation and image size)",
-                              members[i].name, input_of(info).dump(), members[0].name, input_of(first).dump()));
+                              members[i].name, input_of(info), members[0].name, input_of(first)));
     if (info.class_names != first.class_names)
       throw Error(fmt::format("{}: its classes differ from those of {}", members[i].name, members[0].name));
     out.info.spec.members.push_back(info.spec);
@@ -52,7 +50,8 @@ LoadedBundle make_ensemble(const std::vector<EnsembleMember>& members, bool drop
                           {"posthoc_tau", info.extra.value("posthoc_tau", nlohmann::json())},
                           {"adjustment", drop_member_adjustment ? "dropped" : "kept"}});
   }
-  out.info.extra = {{"ensemble_of", provenance}, {"image_size", first.extra.value("image_size", 48)}};
+  out.info.extra = {{"ensemble_of", provenance}};
+  set_stored_image_size(out.info, stored_image_size(first));
   for (const char* key : {"data", "label_mode", "val_split"})
     if (first.extra.contains(key)) out.info.extra[key] = first.extra[key];
   out.model = FerModel(out.info.spec);

@@ -130,11 +130,15 @@ std::string headline_section(const RunFiles& r, const RunHeadline& h) {
     const RunSummary& sm = *r.summary;
     double epoch_seconds = 0;  // over all sessions of a resumed run (summary.json's wall time is the last one's)
     for (const auto& e : r.metrics) epoch_seconds += std::isfinite(e.seconds) ? e.seconds : 0;
-    s += fmt::format("<p>Best weights: <b>{}</b> of epoch {} (by {}), post-hoc logit adjustment tau {}. Validation split: "
-                     "{} images, majority labels. {} epochs, {:.0f} s in training epochs.</p>\n",
+    s += fmt::format("<p>Best weights: <b>{}</b> of epoch {} (by {}, chosen on {}), post-hoc logit adjustment tau {}, "
+                     "calibration temperature {}. Validation split: {} images, majority labels. {} epochs, {:.0f} s in "
+                     "training epochs.</p>\n",
                      html::escape(sm.best_weights.empty() ? "?" : sm.best_weights), sm.best_epoch,
-                     html::escape(sm.select_metric.empty() ? "accuracy" : sm.select_metric), fmt::format("{:.1f}", sm.posthoc_tau),
-                     h.val_count, h.epochs_done, epoch_seconds > 0 ? epoch_seconds : h.seconds);
+                     html::escape(sm.select_metric.empty() ? "accuracy" : sm.select_metric),
+                     sm.best_select ? html::escape(sm.select_on) + " (the validation figures below chose nothing)"
+                                    : std::string("the validation split (its figures are chosen on: judge them on another)"),
+                     fmt::format("{:.1f}", sm.posthoc_tau), fmt::format("{:.3f}", sm.temperature), h.val_count, h.epochs_done,
+                     epoch_seconds > 0 ? epoch_seconds : h.seconds);
   } else {
     s += "<p class=\"warn\">The run has not finished: the figures are those of the last epoch in metrics.csv (EMA "
          "weights when present), without intervals.</p>\n";

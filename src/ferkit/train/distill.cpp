@@ -23,13 +23,9 @@ struct Teachers::Impl {
   DistillConfig config;
 };
 
-namespace {
-std::string describe_input(const Preprocess& p) {
-  return fmt::format("{}x{} {}, normalize {}", p.input_size, p.input_size, p.channels == 1 ? "gray" : "RGB", p.normalize);
-}
-}  // namespace
 
-Teachers::Teachers(const DistillConfig& config, const Preprocess& student, const std::vector<std::string>& classes)
+Teachers::Teachers(const DistillConfig& config, const Preprocess& student, int student_image_size,
+                   const std::vector<std::string>& classes)
     : impl_(std::make_unique<Impl>()) {
   FERKIT_CHECK(config.weight >= 0 && config.weight <= 1, fmt::format("teacher_weight must be in [0, 1], not {}", config.weight));
   FERKIT_CHECK(config.temperature > 0, fmt::format("teacher_temperature must be > 0, not {}", config.temperature));
@@ -42,10 +38,11 @@ Teachers::Teachers(const DistillConfig& config, const Preprocess& student, const
     if (name.empty()) continue;
     const std::string path = bundle_path_of(name);
     LoadedBundle b = load_bundle(path);
-    const Preprocess& p = b.info.preprocess;
-    if (p.input_size != student.input_size || p.channels != student.channels || p.normalize != student.normalize)
+    const std::string theirs = describe_input(b.info.preprocess, stored_image_size(b.info));
+    const std::string ours = describe_input(student, student_image_size);
+    if (theirs != ours)
       throw Error(fmt::format("teacher {}: its input ({}) differs from this run's ({}); a teacher sees the student's batches, "
-                              "so both must take the same input", path, describe_input(p), describe_input(student)));
+                              "so both must take the same input", path, theirs, ours));
     if (b.info.class_names != classes)
       throw Error(fmt::format("teacher {}: its classes differ from this run's", path));
     b.model->eval();

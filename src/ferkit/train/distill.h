@@ -19,7 +19,8 @@ class Teachers {
  public:
   // Loads every teacher (bundle_path_of rules); throws Error naming a teacher that cannot be
   // loaded, has other classes than `classes`, or another input than `student`.
-  Teachers(const DistillConfig& config, const Preprocess& student, const std::vector<std::string>& classes);
+  // `student_image_size`: the side of the stored images the student trains on (the data's).
+  Teachers(const DistillConfig& config, const Preprocess& student, int student_image_size, const std::vector<std::string>& classes);
   ~Teachers();
   // The mixed targets for a batch of student inputs (B, C, S, S) and its targets (B, K).
   at::Tensor targets(const at::Tensor& images, const at::Tensor& targets) const;

@@ -81,7 +81,6 @@ void save_run_bundle(Run& r, FerModel& best, const TrainSummary& s) {
   for (int k = 0; k < kNumEmotions; ++k) info.class_names.push_back(emotion_name(k));
   info.extra = {{"data", c.data},
                 {"label_mode", label_mode_name(c.label_mode)},
-                {"image_size", c.image_size},
                 {"recipe", c.recipe},
                 {"epoch", s.best_epoch},
                 {"weights", s.best_weights},
@@ -90,6 +89,7 @@ void save_run_bundle(Run& r, FerModel& best, const TrainSummary& s) {
                 {"select_on", select_on_text(c.select_on)},
                 {"val_accuracy", s.best_val.accuracy},
                 {"val_balanced_accuracy", s.best_val.balanced_accuracy}};
+  set_stored_image_size(info, c.image_size);
   save_bundle(s.bundle_path, best, info);
 }
 

@@ -140,7 +140,7 @@ void build_optimisation(Run& r) {
   if (!c.distill.teachers.empty()) {
     std::vector<std::string> classes;
     for (int k = 0; k < kNumEmotions; ++k) classes.push_back(emotion_name(k));
-    r.teachers = std::make_unique<Teachers>(c.distill, r.pre, classes);
+    r.teachers = std::make_unique<Teachers>(c.distill, r.pre, c.image_size, classes);
     if (r.lead)
       spdlog::info("distillation: {} teacher(s) ({}), weight {}, temperature {}", r.teachers->sources().size(),
                    fmt::format("{}", fmt::join(r.teachers->sources(), ", ")), c.distill.weight, c.distill.temperature);

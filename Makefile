@@ -39,7 +39,7 @@ fuzz: deps
 # Deliberate breakages of options, each rebuilt in a scratch copy and run against the tests that
 # should catch it (scripts/mutants.sh holds the list); prints the survivors.
 mutants: build
-	@bash scripts/mutants.sh $(BUILD)
+	@bash scripts/mutants.sh
 
 clean:
 	rm -rf $(BUILD) build-asan build-fuzz

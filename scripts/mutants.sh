@@ -8,55 +8,68 @@
 # The replaced text must occur exactly once in the file (checked), so a refactor that moves it makes
 # the script say so instead of testing nothing.
 #
-# Usage: scripts/mutants.sh [BUILD_DIR]   (the scratch copy reuses BUILD_DIR's objects, so only the
-# mutated unit and the links are rebuilt: minutes a mutant on 2 cores, not a clean build)
+# Usage: scripts/mutants.sh   (after `make build`; about a minute or two a mutant on 2 cores once
+# the scratch copy is built)
 set -u
 cd "$(dirname "$0")/.."
-BUILD=${1:-build}
-[ -f "$BUILD/build.ninja" ] || { echo "mutants: build first (make build): no $BUILD/build.ninja"; exit 2; }
 
 MUTANTS=$(cat <<'LIST'
 src/ferkit/train/trainer.cpp | r.model->forward(resize_training_batch(images, side)) | r.model->forward(images) | Trainer.TrainingOptionsReachTheTrainer
 src/ferkit/train/trainer.cpp | if (r.teachers) targets = r.teachers->targets(images, targets); | | Trainer.TrainingOptionsReachTheTrainer
 src/ferkit/eval/robustness.cpp | perturbed.images = perturb_images(split.images.contiguous(), p.kind, p.level, seed); | | Robustness.*
-src/ferkit/train/run_setup.cpp | if (c.select_on.uses_holdout()) hold_out_selection_split(r.dataset, c); | | Trainer.SelectOn*:Trainer.TrainingOptionsReachTheTrainer
-src/ferkit/train/run_finish.cpp | const LabelledSplit val_labels = label_split(*r.select_split, LabelMode::kMajority); | const LabelledSplit val_labels = label_split(*r.val_split, LabelMode::kMajority); | Trainer.SelectOn*
-src/ferkit/serve/server.cpp | if (!allow.empty()) res.set_header("Allow", allow); | | HostileServer.WrongMethods*
-src/ferkit/util/fs.cpp | if (!in.empty()) | if (false) | cli
+src/ferkit/train/posthoc.cpp | model->set_logit_adjustment(-a.tau * log_prior); | | Posthoc.*
 src/ferkit/api/model.cpp | po.detector.margin = o.margin; | | ModelApi.*
+src/ferkit/train/run_setup.cpp | if (c.select_on.uses_holdout()) hold_out_selection_split(r.dataset, c); | | Trainer.SelectOn*:Trainer.TrainingOptionsReachTheTrainer
+src/ferkit/train/run_finish.cpp | const Adjustment a = adjust_for_prior(best, *r.select_split, | const Adjustment a = adjust_for_prior(best, *r.val_split, | Trainer.SelectOn*
+src/ferkit/train/run_finish.cpp | best->set_temperature(t); | | Trainer.SelectOn*
+src/ferkit/infer/graph.cpp | last.weight = last.weight / t; | | InferenceGraph.*
+src/ferkit/serve/server.cpp | if (!allow.empty()) res.set_header("Allow", allow); | | HostileServer.WrongMethods*
+src/ferkit/serve/server.cpp | if (s.listen_fd >= 0) ::shutdown(s.listen_fd, SHUT_RDWR); | | HostileServer.Stop*
+src/ferkit/util/fs.cpp | if (fs::is_directory(i, ec) ? same_or_inside(out, i) : i == out) return in; | | cli
 LIST
 )
 
+# One scratch copy of the tracked tree with a build folder of its own, configured and built once
+# (ccache, when present, serves most of it from the main build: CCACHE_BASEDIR makes the paths
+# relative); then each mutant is applied to the copy, rebuilt (its unit and the links), run, and
+# undone.
 scratch=$(mktemp -d /tmp/ferkit-mutants.XXXXXX)
 trap 'rm -rf "$scratch"' EXIT
+mkdir -p "$scratch/tree"
+git ls-files -z | xargs -0 cp -p --parents -t "$scratch/tree"
+[ -d third_party ] && cp -a third_party "$scratch/tree/"
+echo "mutants: building the scratch copy in $scratch (once)"
+cmake -S "$scratch/tree" -B "$scratch/build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null &&
+  cmake --build "$scratch/build" -j "$(nproc)" >"$scratch/log" 2>&1 || { echo "mutants: the unmutated copy does not build"; tail "$scratch/log"; exit 2; }
 survived=0 caught=0 broken=0
 while IFS='|' read -r file from to filter; do
   file=$(echo "$file" | xargs); from=$(echo "$from" | sed 's/^ *//; s/ *$//'); to=$(echo "$to" | sed 's/^ *//; s/ *$//')
   filter=$(echo "$filter" | xargs)
   [ -n "$file" ] || continue
-  rm -rf "$scratch/tree"; mkdir -p "$scratch/tree"
-  git ls-files -z | xargs -0 cp --parents -t "$scratch/tree" 2>/dev/null
-  cp -a third_party "$scratch/tree/" 2>/dev/null
-  n=$(grep -cF -- "$from" "$scratch/tree/$file")
+  target="$scratch/tree/$file"
+  n=$(grep -cF -- "$from" "$target")
   if [ "$n" != 1 ]; then echo "STALE     $file: '$from' found $n times (update the list)"; broken=$((broken + 1)); continue; fi
-  FROM="$from" TO="$to" python3 - "$scratch/tree/$file" <<'PY'
+  cp -p "$target" "$scratch/pristine"
+  FROM="$from" TO="$to" python3 - "$target" <<'PY'
 import os, sys
 p = sys.argv[1]; s = open(p).read(); open(p, "w").write(s.replace(os.environ["FROM"], os.environ["TO"], 1))
 PY
-  rm -rf "$scratch/build"; cp -a "$BUILD" "$scratch/build"
-  if ! (cmake -S "$scratch/tree" -B "$scratch/build" >/dev/null && cmake --build "$scratch/build" -j "$(nproc)" >"$scratch/log" 2>&1); then
-    echo "CAUGHT    $file: '$from' -> '$to' (does not build)"; caught=$((caught + 1)); continue
-  fi
-  if [ "$filter" = cli ]; then
-    bash "$scratch/tree/tests/hostile/test_hostile_cli.sh" "$scratch/build/apps/ferkit/ferkit" >"$scratch/log" 2>&1
+  if ! cmake --build "$scratch/build" -j "$(nproc)" >"$scratch/log" 2>&1; then
+    echo "CAUGHT    $file: '$from' -> '$to' (does not build)"; caught=$((caught + 1))
   else
-    (cd "$scratch/build" && ./tests/ferkit_tests --gtest_filter="$filter" >"$scratch/log" 2>&1)
+    if [ "$filter" = cli ]; then
+      bash "$scratch/tree/tests/hostile/test_hostile_cli.sh" "$scratch/build/bin/ferkit" >"$scratch/log" 2>&1
+    else
+      "$scratch/build/bin/ferkit_tests" --gtest_filter="$filter" >"$scratch/log" 2>&1
+    fi
+    if [ $? -eq 0 ]; then
+      echo "SURVIVED  $file: '$from' -> '$to' ($filter passed)"; survived=$((survived + 1))
+    else
+      echo "CAUGHT    $file: '$from' -> '$to' ($filter)"; caught=$((caught + 1))
+    fi
   fi
-  if [ $? -eq 0 ]; then
-    echo "SURVIVED  $file: '$from' -> '$to' ($filter passed)"; survived=$((survived + 1))
-  else
-    echo "CAUGHT    $file: '$from' -> '$to' ($filter)"; caught=$((caught + 1))
-  fi
+  cp -p "$scratch/pristine" "$target"  # undone (its old time: the next build rebuilds the unit)
+  touch "$target"
 done <<<"$MUTANTS"
 echo "mutants: $caught caught, $survived survived, $broken stale"
 [ $survived -eq 0 ] && [ $broken -eq 0 ]

@@ -177,7 +177,8 @@ int main(int argc, char** argv) {
   for (int h = 0; h < hostile_n; ++h) threads.emplace_back(hostile, h % 5, port, std::cref(stop_hostile), std::ref(hostile_connections));
   struct Tally {
     std::vector<double> latency_ms;  // answered before the SIGTERM
-    int64_t answered = 0, refused_after_stop = 0, unanswered = 0, wrong_status = 0;
+    int64_t answered = 0, refused_after_stop = 0, unanswered = 0, unanswered_after_stop = 0, wrong_status = 0;
+    std::string first_error;
   };
   std::vector<Tally> tallies(honest_n);
   for (int c = 0; c < honest_n; ++c)
@@ -199,6 +200,8 @@ int main(int argc, char** argv) {
           std::this_thread::sleep_for(std::chrono::milliseconds(50));
         } else {
           ++t.unanswered;
+          if (after) ++t.unanswered_after_stop;
+          if (t.first_error.empty()) t.first_error = httplib::to_string(r.error()) + (after ? " (after the SIGTERM)" : "");
         }
       }
     });
@@ -231,6 +234,8 @@ int main(int argc, char** argv) {
     all.latency_ms.insert(all.latency_ms.end(), t.latency_ms.begin(), t.latency_ms.end());
     all.answered += t.answered, all.refused_after_stop += t.refused_after_stop, all.unanswered += t.unanswered;
     all.wrong_status += t.wrong_status;
+    all.unanswered_after_stop += t.unanswered_after_stop;
+    if (all.first_error.empty()) all.first_error = t.first_error;
   }
   std::sort(all.latency_ms.begin(), all.latency_ms.end());
   const auto pct = [&](double p) {
@@ -243,6 +248,8 @@ int main(int argc, char** argv) {
                               {"honest_answered", all.answered},
                               {"honest_not_200", all.wrong_status},
                               {"honest_unanswered", all.unanswered},
+                              {"honest_unanswered_after_sigterm", all.unanswered_after_stop},
+                              {"first_unanswered_error", all.first_error},
                               {"honest_refused_after_sigterm", all.refused_after_stop},
                               {"honest_p50_ms", pct(0.5)},
                               {"honest_p99_ms", pct(0.99)},

@@ -120,6 +120,9 @@ TEST(Predict, RefusesBadInputWithTheReason) {
   EXPECT_EQ(image_header_bytes_per_pixel(png), 8);
   png[24] = 8, png[25] = 0;
   EXPECT_EQ(image_header_bytes_per_pixel(png), 1);
+  infer::PredictOptions tight = o;  // the budget in flight holds at least one image
+  tight.max_decoding_bytes = tight.max_decoded_bytes - 1;
+  EXPECT_THROW(infer::Predictor(make_bundle(tmp), tight), Error);
   EXPECT_EQ(error_of(png).find("decode to"), std::string::npos) << error_of(png);
   // Round 2, item 18: a JPEG cut to a third is still predicted, with a warning that says so.
   cv::Mat face(48, 48, CV_8UC1);

@@ -13,6 +13,8 @@
 #include <filesystem>
 
 #include <arpa/inet.h>
+#include <poll.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
@@ -462,6 +464,33 @@ int Server::bind() {
 
 void Server::run() { state_->http.listen_after_bind(); }
 
+namespace {
+// Connections the kernel completed but nobody has accepted yet would be reset when the listening
+// socket shuts down. They are taken here and told to come back (503, Connection: close), each
+// request read first so that closing does not reset it either. Bounded: at most a second.
+void answer_backlog_unavailable(int listen_fd) {
+  const int flags = ::fcntl(listen_fd, F_GETFL);
+  ::fcntl(listen_fd, F_SETFL, flags | O_NONBLOCK);  // httplib's accept then sees EAGAIN and polls again
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+  const std::string body = R"({"error":"the server is shutting down","status":503})" "\n";
+  const std::string reply = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nConnection: close\r\n"
+                            "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+  while (std::chrono::steady_clock::now() < until) {
+    const int fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
+    if (fd < 0) break;  // the queue is empty
+    char buf[4096];
+    pollfd p{fd, POLLIN, 0};
+    while (::poll(&p, 1, 50) > 0 && ::recv(fd, buf, sizeof buf, MSG_DONTWAIT) > 0) {
+    }
+    ::send(fd, reply.data(), reply.size(), MSG_NOSIGNAL);
+    ::shutdown(fd, SHUT_WR);
+    while (::poll(&p, 1, 100) > 0 && ::recv(fd, buf, sizeof buf, MSG_DONTWAIT) > 0) {
+    }
+    ::close(fd);
+  }
+}
+}  // namespace
+
 void Server::stop() {
   if (!state_ || !state_->http.is_running()) return;
   State& s = *state_;
@@ -469,7 +498,10 @@ void Server::stop() {
   // not read yet is then closed unanswered. Shutting the listening socket down instead ends the
   // accept loop alone; httplib's pool then serves what it accepted (each connection within its
   // --timeout) before run() returns. Whatever still runs past that is stopped hard.
-  if (s.listen_fd >= 0) ::shutdown(s.listen_fd, SHUT_RDWR);
+  if (s.listen_fd >= 0) {
+    answer_backlog_unavailable(s.listen_fd);
+    ::shutdown(s.listen_fd, SHUT_RDWR);
+  }
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(s.options.timeout_s + 2);
   while (s.http.is_running() && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));

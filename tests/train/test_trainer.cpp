@@ -294,11 +294,18 @@ TEST(Trainer, TrainingOptionsReachTheTrainer) {
   run_training(full_size);
   EXPECT_FALSE(same_weights(base, tmp / "full_size/checkpoints/last.pt")) << "--progressive-resize changed nothing";
 
-  TrainConfig taught = config("taught");
-  taught.distill.teachers = tmp / "base/model.ferkit";
+  // Against a run that loads the same teacher at weight 0 (loading a bundle draws from the random
+  // generator, so "differs from the base run" alone would not show the targets reach the loss).
+  TrainConfig untaught = config("untaught");
+  untaught.distill.teachers = tmp / "base/model.ferkit";
+  untaught.distill.weight = 0.0;
+  run_training(untaught);
+  TrainConfig taught = untaught;
+  taught.out = tmp / "taught";
   taught.distill.weight = 0.9;
   run_training(taught);
-  EXPECT_FALSE(same_weights(base, tmp / "taught/checkpoints/last.pt")) << "--teacher changed nothing";
+  EXPECT_FALSE(same_weights(tmp / "untaught/checkpoints/last.pt", tmp / "taught/checkpoints/last.pt"))
+      << "--teacher's targets did not reach the loss";
 
   TrainConfig held = config("held");
   held.select_on = parse_select_on("holdout:0.2");  // fewer training images

@@ -24,7 +24,7 @@ src/ferkit/train/run_finish.cpp | const Adjustment a = adjust_for_prior(best, *r
 src/ferkit/train/run_finish.cpp | best->set_temperature(t); | | Trainer.SelectOn*
 src/ferkit/infer/graph.cpp | last.weight = last.weight / t; | | InferenceGraph.*
 src/ferkit/serve/server.cpp | if (!allow.empty()) res.set_header("Allow", allow); | | HostileServer.WrongMethods*
-src/ferkit/serve/server.cpp | if (s.listen_fd >= 0) ::shutdown(s.listen_fd, SHUT_RDWR); | | HostileServer.Stop*
+src/ferkit/serve/server.cpp | ::shutdown(s.listen_fd, SHUT_RDWR); | s.http.stop(); | HostileServer.Stop*
 src/ferkit/util/fs.cpp | if (fs::is_directory(i, ec) ? same_or_inside(out, i) : i == out) return in; | | cli
 LIST
 )

@@ -1,6 +1,6 @@
 // Training and inference throughput (images/s) of each registered backbone at several input
 // sizes, on random data: forward + backward + SGD step, and forward alone in inference mode.
-// Usage: bench_backbones [SIZES=48,64,112,224] [BACKBONES=all] [SECONDS_PER_CASE=3]
+// Usage: ferkit_bench backbones [SIZES=48,64,112,224] [BACKBONES=all] [SECONDS_PER_CASE=3]
 // Prints one JSON line per case.
 #include <chrono>
 #include <cstdio>
@@ -23,7 +23,7 @@ std::vector<std::string> split(const std::string& s) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int bench_backbones_main(int argc, char** argv) {
   ferkit::tune_allocator();  // as the ferkit command does
   const auto sizes = split(argc > 1 ? argv[1] : "48,64,112,224");
   auto backbones = argc > 2 && std::string(argv[2]) != "all" ? split(argv[2]) : ferkit::backbone_names();

@@ -1,6 +1,6 @@
 // Data-parallel training on this machine: images/s of one worker against N workers (each with
 // cores / N threads), and the cost of the gradient allreduce per step for each backbone.
-//   bench_dist [BACKBONES] [SIZE] [GLOBAL_BATCH] [SECONDS] [MAX_WORKERS]
+//   ferkit_bench dist [BACKBONES] [SIZE] [GLOBAL_BATCH] [SECONDS] [MAX_WORKERS]
 // starts itself as workers through ferkit's launcher (dist/launch.h) for 1..MAX_WORKERS and
 // prints one JSON line per (backbone, workers) from rank 0:
 //   train_img_s   global images/s of the whole step (forward, backward, allreduce, SGD step)
@@ -85,7 +85,7 @@ int worker(const std::string& backbone, int size, int64_t global_batch, double s
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int bench_dist_main(int argc, char** argv) {
   ferkit::tune_allocator();
   if (argc >= 2 && std::string(argv[1]) == "worker") {
     const int threads = std::atoi(std::getenv("OMP_NUM_THREADS") ? std::getenv("OMP_NUM_THREADS") : "1");
@@ -93,7 +93,7 @@ int main(int argc, char** argv) {
     try {
       return worker(argv[2], std::atoi(argv[3]), std::atoll(argv[4]), std::atof(argv[5]));
     } catch (const std::exception& e) {
-      std::fprintf(stderr, "bench_dist worker: %s\n", e.what());
+      std::fprintf(stderr, "ferkit_bench dist worker: %s\n", e.what());
       return 1;
     }
   }
@@ -106,7 +106,7 @@ int main(int argc, char** argv) {
     for (int w = 1; w <= max_workers; ++w) {
       ferkit::LaunchOptions o;
       o.nproc = w;
-      if (ferkit::launch_workers({exe, "worker", b, size, batch, seconds}, o) != 0) return 1;
+      if (ferkit::launch_workers({exe, "dist", "worker", b, size, batch, seconds}, o) != 0) return 1;
     }
   return 0;
 }

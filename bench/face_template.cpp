@@ -6,7 +6,7 @@
 // expects dlib's framing, so infer/face_detector.cpp maps a tiny box to a dlib-like one with these
 // figures before fitting landmarks.
 //
-//   build/bin/bench_face_template ../shared/data/ferplus [EVERY=5]
+//   build/bin/ferkit_bench face_template ../shared/data/ferplus [EVERY=5]
 #include <cmath>
 #include <cstdio>
 #include <algorithm>
@@ -23,7 +23,7 @@
 #include "ferkit/util/error.h"
 #include "ferkit/util/threads.h"
 
-int main(int argc, char** argv) {
+int bench_face_template_main(int argc, char** argv) {
   if (argc < 2) {
     std::fprintf(stderr, "usage: %s FERPLUS_DIR [EVERY=5]\n", argv[0]);
     return 2;

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The machine's fp32 GEMM rate as PyTorch sees it (the peer of `bench_step gemm`).
+"""The machine's fp32 GEMM rate as PyTorch sees it (the peer of `ferkit_bench step gemm`).
 Usage: gemm_torch.py N REPS THREADS -> one JSON line."""
 import json, statistics, sys, time
 

@@ -8,9 +8,9 @@
 #include "ferkit/data/dataset.h"
 #include "ferkit/util/threads.h"
 
-int main(int argc, char** argv) {
+int bench_load_data_main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: bench_load_data DATA_DIR [THREADS]\n");
+    std::fprintf(stderr, "usage: ferkit_bench load_data DATA_DIR [THREADS]\n");
     return 2;
   }
   ferkit::LoadOptions options;

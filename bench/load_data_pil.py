@@ -1,4 +1,4 @@
-"""The peer of bench_load_data: a plain Python loader of a FER+ folder, as users write it
+"""The peer of ferkit_bench load_data: a plain Python loader of a FER+ folder, as users write it
 (csv + PIL + numpy, majority labels per the FER+ protocol). Prints one JSON line."""
 import csv, json, os, resource, sys, time
 

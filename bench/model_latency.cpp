@@ -1,7 +1,7 @@
 // Batch-1 latency of a trained bundle, as `ferkit predict` and `serve` run it on one face crop:
 // the folded inference graph (oneDNN where every op has a kernel) through infer::Predictor.
 // The figure the model cards quote. No peer: a measurement of ferkit's own path.
-//   bench_model_latency MODEL REPS THREADS -> one JSON line (median and 90th percentile, ms)
+//   ferkit_bench model_latency MODEL REPS THREADS -> one JSON line (median and 90th percentile, ms)
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -14,11 +14,11 @@
 #include "ferkit/util/allocator.h"
 #include "ferkit/util/threads.h"
 
-int main(int argc, char** argv) {
+int bench_model_latency_main(int argc, char** argv) {
   using namespace ferkit;
   tune_allocator();
   if (argc < 4) {
-    std::fprintf(stderr, "usage: bench_model_latency MODEL REPS THREADS  (MODEL: run folder, bundle or shipped name)\n");
+    std::fprintf(stderr, "usage: ferkit_bench model_latency MODEL REPS THREADS  (MODEL: run folder, bundle or shipped name)\n");
     return 2;
   }
   const int reps = std::max(1, std::atoi(argv[2]));

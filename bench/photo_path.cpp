@@ -4,7 +4,7 @@
 // with each detector setting. Reported per setting: faces found, false faces per photo, accuracy
 // on the found faces against the same model on the original 48x48 crops, and time per photo.
 //
-//   build/bin/bench_photo_path ../shared/data/ferplus [PHOTOS=300] [MODEL=default shipped]
+//   build/bin/ferkit_bench photo_path ../shared/data/ferplus [PHOTOS=300] [MODEL=default shipped]
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -109,7 +109,7 @@ std::string buckets(const int64_t (&b)[3][2]) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int bench_photo_path_main(int argc, char** argv) {
   if (argc < 2) {
     std::fprintf(stderr, "usage: %s FERPLUS_DIR [PHOTOS=300] [MODEL]\n", argv[0]);
     return 2;

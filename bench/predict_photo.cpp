@@ -1,7 +1,7 @@
 // The whole predict path on one photo, as `ferkit predict` and `ferkit serve` run it: decode,
 // face detection (OpenCV's frontal-face Haar cascade), square crops, the model on all faces in one
 // batch. Its peer is bench/predict_photo_torch.py (OpenCV's Python cascade + PyTorch eager).
-//   bench_predict_photo BACKBONE SIZE PHOTO REPS THREADS -> one JSON line (median ms per photo)
+//   ferkit_bench predict_photo BACKBONE SIZE PHOTO REPS THREADS -> one JSON line (median ms per photo)
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -18,11 +18,11 @@
 #include "ferkit/util/allocator.h"
 #include "ferkit/util/threads.h"
 
-int main(int argc, char** argv) {
+int bench_predict_photo_main(int argc, char** argv) {
   using namespace ferkit;
   tune_allocator();
   if (argc < 6) {
-    std::fprintf(stderr, "usage: bench_predict_photo BACKBONE SIZE PHOTO REPS THREADS\n");
+    std::fprintf(stderr, "usage: ferkit_bench predict_photo BACKBONE SIZE PHOTO REPS THREADS\n");
     return 2;
   }
   const std::string backbone = argv[1], photo = argv[3];
@@ -38,7 +38,7 @@ int main(int argc, char** argv) {
   info.preprocess.channels = bench::input_channels(backbone);
   info.preprocess.normalize = info.preprocess.channels == 3 ? "imagenet" : "none";
   for (int c = 0; c < kNumEmotions; ++c) info.class_names.push_back(emotion_name(c));
-  info.extra["image_size"] = 48;
+  info.provenance.image_size = 48;
   const auto bundle = std::filesystem::temp_directory_path() / ("bench_predict_" + std::to_string(::getpid()) + ".ferkit");
   save_bundle(bundle.string(), model, info);
   infer::PredictOptions haar;  // the peer runs the same Haar cascade through OpenCV's Python binding

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The PyTorch peer of bench_predict_photo: what a Python user writes to find and classify the
+"""The PyTorch peer of ferkit_bench predict_photo: what a Python user writes to find and classify the
 faces of a photo. OpenCV's Python binding (python3-opencv) decodes it and runs the same
 frontal-face Haar cascade with the same settings (histogram equalised, scale 1.1, 5 neighbours,
 32 px smallest face); each face is cropped square with a 10 % margin (border replicated), resized

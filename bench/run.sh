@@ -18,26 +18,26 @@ fi
 
 echo "== data loading: $DATA (both tools read every split there; $REPS interleaved runs)"
 # One warm-up each, so that both see the same (warm) page cache.
-"$BUILD/bin/bench_load_data" "$DATA" >/dev/null
+"$BUILD/bin/ferkit_bench" load_data "$DATA" >/dev/null
 /usr/bin/python3 "$HERE/load_data_pil.py" "$DATA" >/dev/null
 for i in $(seq "$REPS"); do
-  "$BUILD/bin/bench_load_data" "$DATA" | tee -a "$TMP/load.jsonl"
+  "$BUILD/bin/ferkit_bench" load_data "$DATA" | tee -a "$TMP/load.jsonl"
   /usr/bin/python3 "$HERE/load_data_pil.py" "$DATA" | tee -a "$TMP/load.jsonl"
 done
 
 echo "== backbone throughput (random data, forward+backward+SGD and inference forward)"
-"$BUILD/bin/bench_backbones" "${SIZES:-48,64}" all "${SECONDS_PER_CASE:-2}" | tee "$TMP/backbones.jsonl"
+"$BUILD/bin/ferkit_bench" backbones "${SIZES:-48,64}" all "${SECONDS_PER_CASE:-2}" | tee "$TMP/backbones.jsonl"
 
 THREADS=${THREADS:-$(nproc)}
 STEP_SECONDS=${STEP_SECONDS:-2}
 PEER_TUNABLES=glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=1073741824
 echo "== side by side with PyTorch: training step, inference, batch-1 latency ($REPS interleaved runs, $THREADS threads)"
 for i in $(seq "$REPS"); do
-  "$BUILD/bin/bench_step" gemm 1024 10 "$THREADS" | tee -a "$TMP/step.jsonl"
+  "$BUILD/bin/ferkit_bench" step gemm 1024 10 "$THREADS" | tee -a "$TMP/step.jsonl"
   /usr/bin/python3 "$HERE/gemm_torch.py" 1024 10 "$THREADS" | tee -a "$TMP/step.jsonl"
   for case in ${STEP_CASES:-small_cnn:48:64 resnet18:48:64 mobilenet_v2:48:64 resnet50:48:32}; do
     IFS=: read -r backbone size batch <<<"$case"
-    "$BUILD/bin/bench_step" "$backbone" "$size" "$batch" "$STEP_SECONDS" "$THREADS" | tee -a "$TMP/step.jsonl"
+    "$BUILD/bin/ferkit_bench" step "$backbone" "$size" "$batch" "$STEP_SECONDS" "$THREADS" | tee -a "$TMP/step.jsonl"
     /usr/bin/python3 "$HERE/step_torch.py" "$backbone" "$size" "$batch" "$STEP_SECONDS" "$THREADS" | tee -a "$TMP/step.jsonl"
     # The peer again with glibc's allocator tuned as ferkit tunes its own (util/allocator.h).
     GLIBC_TUNABLES=$PEER_TUNABLES /usr/bin/python3 "$HERE/step_torch.py" "$backbone" "$size" "$batch" "$STEP_SECONDS" "$THREADS" train \
@@ -66,15 +66,15 @@ PY
   for i in $(seq "$REPS"); do
     for case in ${PHOTO_CASES:-small_cnn:48 resnet18:48}; do
       IFS=: read -r backbone size <<<"$case"
-      "$BUILD/bin/bench_predict_photo" "$backbone" "$size" "$TMP/group.jpg" 30 "$THREADS" | tee -a "$TMP/photo.jsonl"
+      "$BUILD/bin/ferkit_bench" predict_photo "$backbone" "$size" "$TMP/group.jpg" 30 "$THREADS" | tee -a "$TMP/photo.jsonl"
       [ "$have_cv2" = 1 ] && /usr/bin/python3 "$HERE/predict_photo_torch.py" "$backbone" "$size" "$TMP/group.jpg" 30 "$THREADS" \
         | tee -a "$TMP/photo.jsonl"
     done
   done
 fi
 
-echo "== data-parallel: 1 worker against 2 on this machine (bench_dist)"
-"$BUILD/bin/bench_dist" "${DIST_BACKBONES:-small_cnn,resnet18,mobilenet_v2,resnet50}" 48 64 "${DIST_SECONDS:-4}" 2 \
+echo "== data-parallel: 1 worker against 2 on this machine (ferkit_bench dist)"
+"$BUILD/bin/ferkit_bench" dist "${DIST_BACKBONES:-small_cnn,resnet18,mobilenet_v2,resnet50}" 48 64 "${DIST_SECONDS:-4}" 2 \
   | grep '^{' | tee "$TMP/dist.jsonl"
 
 EPOCH_REPS=${EPOCH_REPS:-$REPS}
@@ -104,7 +104,7 @@ lines = [
     "",
     "| tool | seconds | peak RSS (MB) |",
     "|---|---:|---:|",
-    f"| ferkit (`bench_load_data`, all cores) | {med(f,'seconds'):.2f} | {med(f,'peak_rss_mb'):.0f} |",
+    f"| ferkit (`ferkit_bench load_data`, all cores) | {med(f,'seconds'):.2f} | {med(f,'peak_rss_mb'):.0f} |",
     f"| Python + PIL + numpy (`load_data_pil.py`) | {med(p,'seconds'):.2f} | {med(p,'peak_rss_mb'):.0f} |",
     f"| ratio (Python / ferkit) | {med(p,'seconds')/med(f,'seconds'):.1f}x | |",
     "",
@@ -199,7 +199,7 @@ if ph:
         return statistics.median(v) if v else float("nan")
     lines += ["", "## The predict path on a photo (median ms per photo)", "",
               "A 780 x 520 JPEG of six real FER+ faces: decode, frontal-face Haar cascade (equalised, scale 1.1, 5 neighbours,",
-              "32 px), square crops with a 10 % margin, the model on all faces in one batch, softmax. ferkit: `bench_predict_photo`",
+              "32 px), square crops with a 10 % margin, the model on all faces in one batch, softmax. ferkit: `ferkit_bench predict_photo`",
               "(the Predictor of `ferkit predict` and `serve`); PyTorch: `bench/predict_photo_torch.py` (OpenCV's Python binding",
               "for decoding and the cascade, PyTorch eager for the model). Both find the same faces.", "",
               "| model | faces found ferkit / peer | ferkit ms | PyTorch + cv2 ms | ratio (peer / ferkit) |", "|---|---:|---:|---:|---:|"]
@@ -210,7 +210,7 @@ if ph:
               "at six faces, so the ratio mostly shows ferkit's graph on the faces and the absence of Python around it."]
 dist = [json.loads(l) for l in open(sys.argv[8]) if l.startswith("{")]
 if dist:
-    lines += ["", "## Data-parallel training on this machine (`bench_dist`, one run)", "",
+    lines += ["", "## Data-parallel training on this machine (`ferkit_bench dist`, one run)", "",
               "Global batch 64 at 48x48: 1 worker with all threads against 2 workers with half each (c10d, Gloo on loopback).",
               "Allreduce alone: one allreduce of all gradients per step, nothing to overlap; left waiting: what a step still",
               "waits after backward (the part of the allreduce not hidden behind backward, plus waiting for the slower worker).", "",

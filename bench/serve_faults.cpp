@@ -4,7 +4,7 @@
 // then a SIGTERM mid-way. Reports the honest clients' latency (p50, p99), how many of their
 // requests were answered, refused after the stop (connection refused: expected) or left
 // unanswered (a defect), the server's peak RSS and how long it took to drain and exit.
-// Usage: bench_serve_faults FERKIT_BINARY IMAGE [HONEST=8] [HOSTILE=40] [SECONDS=20] [extra serve flags...]
+// Usage: ferkit_bench serve_faults FERKIT_BINARY IMAGE [HONEST=8] [HOSTILE=40] [SECONDS=20] [extra serve flags...]
 // Prints one JSON line. Loopback only; every loop is bounded by SECONDS.
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -130,7 +130,7 @@ void hostile(int kind, int port, const std::atomic<bool>& stop, std::atomic<int6
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int bench_serve_faults_main(int argc, char** argv) {
   if (argc < 3) {
     std::fprintf(stderr, "usage: %s FERKIT_BINARY IMAGE [HONEST] [HOSTILE] [SECONDS] [serve flags...]\n", argv[0]);
     return 2;

@@ -1,7 +1,7 @@
 // Requests per second of `ferkit serve`'s HTTP API under N concurrent clients on loopback: the
 // server runs in this process on a free port (its own worker pool and batcher, as `ferkit serve`
 // has), the clients are threads posting one image each in a loop for a fixed time.
-// Usage: bench_serve_load BUNDLE IMAGE [CLIENTS=8] [SECONDS=10] [DETECTOR=none]
+// Usage: ferkit_bench serve_load BUNDLE IMAGE [CLIENTS=8] [SECONDS=10] [DETECTOR=none]
 // Prints one JSON line: requests/s, latency percentiles, batches.
 #include <algorithm>
 #include <atomic>
@@ -20,7 +20,7 @@
 #include "ferkit/serve/server.h"
 #include "ferkit/util/threads.h"
 
-int main(int argc, char** argv) {
+int bench_serve_load_main(int argc, char** argv) {
   ferkit::tune_allocator();  // as the ferkit command does
   if (argc < 3) {
     std::fprintf(stderr, "usage: %s BUNDLE IMAGE [CLIENTS] [SECONDS] [DETECTOR]\n", argv[0]);

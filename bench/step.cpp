@@ -2,8 +2,8 @@
 // step images/s, batched inference images/s and batch-1 latency through the modules' forward and
 // through the inference graph (BatchNorm folded, what predict and serve use), peak RSS; plus the
 // machine's fp32 GEMM GFLOP/s and each model's multiply-adds, for the share of the peak.
-// Usage: bench_step BACKBONE SIZE BATCH SECONDS THREADS   -> one JSON line
-//        bench_step gemm N REPS THREADS                   -> GFLOP/s of an N x N x N at::mm
+// Usage: ferkit_bench step BACKBONE SIZE BATCH SECONDS THREADS   -> one JSON line
+//        ferkit_bench step gemm N REPS THREADS                   -> GFLOP/s of an N x N x N at::mm
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -46,7 +46,7 @@ double peak_rss_mb() {
 }
 }  // namespace
 
-int main(int argc, char** argv) {
+int bench_step_main(int argc, char** argv) {
   ferkit::tune_allocator();  // as the ferkit command does
   if (argc < 5) {
     std::fprintf(stderr, "usage: %s BACKBONE SIZE BATCH SECONDS THREADS | gemm N REPS THREADS\n", argv[0]);

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The PyTorch peer of bench_step: the same models (ferkit's small_cnn written out in PyTorch;
+"""The PyTorch peer of ferkit_bench step: the same models (ferkit's small_cnn written out in PyTorch;
 torchvision's resnet18, resnet50 and mobilenet_v2 with ferkit's head: global average pooling and
 one linear layer to 8 classes), the same batch, threads and in-memory random data.
 Measures: training step (forward + cross-entropy + backward + SGD momentum step) images/s,

@@ -16,16 +16,54 @@
 
 namespace ferkit::cli {
 
+namespace {
+
+struct AuditArgs {
+  std::string dir, out, montage, html, run;
+  MontageOptions montage_options;
+  bool json = false, exact_only = false;
+  AuditOptions audit;
+  LoadOptions load;
+  int max_pairs = 20;
+};
+
+// --html: the audit page, with the pairs drawn (the --montage PNG, or one of its own, removed after).
+void write_audit_page(const AuditArgs& args, const Dataset& ds, const nlohmann::json& a) {
+  std::string png = args.montage;
+  const bool own_png = png.empty();
+  if (own_png) {
+    png = args.html + ".pairs.png";
+    if (write_pair_montage(ds, a, png, args.montage_options) == 0) png.clear();
+  }
+  write_audit_report(a, png, args.html);
+  if (own_png && !png.empty()) std::filesystem::remove(png);
+  spdlog::info("wrote {}", args.html);
+}
+
+void run_audit(AuditArgs& args) {
+  args.audit.near_duplicates = !args.exact_only;
+  // Checked before the audit's minutes of work: outputs never go into the data they describe.
+  for (const auto& [path, what] : {std::pair{args.out, "--out"}, {args.montage, "--montage"}, {args.html, "--html"}})
+    if (!path.empty()) check_output_file(path, {args.dir}, what);
+  const Dataset ds = load_dataset(args.dir, args.load);
+  const nlohmann::json a = audit_dataset(ds, args.audit);
+  if (!args.out.empty()) atomic_write_text(args.out, json_text(a, 2) + "\n");
+  if (!args.montage.empty()) {
+    const int n = write_pair_montage(ds, a, args.montage, args.montage_options);
+    spdlog::info("{} pairs drawn into {}", n, n ? args.montage : std::string("nothing (no pair qualifies)"));
+  }
+  if (!args.html.empty()) write_audit_page(args, ds, a);
+  if (!args.run.empty()) {
+    keep_audit_with_run(RunFolder(args.run), ds, audit_result_from_json(a));
+    spdlog::info("wrote {}/audit.json; report {}", args.run, write_run_report(args.run));
+  }
+  std::cout << (args.json ? json_text(a, 2) + "\n" : format_audit(a, args.max_pairs));
+}
+
+}  // namespace
+
 void add_audit_command(CLI::App& app, GlobalOptions& global) {
-  struct Args {
-    std::string dir, out, montage, html, run;
-    MontageOptions montage_options;
-    bool json = false, exact_only = false;
-    AuditOptions audit;
-    LoadOptions load;
-    int max_pairs = 20;
-  };
-  auto args = std::make_shared<Args>();
+  auto args = std::make_shared<AuditArgs>();
   auto* cmd = app.add_subcommand("audit", "duplicates across splits (leakage), label noise, the noise floor of a validation figure");
   cmd->add_option("--data", args->dir, "data folder")->required();
   cmd->add_flag("--json", args->json, "print JSON (every duplicate pair)");
@@ -59,33 +97,7 @@ void add_audit_command(CLI::App& app, GlobalOptions& global) {
   add_load_flags(*cmd, args->load);
   set_action(cmd, [args, &global]() {
     args->load.threads = global.threads;
-    args->audit.near_duplicates = !args->exact_only;
-    // Checked before the audit's minutes of work: outputs never go into the data they describe.
-    for (const auto& [path, what] : {std::pair{args->out, "--out"}, {args->montage, "--montage"}, {args->html, "--html"}})
-      if (!path.empty()) check_output_file(path, {args->dir}, what);
-    const Dataset ds = load_dataset(args->dir, args->load);
-    const nlohmann::json a = audit_dataset(ds, args->audit);
-    if (!args->out.empty()) atomic_write_text(args->out, json_text(a, 2) + "\n");
-    if (!args->montage.empty()) {
-      const int n = write_pair_montage(ds, a, args->montage, args->montage_options);
-      spdlog::info("{} pairs drawn into {}", n, n ? args->montage : std::string("nothing (no pair qualifies)"));
-    }
-    if (!args->html.empty()) {
-      std::string png = args->montage;
-      const bool own_png = png.empty();
-      if (own_png) {
-        png = args->html + ".pairs.png";
-        if (write_pair_montage(ds, a, png, args->montage_options) == 0) png.clear();
-      }
-      write_audit_report(a, png, args->html);
-      if (own_png && !png.empty()) std::filesystem::remove(png);
-      spdlog::info("wrote {}", args->html);
-    }
-    if (!args->run.empty()) {
-      keep_audit_with_run(RunFolder(args->run), ds, audit_result_from_json(a));
-      spdlog::info("wrote {}/audit.json; report {}", args->run, write_run_report(args->run));
-    }
-    std::cout << (args->json ? json_text(a, 2) + "\n" : format_audit(a, args->max_pairs));
+    run_audit(*args);
   });
 }
 

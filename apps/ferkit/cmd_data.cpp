@@ -16,12 +16,10 @@ void add_load_flags(CLI::App& cmd, LoadOptions& options) {
   cmd.add_flag("--skip-bad", options.skip_bad, "skip bad rows and images with a counted warning instead of failing");
 }
 
-void apply_load_flags(EvaluateOptions& o, const LoadOptions& load, const CLI::App& cmd, int threads) {
-  o.layout = load.layout;
-  o.image_size = cmd.count("--image-size") ? load.image_size : 0;
-  o.resize = load.resize;
-  o.skip_bad = load.skip_bad;
-  o.threads = threads;
+void apply_load_flags(FolderEvalOptions& o, const LoadOptions& load, const CLI::App& cmd, int threads) {
+  o.load = load;
+  if (!cmd.count("--image-size")) o.load.image_size = 0;  // the model's own
+  o.load.threads = threads;
 }
 
 void add_data_command(CLI::App& app, GlobalOptions& global) {

@@ -7,9 +7,9 @@
 #include "commands.h"
 #include <fmt/format.h>
 
-#include "ferkit/api/evaluate_model.h"
 #include "ferkit/eval/evaluator.h"
 #include "ferkit/run/records.h"
+#include "ferkit/run/run_folder.h"
 #include "ferkit/util/error.h"
 #include "ferkit/util/json_text.h"
 
@@ -37,14 +37,15 @@ void add_eval_command(CLI::App& app, GlobalOptions& global) {
   cmd->add_flag("--json", args->json, "print JSON");
   add_load_flags(*cmd, args->load);
   set_action(cmd, [args, cmd, &global]() {
-    EvaluateOptions o;
+    FolderEvalOptions o;
     o.split = args->split;
     o.tta = args->tta;
     o.exclude_copies_of = args->exclude_copies_of;
     o.bootstrap = args->bootstrap;
     o.batch_size = args->batch_size;
     apply_load_flags(o, args->load, *cmd, global.threads);
-    const EvalResult result = evaluate_model(args->model, args->data, o);
+    const EvalResult result = evaluate_on_folder(bundle_path_of(args->model), args->data, o);
+    keep_eval_in_run(args->model, result);
     const nlohmann::json out = to_json(result);
     if (args->json) {
       std::cout << json_text(out, 2) << "\n";

@@ -22,7 +22,7 @@ void add_models_command(CLI::App& app, GlobalOptions&) {
     if (!*json) std::cout << fmt::format("{:<16} {:>8} {:>9} {:>9}  {}\n", "name", "size", "valid acc", "balanced", "backbone, model card");
     for (const auto& m : models) {
       const LoadedBundle b = load_bundle(m.bundle);
-      const double acc = b.info.extra.value("val_accuracy", NAN), bal = b.info.extra.value("val_balanced_accuracy", NAN);
+      const double acc = b.info.provenance.val_accuracy.value_or(NAN), bal = b.info.provenance.val_balanced_accuracy.value_or(NAN);
       const auto bytes = std::filesystem::file_size(m.bundle);
       const bool is_default = m.name == kDefaultModel;
       out.push_back({{"name", m.name}, {"bundle", m.bundle}, {"card", m.card}, {"bytes", bytes}, {"default", is_default},

@@ -1,9 +1,7 @@
 // `ferkit predict --model BUNDLE INPUT...`: emotions of the faces in images, folders and videos.
-#include <array>
 #include <chrono>
 #include <cstdio>
 #include <unistd.h>
-#include <filesystem>
 #include <iostream>
 
 #include <fmt/format.h>
@@ -17,11 +15,9 @@
 #include "ferkit/infer/result_format.h"
 #include "ferkit/util/progress_bar.h"
 #include "ferkit/util/error.h"
-#include "ferkit/util/fs.h"
 #include "ferkit/util/threads.h"
 
 namespace ferkit::cli {
-namespace fs = std::filesystem;
 
 void add_detector_flags(CLI::App& cmd, infer::DetectorOptions& options) {
   cmd.add_flag("--no-align", [&options](int64_t) { options.align = false; },
@@ -45,16 +41,84 @@ void add_detector_flags(CLI::App& cmd, infer::DetectorOptions& options) {
       ->check(CLI::Range(0.0, 1.0));
 }
 
-void add_predict_command(CLI::App& app, GlobalOptions& global) {
-  struct Args {
-    std::string model, annotate;
-    std::vector<std::string> inputs;
-    bool json = false, csv = false;
-    int every = 10;
-    int64_t max_frames = 0;
-    infer::PredictOptions predict;
+namespace {
+
+struct PredictArgs {
+  std::string model, annotate;
+  std::vector<std::string> inputs;
+  bool json = false, csv = false;
+  int every = 10;
+  int64_t max_frames = 0;
+  infer::PredictOptions predict;
+};
+
+// The run's last lines: counts and speed, renamed copies; an Error when inputs failed or copies
+// could not be written (the exit status says so).
+void summarize(const infer::InputCounts& counts, double seconds, int threads, const std::string& by_emotion,
+               const infer::AnnotationFolder* annotated) {
+  spdlog::info("{} inputs ({} failed), {} faces in {:.2f} s ({:.0f} faces/s, {} threads){}{}", counts.inputs, counts.failed, counts.faces,
+               seconds, seconds > 0 ? counts.faces / seconds : 0.0, threads, by_emotion.empty() ? "" : ": ", by_emotion);
+  std::string problems;
+  if (counts.failed > 0) problems = fmt::format("{} of {} inputs failed (their errors are in the output above)", counts.failed, counts.inputs);
+  if (annotated && !annotated->unwritten().empty())
+    problems += fmt::format("{}{} annotated copies could not be written (first: {})", problems.empty() ? "" : "; ",
+                            annotated->unwritten().size(), annotated->unwritten().front());
+  if (annotated && !annotated->renamed().empty()) {
+    std::string list;
+    for (const auto& [source, name] : annotated->renamed()) list += fmt::format("\n  {} -> {}", source, name);
+    spdlog::info("{} annotated copies renamed (another input had the same name):{}", annotated->renamed().size(), list);
+  }
+  if (!problems.empty()) throw Error(problems);
+}
+
+void run_predict(const PredictArgs& args, int threads_wanted) {
+  use_opencv_threads();  // face detection runs its scales in parallel
+  FERKIT_CHECK(!(args.json && args.csv), "--json and --csv: choose one");
+  const int threads = set_threads(threads_wanted);
+  infer::Predictor predictor(bundle_path_of(args.model), args.predict);
+  const auto& classes = predictor.info().class_names;
+  spdlog::info("model {} ({}x{} input), faces: {}", describe_model(args.model), predictor.info().preprocess.input_size,
+               predictor.info().preprocess.input_size, predictor.detector_source());
+  std::unique_ptr<infer::AnnotationFolder> annotated;
+  if (!args.annotate.empty()) annotated = std::make_unique<infer::AnnotationFolder>(args.annotate, args.inputs);
+  const auto formatter = infer::make_result_formatter(args.json ? "json" : args.csv ? "csv" : "text", classes);
+  std::cout << formatter->header();
+  infer::InputOptions options;
+  options.every = args.every;
+  options.max_frames = args.max_frames;
+  options.keep_colour = annotated != nullptr;
+  options.threads = threads;
+  const auto start = std::chrono::steady_clock::now();
+  // A bar on the terminal for long runs; results printed to the same terminal clear it first.
+  std::unique_ptr<ProgressBar> bar;
+  const bool results_on_terminal = isatty(fileno(stdout)) != 0;
+  infer::EmotionTally tally;
+  options.on_progress = [&](int64_t done, int64_t total) {
+    if (!bar && total >= 20) bar = std::make_unique<ProgressBar>("predict", total);
+    if (bar) bar->update(done, fmt::format("{} faces", tally.faces()));
   };
-  auto args = std::make_shared<Args>();
+  const infer::InputCounts counts = infer::predict_inputs(predictor, args.inputs, options, [&](const infer::ImagePrediction& p, const cv::Mat& image) {
+    tally.add(p);
+    if (bar && results_on_terminal) bar->clear();
+    std::cout << formatter->format(p) << std::flush;
+    if (bar && results_on_terminal) bar->redraw();
+    if (!annotated || !p.error.empty()) return;
+    try {
+      annotated->write(p, image, classes);
+    } catch (const Error& e) {  // counted; the run goes on and fails at the end
+      if (bar && results_on_terminal) bar->clear();
+      spdlog::error("{}", e.what());
+    }
+  });
+  if (bar) bar->finish();
+  summarize(counts, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), threads, tally.text(classes),
+            annotated.get());
+}
+
+}  // namespace
+
+void add_predict_command(CLI::App& app, GlobalOptions& global) {
+  auto args = std::make_shared<PredictArgs>();
   auto* cmd = app.add_subcommand("predict", "emotions of the faces in images, folders (recursively) and videos");
   cmd->add_option("--model", args->model, kModelHelp);
   cmd->add_option("inputs", args->inputs, "image files, folders, video files")->required();
@@ -73,76 +137,7 @@ void add_predict_command(CLI::App& app, GlobalOptions& global) {
   cmd->add_option("--max-pixels", args->predict.max_pixels, "images with more pixels are refused before decoding")->capture_default_str();
   cmd->add_flag("--unfolded", [args](int64_t) { args->predict.folded = false; },
                 "run the modules' forward instead of the inference graph (for checks)");
-  set_action(cmd, [args, &global]() {
-    use_opencv_threads();  // face detection runs its scales in parallel
-    FERKIT_CHECK(!(args->json && args->csv), "--json and --csv: choose one");
-    const int threads = set_threads(global.threads);
-    infer::Predictor predictor(bundle_path_of(args->model), args->predict);
-    const auto& classes = predictor.info().class_names;
-    spdlog::info("model {} ({}x{} input), faces: {}", describe_model(args->model), predictor.info().preprocess.input_size,
-                 predictor.info().preprocess.input_size, predictor.detector_source());
-    infer::AnnotatedNames annotated;
-    if (!args->annotate.empty()) {
-      check_output_folder(args->annotate, args->inputs, "--annotate");
-      fs::create_directories(args->annotate);
-    }
-    const auto formatter = infer::make_result_formatter(args->json ? "json" : args->csv ? "csv" : "text", classes);
-    std::cout << formatter->header();
-    infer::InputOptions options;
-    options.every = args->every;
-    options.max_frames = args->max_frames;
-    options.keep_colour = !args->annotate.empty();
-    options.threads = threads;
-    const auto start = std::chrono::steady_clock::now();
-    // A bar on the terminal for long runs; results printed to the same terminal clear it first.
-    std::unique_ptr<ProgressBar> bar;
-    const bool results_on_terminal = isatty(fileno(stdout)) != 0;
-    std::array<int64_t, kNumEmotions> tops{};
-    int64_t faces = 0;
-    std::vector<std::string> unwritten;  // annotated copies that could not be written
-    options.on_progress = [&](int64_t done, int64_t total) {
-      if (!bar && total >= 20) bar = std::make_unique<ProgressBar>("predict", total);
-      if (bar) bar->update(done, fmt::format("{} faces", faces));
-    };
-    const infer::InputCounts counts =
-        infer::predict_inputs(predictor, args->inputs, options, [&](const infer::ImagePrediction& p, const cv::Mat& image) {
-          for (const auto& f : p.faces)
-            if (f.top >= 0 && f.top < kNumEmotions) ++tops[f.top], ++faces;
-          if (bar && results_on_terminal) bar->clear();
-          std::cout << formatter->format(p) << std::flush;
-          if (bar && results_on_terminal) bar->redraw();
-          if (args->annotate.empty() || !p.error.empty()) return;
-          const fs::path dst = fs::path(args->annotate) / annotated.claim(p);
-          // Encoded in memory, then written with every write checked (cv::imwrite can leave an
-          // empty file on a full disk and still succeed): a failure is counted and named.
-          try {
-            std::vector<uchar> png;
-            FERKIT_CHECK(cv::imencode(dst.extension().string(), infer::annotate(image, p, classes), png), "cannot encode " + dst.string());
-            atomic_write_text(dst.string(), std::string(png.begin(), png.end()));
-          } catch (const Error& e) {
-            if (bar && results_on_terminal) bar->clear();
-            spdlog::error("{}", e.what());
-            unwritten.push_back(dst.string());
-          }
-        });
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    if (bar) bar->finish();
-    std::string by_emotion;  // the summary: how many faces showed each emotion most
-    for (size_t k = 0; k < tops.size() && k < classes.size(); ++k)
-      if (tops[k] > 0) by_emotion += fmt::format("{}{} {}", by_emotion.empty() ? "" : ", ", classes[k], tops[k]);
-    spdlog::info("{} inputs ({} failed), {} faces in {:.2f} s ({:.0f} faces/s, {} threads){}{}", counts.inputs, counts.failed, counts.faces,
-                 seconds, seconds > 0 ? counts.faces / seconds : 0.0, threads, by_emotion.empty() ? "" : ": ", by_emotion);
-    std::string problems;
-    if (counts.failed > 0) problems = fmt::format("{} of {} inputs failed (their errors are in the output above)", counts.failed, counts.inputs);
-    if (!unwritten.empty())
-      problems += fmt::format("{}{} annotated copies could not be written (first: {})", problems.empty() ? "" : "; ", unwritten.size(), unwritten.front());
-    if (!annotated.renamed().empty()) {
-      std::string list;
-      for (const auto& [source, name] : annotated.renamed()) list += fmt::format("\n  {} -> {}", source, name);
-      spdlog::info("{} annotated copies renamed (another input had the same name):{}", annotated.renamed().size(), list);
-    }
-    if (!problems.empty()) throw Error(problems);
-  });
+  set_action(cmd, [args, &global]() { run_predict(*args, global.threads); });
 }
 
 }  // namespace ferkit::cli

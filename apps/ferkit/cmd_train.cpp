@@ -9,13 +9,12 @@
 #include <spdlog/spdlog.h>
 
 #include "commands.h"
-#include "ferkit/api/train_request.h"
 #include "ferkit/dist/data_parallel_c10d.h"
 #include "ferkit/dist/env.h"
-#include "ferkit/report/html.h"
+#include "ferkit/report/train_and_report.h"
 #include "ferkit/run/run_folder.h"
 #include "ferkit/train/recipes.h"
-#include "ferkit/train/trainer.h"
+#include "ferkit/train/train_request.h"
 
 namespace ferkit::cli {
 
@@ -25,6 +24,29 @@ namespace {
 extern "C" void on_sigint(int) {
   if (stop_requested().exchange(true)) std::_Exit(130);
 }
+// Every config key as a flag (--key value, or --key for a switch), in its section of --help, with
+// the default recipe's value shown; the values given are collected by key.
+void add_config_key_flags(CLI::App* cmd, const std::shared_ptr<std::map<std::string, std::string>>& values) {
+  TrainConfig defaults;  // shown in --help as the default recipe sets them
+  apply_recipe(defaults, "stable");
+  for (const auto& f : config_fields(defaults)) {
+    if (f.key == "threads" || f.key == "recipe") continue;  // the global --threads; --recipe
+    std::string flag = "--" + f.key;
+    for (char& ch : flag)
+      if (ch == '_') ch = '-';
+    CLI::Option* opt;
+    if (f.is_flag) {
+      opt = cmd->add_flag_function(
+          flag, [values, key = f.key](std::int64_t count) { (*values)[key] = count > 0 ? "true" : "false"; }, f.help);
+    } else {
+      opt = cmd->add_option_function<std::string>(
+          flag, [values, key = f.key](const std::string& v) { (*values)[key] = v; }, f.help);
+    }
+    opt->default_str(f.get());
+    opt->group(f.section);
+  }
+}
+
 }  // namespace
 
 void add_train_command(CLI::App& app, GlobalOptions& global) {
@@ -45,24 +67,7 @@ void add_train_command(CLI::App& app, GlobalOptions& global) {
   cmd->add_flag("--distributed", *distributed,
                 "run as one data-parallel worker of torchrun's environment (RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT; "
                 "`ferkit launch` sets it); implied when WORLD_SIZE > 1");
-  TrainConfig defaults;  // shown in --help as the default recipe sets them
-  apply_recipe(defaults, "stable");
-  for (const auto& f : config_fields(defaults)) {
-    if (f.key == "threads" || f.key == "recipe") continue;  // the global --threads; --recipe below
-    std::string flag = "--" + f.key;
-    for (char& ch : flag)
-      if (ch == '_') ch = '-';
-    CLI::Option* opt;
-    if (f.is_flag) {
-      opt = cmd->add_flag_function(
-          flag, [values, key = f.key](std::int64_t count) { (*values)[key] = count > 0 ? "true" : "false"; }, f.help);
-    } else {
-      opt = cmd->add_option_function<std::string>(
-          flag, [values, key = f.key](const std::string& v) { (*values)[key] = v; }, f.help);
-    }
-    opt->default_str(f.get());
-    opt->group(f.section);
-  }
+  add_config_key_flags(cmd, values);
   set_action(cmd, [config_file, values, recipe, resume, overwrite, distributed, &global]() {
     const DistEnv dist = dist_env_from_environment();
     FERKIT_CHECK(!*distributed || std::getenv("WORLD_SIZE"),
@@ -81,15 +86,9 @@ void add_train_command(CLI::App& app, GlobalOptions& global) {
     options.local_rank = dist.local_rank;
     options.connect_workers = [&dist, &config]() { return connect_workers(dist, config); };
     std::signal(SIGINT, on_sigint);
-    const TrainSummary s = run_training(config, options);
+    const TrainSummary s = train_and_report(config, options);
     std::signal(SIGINT, SIG_DFL);
-    if (!s.lead) return;  // rank 0 reports the run
-    // The report is a view of the run's files; failing to draw it must not fail the run.
-    try {
-      spdlog::info("report: {}", write_run_report(config.out));
-    } catch (const std::exception& e) {
-      spdlog::warn("the report could not be drawn: {} (try `ferkit report --run {}`)", e.what(), config.out);
-    }
+    if (!s.lead) return;
     spdlog::info("done in {:.1f} s: best {} accuracy {:.2f}% (balanced {:.2f}%) at epoch {} ({} weights); model {}", s.seconds,
                  config.val_split, 100 * s.best_val.accuracy, 100 * s.best_val.balanced_accuracy, s.best_epoch,
                  s.best_weights, s.bundle_path);

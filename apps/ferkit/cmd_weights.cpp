@@ -29,7 +29,7 @@ void add_weights_command(CLI::App& app, GlobalOptions&) {
       }
       nlohmann::json out = {{"file", *file}, {"format", "ferkit-bundle"}, {"model", to_json(b.info.spec)},
                             {"preprocess", to_json(b.info.preprocess)}, {"classes", b.info.class_names},
-                            {"parameters", n}, {"extra", b.info.extra}};
+                            {"parameters", n}, {"extra", to_json(b.info.provenance)}};
       std::cout << (*json ? json_text(out, 2) : fmt::format("\nferkit model bundle: {:.3f} M parameters\n{}", n / 1e6, json_text(out, 2)))
                 << "\n";
       return;

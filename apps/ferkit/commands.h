@@ -7,7 +7,7 @@
 #include "ferkit/infer/face_detector.h"
 
 #include "ferkit/data/dataset.h"
-#include "ferkit/evaluate.h"
+#include "ferkit/eval/folder_evaluation.h"
 
 namespace ferkit::cli {
 
@@ -76,6 +76,6 @@ bool run_action(CLI::App& app);
 void add_load_flags(CLI::App& cmd, LoadOptions& options);
 // The data-loading flags of add_load_flags into an evaluation's options (image size 0, the
 // model's own, unless --image-size was given).
-void apply_load_flags(EvaluateOptions& options, const LoadOptions& load, const CLI::App& cmd, int threads);
+void apply_load_flags(FolderEvalOptions& options, const LoadOptions& load, const CLI::App& cmd, int threads);
 
 }  // namespace ferkit::cli

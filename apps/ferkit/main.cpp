@@ -32,6 +32,31 @@ bool run_action(CLI::App& app) {
 }
 }  // namespace ferkit::cli
 
+namespace {
+
+// Leftover arguments anywhere on the command line are an error, found before any work starts.
+void refuse_leftovers(CLI::App& app) {
+  std::string extra, command = "ferkit";
+  for (auto* sub = &app; sub;) {
+    for (const auto& r : sub->remaining())
+      if (r != "--") extra += " " + r;  // the separator before launch's worker command
+    if (sub != &app) command += " " + sub->get_name();
+    auto subs = sub->get_subcommands();
+    sub = subs.empty() ? nullptr : subs.front();
+  }
+  if (!extra.empty()) throw ferkit::Error("unknown option, config key or argument:" + extra + " (see `" + command + " --help`)");
+}
+
+void add_commands(CLI::App& app, ferkit::cli::GlobalOptions& global) {
+  using namespace ferkit::cli;
+  for (auto* add : {add_synth_command, add_data_command, add_audit_command, add_train_command, add_eval_command,
+                    add_robustness_command, add_report_command, add_weights_command, add_predict_command, add_serve_command,
+                    add_export_command, add_launch_command, add_models_command, add_ensemble_command})
+    add(app, global);
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   ferkit::tune_allocator();  // before the first tensor: see allocator.h
   CLI::App app{"ferkit: facial-expression recognition by transfer learning (FER+), on LibTorch"};
@@ -45,20 +70,7 @@ int main(int argc, char** argv) {
   app.add_flag("-q,--quiet", global.quiet, "warnings and errors only");
   app.set_version_flag("--version", "ferkit 0.1.0");
 
-  ferkit::cli::add_synth_command(app, global);
-  ferkit::cli::add_data_command(app, global);
-  ferkit::cli::add_audit_command(app, global);
-  ferkit::cli::add_train_command(app, global);
-  ferkit::cli::add_eval_command(app, global);
-  ferkit::cli::add_robustness_command(app, global);
-  ferkit::cli::add_report_command(app, global);
-  ferkit::cli::add_weights_command(app, global);
-  ferkit::cli::add_predict_command(app, global);
-  ferkit::cli::add_serve_command(app, global);
-  ferkit::cli::add_export_command(app, global);
-  ferkit::cli::add_launch_command(app, global);
-  ferkit::cli::add_models_command(app, global);
-  ferkit::cli::add_ensemble_command(app, global);
+  add_commands(app, global);
 
   app.parse_complete_callback([&]() {
     // Messages go to stderr: stdout carries results (JSON, CSV, tables) that others parse.
@@ -70,17 +82,7 @@ int main(int argc, char** argv) {
 
   try {
     app.parse(argc, argv);
-    // Leftovers anywhere on the command line are an error, found before any work starts.
-    std::string extra, command = "ferkit";
-    for (auto* sub = &app; sub;) {
-      for (const auto& r : sub->remaining())
-        if (r != "--") extra += " " + r;  // the separator before launch's worker command
-      if (sub != &app) command += " " + sub->get_name();
-      auto subs = sub->get_subcommands();
-      sub = subs.empty() ? nullptr : subs.front();
-    }
-    if (!extra.empty())
-      throw ferkit::Error("unknown option, config key or argument:" + extra + " (see `" + command + " --help`)");
+    refuse_leftovers(app);
     ferkit::cli::run_action(app);
   } catch (const ferkit::cli::ExitCode& e) {
     return e.code;

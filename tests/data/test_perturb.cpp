@@ -5,6 +5,7 @@
 #include <opencv2/imgproc.hpp>
 #include <torch/torch.h>
 
+#include "ferkit/data/augment.h"
 #include "ferkit/data/perturb.h"
 #include "ferkit/util/error.h"
 
@@ -29,22 +30,68 @@ double mean_abs_change(const cv::Mat& a, const cv::Mat& b) {
 
 TEST(Perturb, FixedKindsAreTheOpenCvOperationsAtTheirStrength) {
   const cv::Mat g = textured_face();
+  cv::Mat unit;
+  g.convertTo(unit, CV_32F, 1.0 / 255.0);
+  const auto grey_levels = [](const cv::Mat& f) {
+    cv::Mat out;
+    f.convertTo(out, CV_8U, 255.0);
+    return out;
+  };
   cv::Mat blurred;
-  cv::GaussianBlur(g, blurred, cv::Size(0, 0), 1.2, 1.2, cv::BORDER_REPLICATE);
-  EXPECT_EQ(cv::norm(perturb_image(g, "blur", 2, 0), blurred, cv::NORM_INF), 0);
+  cv::GaussianBlur(unit, blurred, cv::Size(0, 0), 1.2, 1.2, cv::BORDER_REFLECT_101);
+  EXPECT_EQ(cv::norm(perturb_image(g, "blur", 2, 0), grey_levels(blurred), cv::NORM_INF), 0);
   std::vector<uint8_t> bytes;
   cv::imencode(".jpg", g, bytes, {cv::IMWRITE_JPEG_QUALITY, 10});
   EXPECT_EQ(cv::norm(perturb_image(g, "jpeg", 3, 0), cv::imdecode(bytes, cv::IMREAD_GRAYSCALE), cv::NORM_INF), 0);
   cv::Mat down, up;
-  cv::resize(g, down, {24, 24}, 0, 0, cv::INTER_AREA);
+  cv::resize(unit, down, {24, 24}, 0, 0, cv::INTER_AREA);
   cv::resize(down, up, g.size(), 0, 0, cv::INTER_LINEAR);
-  EXPECT_EQ(cv::norm(perturb_image(g, "resolution", 2, 0), up, cv::NORM_INF), 0);
+  EXPECT_EQ(cv::norm(perturb_image(g, "resolution", 2, 0), grey_levels(up), cv::NORM_INF), 0);
   // a flat image stays flat under everything but tone (which may move its level); JPEG's
   // quantised DC term may move it by a grey level or two
   const cv::Mat flat(48, 48, CV_8UC1, cv::Scalar(90));
   for (const char* kind : {"framing", "blur", "resolution"})
     EXPECT_EQ(cv::norm(perturb_image(flat, kind, 3, 5), flat, cv::NORM_INF), 0) << kind;
   EXPECT_LE(cv::norm(perturb_image(flat, "jpeg", 3, 5), flat, cv::NORM_INF), 2);
+}
+
+// Robustness training and the benchmark are one operation: the augmentation (data/augment.h)
+// fixed at a level's strength gives the benchmark's perturbation at that level, to the grey level
+// the perturbation rounds to (both go through data/image_ops.h).
+TEST(Perturb, AugmentationAtALevelsStrengthIsThatPerturbation) {
+  const cv::Mat g = textured_face();
+  Preprocess pre;  // 48x48 gray, no normalisation: the augmented image in [0, 1]
+  int compared = 0;
+  for (const PerturbationLevel& p : perturbation_table()) {
+    if (p.fixed == 0) continue;  // framing and tone draw their parameters per image
+    AugmentConfig c;
+    if (p.kind == "blur") {
+      c.ops = "blur";
+      c.blur_p = 1;
+      c.blur_sigma_min = c.blur_sigma = p.fixed;
+    } else if (p.kind == "resolution") {
+      c.ops = "lowres";
+      c.lowres_p = 1;
+      c.lowres_factor_min = c.lowres_factor = p.fixed;
+    } else {
+      ASSERT_EQ(p.kind, "jpeg");
+      c.ops = "jpeg";
+      c.jpeg_p = 1;
+      c.jpeg_quality_min = c.jpeg_quality_max = p.fixed;
+    }
+    Rng rng(7);
+    cv::Mat augmented(48, 48, CV_32F);
+    augment_image(g, c, pre, true, rng, augmented.ptr<float>());
+    cv::Mat perturbed;
+    perturb_image(g, p.kind, p.level, 3).convertTo(perturbed, CV_32F, 1.0 / 255.0);
+    EXPECT_LE(cv::norm(augmented, perturbed, cv::NORM_INF), 0.5 / 255 + 1e-6) << p.kind << " level " << p.level;
+    // and the augmentation did something: it is not the clean face
+    cv::Mat clean;
+    g.convertTo(clean, CV_32F, 1.0 / 255.0);
+    EXPECT_GT(cv::norm(augmented, clean, cv::NORM_INF), 2.0 / 255) << p.kind << " level " << p.level;
+    ++compared;
+  }
+  EXPECT_EQ(compared, 9);  // blur, resolution and JPEG at three levels
 }
 
 TEST(Perturb, StrongerLevelsChangeAFaceMoreAndDrawsAreDeterministic) {

@@ -17,10 +17,12 @@
 #include <torch/torch.h>
 
 #include "ferkit/data/sampler.h"
+#include "ferkit/dist/communicator.h"
 #include "ferkit/dist/env.h"
 #include "ferkit/dist/launch.h"
 #include "ferkit/models/model.h"
 #include "ferkit/train/checkpoint.h"
+#include "ferkit/train/config.h"
 #include "ferkit/util/error.h"
 #include "test_util.h"
 
@@ -243,4 +245,27 @@ TEST(Launch, StopsTheOtherWorkersWhenOneFailsAndReturnsItsCode) {
 }
 
 }  // namespace
+// dist_backend's names (train/config.h, where a config is checked before any worker starts) are
+// the communicator's backends and auto; auto follows the device; an unknown name lists them.
+TEST(DistBackend, ConfigNamesAreTheCommunicatorsBackends) {
+  std::vector<std::string> names;
+  for (const auto& [name, help] : dist_backend_choices())
+    if (name != "auto") names.push_back(name);
+  EXPECT_EQ(names, dist_backend_names());
+  TrainConfig c;
+  c.dist_backend = "auto";
+  EXPECT_EQ(dist_backend_for(c), "gloo");
+  c.device.cuda = true;
+  EXPECT_EQ(dist_backend_for(c), "nccl");
+  c.dist_backend = "gloo";
+  EXPECT_EQ(dist_backend_for(c), "gloo");
+  c.dist_backend = "mpi";
+  try {
+    dist_backend_for(c);
+    ADD_FAILURE() << "an unknown backend was taken";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("unknown dist_backend 'mpi' (known: auto, gloo, nccl)"), std::string::npos) << e.what();
+  }
+}
+
 }  // namespace ferkit

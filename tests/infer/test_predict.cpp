@@ -54,7 +54,7 @@ std::string make_bundle(const test::TempDir& tmp) {
   BundleInfo info;
   info.spec = spec;
   for (int c = 0; c < kNumEmotions; ++c) info.class_names.push_back(emotion_name(c));
-  info.extra["image_size"] = 48;
+  info.provenance.image_size = 48;
   const std::string path = tmp / "model.ferkit";
   save_bundle(path, model, info);
   return path;

@@ -22,7 +22,8 @@ BundleInfo gray48_info() {
   BundleInfo info;
   info.preprocess.input_size = 48;
   for (int k = 0; k < kNumEmotions; ++k) info.class_names.push_back(emotion_name(k));
-  info.extra = {{"image_size", 48}, {"val_accuracy", 0.5}};
+  info.provenance.image_size = 48;
+  info.provenance.val_accuracy = 0.5;
   return info;
 }
 
@@ -53,8 +54,9 @@ TEST(Ensemble, LogitsAreTheLogOfTheMembersMeanProbability) {
   EXPECT_EQ(e.info.spec.backbone.name, "ensemble");
   ASSERT_EQ(e.info.spec.members.size(), 3u);
   EXPECT_EQ(e.info.spec.members[1].backbone.name, "vgg13_ferplus");
-  EXPECT_EQ(e.info.extra.at("ensemble_of").size(), 3u);
-  EXPECT_EQ(e.info.extra.at("image_size"), 48);
+  EXPECT_EQ(e.info.provenance.ensemble_of.size(), 3u);
+  EXPECT_EQ(e.info.provenance.image_size, 48);
+  EXPECT_EQ(e.info.provenance.ensemble_of[0].val_accuracy, 0.5);
 
   torch::NoGradGuard no_grad;
   const torch::Tensor x = torch::rand({4, 1, 48, 48});
@@ -87,11 +89,11 @@ TEST(Ensemble, DroppingMemberAdjustmentsAveragesThePlainProbabilities) {
   ASSERT_GT(a->logit_adjustment().abs().max().item<float>(), 0.1f);  // the members do carry one
   const torch::Tensor mean_p = (torch::softmax(plain_a, 1) + torch::softmax(plain_b, 1)) / 2;
   EXPECT_LT((e.model->forward(x) - mean_p.log()).abs().max().item<float>(), 1e-5);
-  EXPECT_EQ(e.info.extra.at("ensemble_of")[0].at("adjustment"), "dropped");
+  EXPECT_EQ(e.info.provenance.ensemble_of[0].adjustment, "dropped");
   // Kept (the default), the same members give another mean.
   LoadedBundle kept = make_ensemble({{"a", dir / "a.ferkit"}, {"b", dir / "b.ferkit"}});
   EXPECT_GT((kept.model->forward(x) - mean_p.log()).abs().max().item<float>(), 1e-2);
-  EXPECT_EQ(kept.info.extra.at("ensemble_of")[1].at("adjustment"), "kept");
+  EXPECT_EQ(kept.info.provenance.ensemble_of[1].adjustment, "kept");
 }
 
 TEST(Ensemble, RefusesMembersThatSeeOtherInputOrTooFewMembers) {
@@ -111,7 +113,7 @@ TEST(Ensemble, RefusesMembersThatSeeOtherInputOrTooFewMembers) {
   }
   info = gray48_info();
   info.spec = big->spec();
-  info.extra["image_size"] = 40;  // trained on 40x40 stored images, resized to 48
+  info.provenance.image_size = 40;  // trained on 40x40 stored images, resized to 48
   save_bundle(dir / "s40.ferkit", big, info);
   EXPECT_THROW(make_ensemble({{"a", a}, {"s40", dir / "s40.ferkit"}}), Error);
   EXPECT_THROW(make_ensemble({{"a", a}, {"missing", dir / "missing.ferkit"}}), Error);

@@ -89,7 +89,7 @@ TEST(ShippedModels, EveryShippedModelLoadsHasACardAndRunsItsGraph) {
     EXPECT_FALSE(m.card.empty()) << m.name << " has no model card";
     LoadedBundle b = load_bundle(m.bundle);
     require_emotion_classes(b.info, m.bundle);
-    EXPECT_GT(b.info.extra.value("val_accuracy", 0.0), 0.8) << m.name;
+    EXPECT_GT(b.info.provenance.val_accuracy.value_or(0.0), 0.8) << m.name;
     torch::manual_seed(1);
     const int64_t size = b.info.preprocess.input_size;
     const torch::Tensor x = torch::rand({4, b.info.preprocess.channels, size, size});

@@ -247,7 +247,7 @@ TEST(Trainer, SelectOnHoldoutChoosesEpochAndTauOnTheHeldBackShare) {
       EXPECT_NEAR(p.accuracy, s.best_select->accuracy, 1e-12);
     }
   EXPECT_TRUE(found);
-  EXPECT_EQ(b.info.extra.value("select_on", ""), "holdout:0.25");
+  EXPECT_EQ(b.info.provenance.select_on, "holdout:0.25");
 
   // --calibrate temperature (the default): T fitted on the held-back share is in the bundle, and
   // there it lowers the negative log-likelihood against T = 1 (its fitting criterion).

@@ -1,73 +1,33 @@
-// ferkit::evaluate (include/ferkit/evaluate.h) and the evaluation `ferkit eval` prints.
-#include "ferkit/api/evaluate_model.h"
-
-#include <filesystem>
-
-#include <fmt/format.h>
+// ferkit::evaluate (include/ferkit/evaluate.h): the one evaluation of eval/folder_evaluation.h.
+#include "ferkit/api/scores.h"
 
 #include "ferkit/data/classes.h"
-#include "ferkit/data/dataset.h"
-#include "ferkit/data/duplicates.h"
-#include "ferkit/eval/evaluator.h"
-#include "ferkit/eval/tta.h"
-#include "ferkit/models/bundle.h"
+#include "ferkit/eval/folder_evaluation.h"
+#include "ferkit/run/records.h"
 #include "ferkit/run/run_folder.h"
-#include "ferkit/util/fs.h"
 #include "ferkit/util/json_text.h"
 #include "ferkit/util/threads.h"
 
 namespace ferkit {
 
-EvalInputs load_eval_inputs(const std::string& model, const std::string& data, const EvaluateOptions& o) {
-  EvalInputs in;
-  in.bundle_path = bundle_path_of(model);
-  in.bundle = load_bundle(in.bundle_path);
-  require_emotion_classes(in.bundle.info, in.bundle_path);
-  LoadOptions load;
-  load.layout = o.layout;
-  load.resize = o.resize;
-  load.skip_bad = o.skip_bad;
-  load.threads = o.threads;
-  // The model was trained on images of one stored size: the data is read at that size unless
-  // image_size says otherwise, and another size only loads when resized.
-  const int trained = stored_image_size(in.bundle.info);
-  load.image_size = o.image_size > 0 ? o.image_size : trained;
-  if (load.image_size != trained && !o.resize)
-    throw Error(fmt::format("{}: the model was trained on {}x{} images but --image-size is {} (give --image-size {}, "
-                            "or add --resize)",
-                            in.bundle_path, trained, trained, load.image_size, trained));
-  load.splits = {o.split};
-  if (!o.exclude_copies_of.empty()) load.splits.push_back(o.exclude_copies_of);
-  in.dataset = load_dataset(data, load);
-  return in;
+namespace {
+
+FolderEvalOptions folder_options(const EvaluateOptions& o) {
+  FolderEvalOptions f;
+  f.split = o.split;
+  f.tta = o.tta;
+  f.exclude_copies_of = o.exclude_copies_of;
+  f.bootstrap = o.bootstrap;
+  f.batch_size = o.batch_size;
+  f.load.layout = o.layout;
+  f.load.image_size = o.image_size;
+  f.load.resize = o.resize;
+  f.load.skip_bad = o.skip_bad;
+  f.load.threads = o.threads;
+  return f;
 }
 
-EvalResult evaluate_model(const std::string& model, const std::string& data, const EvaluateOptions& o) {
-  const bool is_run = std::filesystem::is_directory(model);
-  check_tta_name(o.tta);
-  EvalInputs in = load_eval_inputs(model, data, o);
-  const std::string& bundle_path = in.bundle_path;
-  LoadedBundle& bundle = in.bundle;
-  const Dataset& ds = in.dataset;
-  EvalOptions eo;
-  eo.batch_size = o.batch_size;
-  eo.tta = o.tta;
-  eo.metrics.bootstrap = o.bootstrap;
-  EvalResult result;
-  result.model = bundle_path;
-  result.data = data;
-  result.split = o.split;
-  result.tta = o.tta;
-  result.metrics = evaluate_split(bundle.model, ds.split(o.split), bundle.info.preprocess, eo);
-  if (!o.exclude_copies_of.empty()) {
-    const auto copies = rows_with_copies_in(ds, o.split, o.exclude_copies_of);
-    result.copies_of = o.exclude_copies_of;
-    result.excluded = static_cast<int64_t>(copies.size());
-    result.without_copies = evaluate_split(bundle.model, without_rows(ds.split(o.split), copies), bundle.info.preprocess, eo);
-  }
-  if (is_run) atomic_write_text(RunFolder(model).eval(o.split, o.tta), json_text(to_json(result), 2) + "\n");
-  return result;
-}
+}  // namespace
 
 Scores scores_of(const Metrics& m) {
   Scores s;
@@ -92,7 +52,8 @@ Scores scores_of(const Metrics& m) {
 
 Evaluation evaluate(const std::string& model, const std::string& data, const EvaluateOptions& options) {
   set_threads(options.threads);
-  const EvalResult r = evaluate_model(model, data, options);
+  const EvalResult r = evaluate_on_folder(bundle_path_of(model), data, folder_options(options));
+  keep_eval_in_run(model, r);
   Evaluation e;
   e.model = r.model;
   e.data = r.data;

@@ -1,12 +1,13 @@
-// ferkit::train, train_yaml and read_run_summary (include/ferkit/train.h), and the config
-// layering that `ferkit train` shares with them.
+// ferkit::train, train_yaml and read_run_summary (include/ferkit/train.h): the config layering of
+// train/train_request.h and the training of report/html.h's train_and_report, as `ferkit train` runs them.
 #include <filesystem>
 
 #include <spdlog/spdlog.h>
 
-#include "ferkit/api/evaluate_model.h"
-#include "ferkit/api/train_request.h"
-#include "ferkit/report/html.h"
+#include "ferkit/api/scores.h"
+#include "ferkit/train.h"
+#include "ferkit/train/train_request.h"
+#include "ferkit/report/train_and_report.h"
 #include "ferkit/run/records.h"
 #include "ferkit/run/run_folder.h"
 #include "ferkit/train/recipes.h"
@@ -18,34 +19,7 @@
 namespace ferkit {
 namespace fs = std::filesystem;
 
-TrainConfig resolve_train_config(const TrainRequest& q) {
-  TrainConfig config;
-  if (q.resume) {
-    const auto out = q.values.find("out");
-    FERKIT_CHECK(out != q.values.end(), q.values_origin == "--" ? "--resume needs --out RUN (the run to continue)"
-                                                                 : "resume needs the key out (the run folder to continue)");
-    const std::string saved = RunFolder(out->second).config();
-    FERKIT_CHECK(fs::is_regular_file(saved), saved + ": no such file; is " + out->second + " a ferkit run?");
-    apply_config_yaml(config, saved);
-  } else {
-    std::string recipe = q.recipe;
-    if (recipe.empty() && !q.config_text.empty()) {  // the text's own `recipe:` key picks the starting settings
-      TrainConfig scratch;
-      scratch.recipe.clear();
-      apply_config_yaml_text(scratch, q.config_text, "the config text");
-      recipe = scratch.recipe;
-    }
-    apply_recipe(config, recipe.empty() ? "stable" : recipe);
-  }
-  if (!q.config_file.empty()) apply_config_yaml(config, q.config_file);
-  if (!q.config_text.empty()) apply_config_yaml_text(config, q.config_text, "the config text");
-  for (const auto& [key, value] : q.values) set_config_value(config, key, value, q.values_origin + key);
-  if (q.threads > 0) config.threads = q.threads;
-  // config.yaml keeps the data folder absolute, so that resuming works from any directory.
-  if (!config.data.empty() && !q.resume) config.data = fs::absolute(config.data).lexically_normal().string();
-  return config;
-}
-
+// The public view of a run folder's summary.json.
 RunResult run_result_of(const std::string& run_folder) {
   const RunFolder folder(run_folder);
   const std::string file = folder.summary();
@@ -104,14 +78,9 @@ RunResult run(TrainRequest q, const TrainControl& control) {
     };
   }
   try {
-    run_training(config, options);
+    train_and_report(config, options);
   } catch (const Interrupted& e) {
     throw Error(e.what());  // the public type; the message says how to continue
-  }
-  try {  // as `ferkit train` does; failing to draw it must not fail the run
-    write_run_report(config.out);
-  } catch (const std::exception& e) {
-    spdlog::warn("the report could not be drawn: {}", e.what());
   }
   return run_result_of(config.out);
 }

@@ -10,6 +10,7 @@
 #include <opencv2/imgproc.hpp>
 #include <torch/torch.h>
 
+#include "ferkit/data/image_ops.h"
 #include "ferkit/util/error.h"
 #include "ferkit/util/registry.h"
 
@@ -70,21 +71,18 @@ void geo_crop(Geometry& g, const AugmentConfig& c, Rng& rng) {
 }
 
 void geo_affine(Geometry& g, const AugmentConfig& c, Rng& rng) {
-  const double s = g.source_size, centre = (s - 1) / 2.0;
-  const double angle = uniform(rng, -c.rotate_deg, c.rotate_deg) * M_PI / 180.0;
+  const double s = g.source_size;
+  const double angle_deg = uniform(rng, -c.rotate_deg, c.rotate_deg);
   const double zoom = uniform(rng, 1 - c.scale, 1 + c.scale);
   const double tx = uniform(rng, -c.shift, c.shift) * s, ty = uniform(rng, -c.shift, c.shift) * s;
-  const double a = zoom * std::cos(angle), b = zoom * std::sin(angle);
-  // rotate and zoom about the centre, then shift
-  then(g, cv::Matx33d(a, -b, centre - a * centre + b * centre + tx, b, a, centre - b * centre - a * centre + ty, 0, 0, 1));
+  const cv::Matx23d m = framing_map(g.source_size, zoom, angle_deg, tx, ty);
+  then(g, cv::Matx33d(m(0, 0), m(0, 1), m(0, 2), m(1, 0), m(1, 1), m(1, 2), 0, 0, 1));
 }
 
 void pix_color(cv::Mat& img, const AugmentConfig& c, Rng& rng) {
   const double gain = uniform(rng, 1 - c.contrast, 1 + c.contrast);
   const double offset = uniform(rng, -c.brightness, c.brightness);
-  const double m = cv::mean(img)[0];
-  img.convertTo(img, CV_32F, gain, (1 - gain) * m + offset);
-  cv::min(cv::max(img, 0.0), 1.0, img);
+  apply_tone(img, 1.0, gain, offset);
 }
 
 void pix_erase(cv::Mat& img, const AugmentConfig& c, Rng& rng) {
@@ -104,33 +102,22 @@ void pix_erase(cv::Mat& img, const AugmentConfig& c, Rng& rng) {
 }
 
 void pix_gamma(cv::Mat& img, const AugmentConfig& c, Rng& rng) {
-  const double g = std::exp(uniform(rng, -std::log(c.gamma), std::log(c.gamma)));
-  cv::pow(cv::max(img, 0.0), g, img);
+  apply_tone(img, std::exp(uniform(rng, -std::log(c.gamma), std::log(c.gamma))), 1.0, 0.0);
 }
 
 void pix_blur(cv::Mat& img, const AugmentConfig& c, Rng& rng) {
   if (uniform(rng, 0, 1) >= c.blur_p) return;
-  const double sigma = uniform(rng, 0.1, std::max(0.1, c.blur_sigma)) * img.cols / 48.0;
-  cv::GaussianBlur(img, img, cv::Size(0, 0), sigma, sigma, cv::BORDER_REFLECT_101);
+  apply_blur(img, uniform(rng, std::min(c.blur_sigma_min, c.blur_sigma), c.blur_sigma));
 }
 
 void pix_lowres(cv::Mat& img, const AugmentConfig& c, Rng& rng) {
   if (uniform(rng, 0, 1) >= c.lowres_p) return;
-  const double f = uniform(rng, 1.0, std::max(1.0, c.lowres_factor));
-  const int side = std::max(4, static_cast<int>(std::lround(img.cols / f)));
-  cv::Mat small;
-  cv::resize(img, small, cv::Size(side, side), 0, 0, cv::INTER_AREA);
-  cv::resize(small, img, img.size(), 0, 0, cv::INTER_LINEAR);
+  apply_lowres(img, uniform(rng, std::min(c.lowres_factor_min, c.lowres_factor), c.lowres_factor));
 }
 
 void pix_jpeg(cv::Mat& img, const AugmentConfig& c, Rng& rng) {
   if (uniform(rng, 0, 1) >= c.jpeg_p) return;
-  const int quality = static_cast<int>(std::lround(uniform(rng, std::clamp(c.jpeg_quality_min, 1.0, 95.0), 95.0)));
-  cv::Mat bytes8;
-  img.convertTo(bytes8, CV_8U, 255.0);
-  std::vector<uint8_t> encoded;
-  cv::imencode(".jpg", bytes8, encoded, {cv::IMWRITE_JPEG_QUALITY, quality});
-  cv::imdecode(encoded, cv::IMREAD_GRAYSCALE).convertTo(img, CV_32F, 1.0 / 255.0);
+  apply_jpeg(img, static_cast<int>(std::lround(uniform(rng, c.jpeg_quality_min, std::max(c.jpeg_quality_min, c.jpeg_quality_max)))));
 }
 
 struct AugmentOp {
@@ -155,28 +142,29 @@ const std::map<std::string, AugmentOp>& augment_registry() {
   return ops;
 }
 
-std::vector<std::string> split_names(const std::string& ops) { return registry_list(ops, "none"); }
 
 }  // namespace
 
 std::vector<std::string> augment_names() { return registry_names(augment_registry()); }
 
 void validate_augment(const AugmentConfig& config) {
-  for (const auto& name : split_names(config.ops)) registry_lookup(augment_registry(), name, "augmentation");
+  for (const auto& name : split_names(config.ops, "none")) registry_lookup(augment_registry(), name, "augmentation");
   FERKIT_CHECK(config.crop_area_min > 0 && config.crop_area_min <= 1, "crop_area_min must be in (0, 1]");
   FERKIT_CHECK(config.crop_ratio_max >= 1, "crop_ratio_max must be >= 1");
   FERKIT_CHECK(config.mixup_alpha >= 0 && config.cutmix_alpha >= 0, "mixup/cutmix alpha must be >= 0");
   FERKIT_CHECK(config.gamma >= 1, "gamma must be >= 1 (the exponent is drawn from [1/gamma, gamma])");
   FERKIT_CHECK(config.lowres_factor >= 1, "lowres_factor must be >= 1");
   FERKIT_CHECK(config.jpeg_quality_min >= 1 && config.jpeg_quality_min <= 95, "jpeg_quality_min must be in [1, 95]");
-  FERKIT_CHECK(config.blur_sigma > 0, "blur_sigma must be positive");
+  FERKIT_CHECK(config.blur_sigma > 0 && config.blur_sigma_min > 0, "blur_sigma must be positive");
+  FERKIT_CHECK(config.lowres_factor_min >= 1, "lowres_factor_min must be >= 1");
+  FERKIT_CHECK(config.jpeg_quality_max >= 1 && config.jpeg_quality_max <= 100, "jpeg_quality_max must be in [1, 100]");
 }
 
 Geometry sample_geometry(int source_size, const AugmentConfig& config, Rng& rng, const DrawKey& key) {
   Geometry g;
   g.source_size = source_size;
   g.key = key;
-  for (const auto& name : split_names(config.ops)) {
+  for (const auto& name : split_names(config.ops, "none")) {
     const AugmentOp& op = augment_registry().at(name);
     if (op.geometric) op.geo(g, config, rng);
   }
@@ -209,10 +197,10 @@ void augment_image(const cv::Mat& gray, const AugmentConfig& config, const Prepr
     else cv::resize(source, img, cv::Size(n, n), 0, 0, interp);
   } else {
     // Shifts and rotations bring in area from outside the face: mirrored, not smeared.
-    cv::warpAffine(source, img, cv::Mat(g.source_to_output), cv::Size(n, n), interp, cv::BORDER_REFLECT_101);
+    cv::warpAffine(source, img, cv::Mat(g.source_to_output), cv::Size(n, n), interp, kImageBorder);
   }
   if (train) {
-    for (const auto& name : split_names(config.ops)) {
+    for (const auto& name : split_names(config.ops, "none")) {
       const AugmentOp& op = augment_registry().at(name);
       if (!op.geometric) op.pix(img, config, rng);
     }

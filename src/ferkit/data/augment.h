@@ -31,11 +31,16 @@ struct AugmentConfig {
   // Robustness to faces that do not look like FER2013's (the robustness benchmark's kinds):
   double gamma = 1.4;                     // gamma: exponent in [1/gamma, gamma] (log-uniform)
   double blur_p = 0.3;                    // blur: probability of a Gaussian blur ...
-  double blur_sigma = 1.5;                // ... of sigma in [0.1, max] pixels of a 48-pixel face
+  // (The *_min and jpeg_quality_max bounds are not config keys: equal to their partner they make
+  // the augmentation one fixed strength, e.g. a robustness benchmark level, as tests do.)
+  double blur_sigma_min = 0.1;            // ... of sigma in [min, ...
+  double blur_sigma = 1.5;                // ... max] pixels of a 48-pixel face
   double lowres_p = 0.3;                  // lowres: probability of a round trip through ...
-  double lowres_factor = 3.0;             // ... a side 1 to factor times smaller
+  double lowres_factor_min = 1.0;         // ... a side min to ...
+  double lowres_factor = 3.0;             // ... factor times smaller
   double jpeg_p = 0.3;                    // jpeg: probability of a JPEG round trip ...
-  double jpeg_quality_min = 15;           // ... at a quality in [min, 95]
+  double jpeg_quality_min = 15;           // ... at a quality in [min, ...
+  double jpeg_quality_max = 95;           // ... max]
   double mixup_alpha = 0.0;               // batch: mixup Beta(alpha, alpha); 0 = off
   double cutmix_alpha = 0.0;              // batch: cutmix Beta(alpha, alpha); 0 = off
   double mix_p = 1.0;                     // batch: probability that a batch is mixed

@@ -6,9 +6,9 @@
 #include <random>
 
 #include <fmt/format.h>
-#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "ferkit/data/image_ops.h"
 #include "ferkit/util/error.h"
 #include "ferkit/util/registry.h"
 
@@ -40,81 +40,55 @@ double uniform(std::mt19937_64& rng, double half_width) {
   return std::uniform_real_distribution<double>(-half_width, half_width)(rng);
 }
 
-cv::Mat framing(const cv::Mat& g, const Strength& s, std::mt19937_64& rng) {
+// Each kind through the operations augmentation uses (data/image_ops.h), on the face as float
+// grey levels in [0, 1].
+void framing(cv::Mat& g, const Strength& s, std::mt19937_64& rng) {
   const double scale = 1.0 + uniform(rng, s.framing_scale);
   const double angle = uniform(rng, s.framing_rotation_deg);
   const double dx = uniform(rng, s.framing_shift) * g.cols, dy = uniform(rng, s.framing_shift) * g.rows;
-  cv::Mat m = cv::getRotationMatrix2D(cv::Point2f(g.cols / 2.0f, g.rows / 2.0f), angle, scale);
-  m.at<double>(0, 2) += dx;
-  m.at<double>(1, 2) += dy;
   cv::Mat out;
-  cv::warpAffine(g, out, m, g.size(), cv::INTER_LINEAR, cv::BORDER_REPLICATE);
-  return out;
+  cv::warpAffine(g, out, cv::Mat(framing_map(g.cols, scale, angle, dx, dy)), g.size(), cv::INTER_LINEAR, kImageBorder);
+  g = out;
 }
 
-cv::Mat tone(const cv::Mat& g, const Strength& s, std::mt19937_64& rng) {
+void tone(cv::Mat& g, const Strength& s, std::mt19937_64& rng) {
   const double gamma = std::exp(uniform(rng, std::log(s.tone_gamma)));
   const double contrast = 1.0 + uniform(rng, s.tone_contrast);
-  const double brightness = uniform(rng, s.tone_brightness);
-  const double mean = cv::mean(g)[0];
-  cv::Mat lut(1, 256, CV_8U);
-  for (int v = 0; v < 256; ++v) {
-    const double gm = 255.0 * std::pow(v / 255.0, gamma);
-    const double m = 255.0 * std::pow(mean / 255.0, gamma);
-    lut.at<uint8_t>(v) = cv::saturate_cast<uint8_t>(m + contrast * (gm - m) + brightness);
-  }
-  cv::Mat out;
-  cv::LUT(g, lut, out);
-  return out;
-}
-
-cv::Mat blur(const cv::Mat& g, const Strength& s) {
-  const double sigma = s.blur_sigma * g.cols / 48.0;
-  cv::Mat out;
-  cv::GaussianBlur(g, out, cv::Size(0, 0), sigma, sigma, cv::BORDER_REPLICATE);
-  return out;
-}
-
-cv::Mat resolution(const cv::Mat& g, const Strength& s) {
-  const cv::Size small(std::max(1, static_cast<int>(std::lround(g.cols / s.resolution_factor))),
-                       std::max(1, static_cast<int>(std::lround(g.rows / s.resolution_factor))));
-  cv::Mat down, out;
-  cv::resize(g, down, small, 0, 0, cv::INTER_AREA);
-  cv::resize(down, out, g.size(), 0, 0, cv::INTER_LINEAR);
-  return out;
-}
-
-cv::Mat jpeg(const cv::Mat& g, const Strength& s) {
-  std::vector<uint8_t> bytes;
-  cv::imencode(".jpg", g, bytes, {cv::IMWRITE_JPEG_QUALITY, s.jpeg_quality});
-  return cv::imdecode(bytes, cv::IMREAD_GRAYSCALE);
+  const double brightness = uniform(rng, s.tone_brightness) / 255.0;
+  apply_tone(g, gamma, contrast, brightness);
 }
 
 // The perturbation registry: each kind by name, in the benchmark's order, with its operation and
 // the words for one level's strength.
 struct PerturbationKind {
   std::string name;
-  cv::Mat (*apply)(const cv::Mat& gray, const Strength& s, std::mt19937_64& rng);
+  void (*apply)(cv::Mat& face, const Strength& s, std::mt19937_64& rng);
   std::string (*describe)(const Strength& s);
+  double (*fixed)(const Strength& s);  // the kind's one strength per level (0: drawn per image)
 };
 const std::vector<PerturbationKind>& kinds() {
   static const std::vector<PerturbationKind> k = {
-      {"framing", [](const cv::Mat& g, const Strength& s, std::mt19937_64& rng) { return framing(g, s, rng); },
+      {"framing", framing,
        [](const Strength& s) {
          return fmt::format("scale +-{:.0f} %, rotation +-{:.0f} deg, shift +-{:.0f} %", 100 * s.framing_scale, s.framing_rotation_deg,
                             100 * s.framing_shift);
-       }},
-      {"tone", [](const cv::Mat& g, const Strength& s, std::mt19937_64& rng) { return tone(g, s, rng); },
+       },
+       [](const Strength&) { return 0.0; }},
+      {"tone", tone,
        [](const Strength& s) {
          return fmt::format("gamma x/ {:.2f}, contrast +-{:.0f} %, brightness +-{:.0f}", s.tone_gamma, 100 * s.tone_contrast,
                             s.tone_brightness);
-       }},
-      {"blur", [](const cv::Mat& g, const Strength& s, std::mt19937_64&) { return blur(g, s); },
-       [](const Strength& s) { return fmt::format("Gaussian sigma {:.1f} px (of 48)", s.blur_sigma); }},
-      {"resolution", [](const cv::Mat& g, const Strength& s, std::mt19937_64&) { return resolution(g, s); },
-       [](const Strength& s) { return fmt::format("down to 1/{:.1f} of the side and back", s.resolution_factor); }},
-      {"jpeg", [](const cv::Mat& g, const Strength& s, std::mt19937_64&) { return jpeg(g, s); },
-       [](const Strength& s) { return fmt::format("JPEG quality {}", s.jpeg_quality); }}};
+       },
+       [](const Strength&) { return 0.0; }},
+      {"blur", [](cv::Mat& g, const Strength& s, std::mt19937_64&) { apply_blur(g, s.blur_sigma); },
+       [](const Strength& s) { return fmt::format("Gaussian sigma {:.1f} px (of 48)", s.blur_sigma); },
+       [](const Strength& s) { return s.blur_sigma; }},
+      {"resolution", [](cv::Mat& g, const Strength& s, std::mt19937_64&) { apply_lowres(g, s.resolution_factor); },
+       [](const Strength& s) { return fmt::format("down to 1/{:.1f} of the side and back", s.resolution_factor); },
+       [](const Strength& s) { return s.resolution_factor; }},
+      {"jpeg", [](cv::Mat& g, const Strength& s, std::mt19937_64&) { apply_jpeg(g, s.jpeg_quality); },
+       [](const Strength& s) { return fmt::format("JPEG quality {}", s.jpeg_quality); },
+       [](const Strength& s) { return static_cast<double>(s.jpeg_quality); }}};
   return k;
 }
 
@@ -141,7 +115,7 @@ const std::vector<PerturbationLevel>& perturbation_table() {
   static const std::vector<PerturbationLevel> table = [] {
     std::vector<PerturbationLevel> t;
     for (const auto& k : kinds())  // kind-major, levels 1..3
-      for (int level = 1; level <= 3; ++level) t.push_back({k.name, level, k.describe(kLevels[level - 1])});
+      for (int level = 1; level <= 3; ++level) t.push_back({k.name, level, k.describe(kLevels[level - 1]), k.fixed(kLevels[level - 1])});
     return t;
   }();
   return table;
@@ -151,7 +125,12 @@ cv::Mat perturb_image(const cv::Mat& gray, const std::string& kind, int level, u
   FERKIT_CHECK(!gray.empty() && gray.type() == CV_8UC1, "perturb: an 8-bit gray image is needed");
   const Strength& s = strength(level);
   std::mt19937_64 rng(draw);
-  return kind_named(kind).apply(gray, s, rng);
+  const PerturbationKind& k = kind_named(kind);
+  cv::Mat face, out;
+  gray.convertTo(face, CV_32F, 1.0 / 255.0);
+  k.apply(face, s, rng);
+  face.convertTo(out, CV_8U, 255.0);  // rounded to the nearest grey level
+  return out;
 }
 
 at::Tensor perturb_images(const at::Tensor& images, const std::string& kind, int level, uint64_t seed) {

@@ -17,6 +17,7 @@ struct PerturbationLevel {
   std::string kind;       // framing, tone, blur, resolution, jpeg
   int level = 1;          // 1 mild, 2 moderate, 3 strong
   std::string strength;   // in words, e.g. "scale +-5 %, rotation +-5 deg, shift +-3 %"
+  double fixed = 0;       // blur sigma (of 48 px), resolution factor or JPEG quality; 0 for framing and tone (drawn per image)
 };
 
 std::vector<std::string> perturbation_kinds();

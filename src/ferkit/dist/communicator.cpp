@@ -2,6 +2,8 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <functional>
+#include <map>
 
 #include <fmt/format.h>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
@@ -12,6 +14,7 @@
 #include <torch/torch.h>
 
 #include "ferkit/util/error.h"
+#include "ferkit/util/registry.h"
 
 namespace ferkit {
 
@@ -58,15 +61,62 @@ class C10dOp : public AsyncOp {
 
 bool is_loopback(const std::string& addr) { return addr == "localhost" || addr.rfind("127.", 0) == 0; }
 
+// The process groups by backend name (--dist-backend; "auto" is resolved by connect_workers).
+using GroupFactory = std::function<c10::intrusive_ptr<c10d::ProcessGroup>(const c10::intrusive_ptr<c10d::Store>&, const DistEnv&,
+                                                                          std::chrono::milliseconds, const Communicator&)>;
+
+c10::intrusive_ptr<c10d::ProcessGroup> gloo_group(const c10::intrusive_ptr<c10d::Store>& store, const DistEnv& env,
+                                                  std::chrono::milliseconds timeout, const Communicator& c) {
+  auto opts = c10d::ProcessGroupGloo::Options::create(timeout);
+  // GLOO_SOCKET_IFNAME as PyTorch reads it; on one machine the loopback device.
+  if (const char* ifname = std::getenv("GLOO_SOCKET_IFNAME"); ifname && *ifname)
+    opts->devices.push_back(c10d::ProcessGroupGloo::createDeviceForInterface(ifname));
+  else if (is_loopback(env.master_addr))
+    opts->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1"));
+  else
+    opts->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
+  opts->threads = 2;
+  return checked("rendezvous (process group set-up)", c, [&] {
+    return c10::make_intrusive<c10d::ProcessGroupGloo>(store, env.rank, env.world_size, opts);
+  });
+}
+
+c10::intrusive_ptr<c10d::ProcessGroup> nccl_group(const c10::intrusive_ptr<c10d::Store>& store, const DistEnv& env,
+                                                  std::chrono::milliseconds timeout, const Communicator&) {
+#if defined(USE_C10D_NCCL)
+  auto opts = c10d::ProcessGroupNCCL::Options::create();
+  opts->timeout = timeout;
+  return c10::make_intrusive<c10d::ProcessGroupNCCL>(store, env.rank, env.world_size, opts);
+#else
+  (void)store, (void)env, (void)timeout;
+  return {};  // never called: unavailable (below)
+#endif
+}
+
+struct Backend {
+  GroupFactory make;
+  std::string unavailable;  // why this build cannot use it ("": it can), said before any rendezvous
+};
+
+const std::map<std::string, Backend>& backend_registry() {
+  static const std::map<std::string, Backend> backends = {
+      {"gloo", {gloo_group, ""}},
+#if defined(USE_C10D_NCCL)
+      {"nccl", {nccl_group, ""}},
+#else
+      {"nccl", {nccl_group, "this ferkit was built with a LibTorch without NCCL (CPU only): use --device cpu, "
+                            "or rebuild with a CUDA LibTorch (docs/scale-out.md: GPUs)"}},
+#endif
+  };
+  return backends;
+}
+
 }  // namespace
 
 Communicator::Communicator(const DistEnv& env, std::chrono::milliseconds timeout, const std::string& backend)
     : env_(env), backend_(backend), impl_(std::make_unique<Impl>()) {
-  FERKIT_CHECK(backend == "gloo" || backend == "nccl", "distributed backend " + backend + ": use gloo or nccl");
-#if !defined(USE_C10D_NCCL)
-  FERKIT_CHECK(backend != "nccl", "this ferkit was built with a LibTorch without NCCL (CPU only): use --device cpu, "
-                                  "or rebuild with a CUDA LibTorch (docs/scale-out.md: GPUs)");
-#endif
+  const Backend& chosen = registry_lookup(backend_registry(), backend, "distributed backend");
+  FERKIT_CHECK(chosen.unavailable.empty(), chosen.unavailable);
   impl_->timeout = timeout;
   c10d::TCPStoreOptions so;
   so.port = static_cast<uint16_t>(env.master_port);
@@ -81,29 +131,12 @@ Communicator::Communicator(const DistEnv& env, std::chrono::milliseconds timeout
                             env.master_addr, env.master_port, env.rank, env.world_size, timeout.count() / 1000.0,
                             short_message(e)));
   }
-  if (backend == "gloo") {
-    auto opts = c10d::ProcessGroupGloo::Options::create(timeout);
-    // GLOO_SOCKET_IFNAME as PyTorch reads it; on one machine the loopback device.
-    if (const char* ifname = std::getenv("GLOO_SOCKET_IFNAME"); ifname && *ifname)
-      opts->devices.push_back(c10d::ProcessGroupGloo::createDeviceForInterface(ifname));
-    else if (is_loopback(env.master_addr))
-      opts->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1"));
-    else
-      opts->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
-    opts->threads = 2;
-    impl_->group = checked("rendezvous (process group set-up)", *this, [&] {
-      return c10::make_intrusive<c10d::ProcessGroupGloo>(impl_->store, env.rank, env.world_size, opts);
-    });
-  } else {
-#if defined(USE_C10D_NCCL)
-    auto opts = c10d::ProcessGroupNCCL::Options::create();
-    opts->timeout = timeout;
-    impl_->group = c10::make_intrusive<c10d::ProcessGroupNCCL>(impl_->store, env.rank, env.world_size, opts);
-#endif
-  }
+  impl_->group = chosen.make(impl_->store, env, timeout, *this);
 }
 
 Communicator::~Communicator() = default;
+
+std::vector<std::string> dist_backend_names() { return registry_names(backend_registry()); }
 
 void Communicator::broadcast(const std::vector<at::Tensor>& tensors, int root) {
   // One message per dtype: flatten, send, copy back.

@@ -20,6 +20,9 @@ class AsyncOp {
   virtual void wait() = 0;  // throws Error when a peer failed or the timeout passed
 };
 
+// The backends by name (gloo, nccl), as --dist-backend takes them besides "auto".
+std::vector<std::string> dist_backend_names();
+
 class Communicator {
  public:
   // Rendezvous: rank 0 serves a TCPStore at MASTER_ADDR:MASTER_PORT; every rank waits at most

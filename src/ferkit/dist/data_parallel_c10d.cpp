@@ -48,7 +48,7 @@ std::unique_ptr<DataParallel> connect_workers(const DistEnv& env, const TrainCon
   FERKIT_CHECK(c.batch_size % env.world_size == 0,
                fmt::format("batch_size {} does not split evenly among {} workers (it is the global batch)", c.batch_size,
                            env.world_size));
-  const std::string backend = c.dist_backend != "auto" ? c.dist_backend : c.device.cuda ? "nccl" : "gloo";
+  const std::string backend = dist_backend_for(c);
   return std::make_unique<C10dDataParallel>(env, std::chrono::milliseconds(static_cast<int64_t>(c.dist_timeout * 1000)), backend);
 }
 

@@ -8,20 +8,9 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "ferkit/eval/evaluator.h"
+#include "ferkit/eval/results.h"
 
 namespace ferkit {
-
-struct RobustnessRow {
-  std::string kind;
-  int level = 1;
-  std::string strength;  // in words
-  Metrics metrics;
-};
-
-struct RobustnessResult {
-  Metrics clean;
-  std::vector<RobustnessRow> rows;  // kind-major, levels 1..3
-};
 
 // kinds: a subset of perturbation_kinds() (empty: all). The split's images are perturbed as
 // stored (before the model's preprocessing), image i with the same draw for every model.

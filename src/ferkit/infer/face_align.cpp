@@ -7,7 +7,7 @@
 namespace ferkit::infer {
 
 // Measured on all 28,558 FER+ training faces, upsampled 4x (bicubic), with dlib's HOG detector
-// and 68-point landmarks (Debian libdlib 19.24): `build/bin/bench_face_template
+// and 68-point landmarks (Debian libdlib 19.24): `build/bin/ferkit_bench face_template
 // ../shared/data/ferplus 1` (bench/face_template.cpp). See docs/using-models.md (alignment) for the
 // found share and the spread.
 // Found in 19,780 of the 28,558 (69.3 %); spread of each coordinate over the faces: sd 0.059-0.079.

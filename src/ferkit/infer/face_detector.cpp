@@ -6,11 +6,18 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
+#include <map>
+#include <mutex>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <opencv2/imgproc.hpp>
+#include <opencv2/objdetect.hpp>
 
+#include "ferkit/infer/tiny_face_detector.h"
 #include "ferkit/util/error.h"
+#include "ferkit/util/registry.h"
 
 namespace ferkit::infer {
 
@@ -31,7 +38,156 @@ std::string default_cascade_path() {
               "for face crops); looked at:" + list);
 }
 
-std::vector<std::string> detector_kinds() { return {"default", "dlib", "tiny", "haar", "none"}; }
+class FaceFinder {
+ public:
+  virtual ~FaceFinder() = default;
+  virtual std::vector<DetectedFace> find(const cv::Mat& gray) = 0;
+  const std::string& source() const { return source_; }
+
+ protected:
+  std::string source_;  // what finds the faces, in words (logged by predict and serve)
+};
+
+namespace {
+
+// OpenCV's cascade classifier (the frontal-face Haar cascade, or any cascade file).
+class CascadeFinder : public FaceFinder {
+ public:
+  CascadeFinder(const DetectorOptions& o, const std::string& file) : options_(o) {
+    source_ = file;
+    auto first = std::make_unique<cv::CascadeClassifier>();
+    bool loaded = false;
+    try {
+      loaded = first->load(file);
+    } catch (const cv::Exception&) {  // OpenCV's FileStorage throws on what is not XML/YAML at all (a JPEG)
+    }
+    FERKIT_CHECK(loaded, "--detector " + file + ": not an OpenCV cascade classifier (XML); the detectors by name: " +
+                             fmt::format("{}", fmt::join(detector_kinds(), ", ")));
+    idle_.push_back(std::move(first));
+  }
+
+  std::vector<DetectedFace> find(const cv::Mat& gray) override {
+    std::vector<cv::Rect> faces;
+    cv::Mat equalized;
+    cv::equalizeHist(gray, equalized);  // the cascades were trained on equalised faces
+    std::unique_ptr<cv::CascadeClassifier> cascade;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (!idle_.empty()) cascade = std::move(idle_.back()), idle_.pop_back();
+    }
+    if (!cascade) {
+      cascade = std::make_unique<cv::CascadeClassifier>();
+      FERKIT_CHECK(cascade->load(source_), source_ + ": cannot be loaded again");
+    }
+    cascade->detectMultiScale(equalized, faces, options_.scale_factor, options_.min_neighbors, 0,
+                              cv::Size(options_.min_face, options_.min_face));
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      idle_.push_back(std::move(cascade));
+    }
+    std::sort(faces.begin(), faces.end(), [](const cv::Rect& a, const cv::Rect& b) { return a.area() > b.area(); });
+    std::vector<DetectedFace> out;
+    for (const auto& box : faces) out.push_back({box, std::nullopt});
+    return out;
+  }
+
+ private:
+  DetectorOptions options_;
+  // detectMultiScale is not safe to call concurrently on one classifier: each caller borrows
+  // one of these, and another is loaded when all are in use (as many as concurrent callers).
+  std::vector<std::unique_ptr<cv::CascadeClassifier>> idle_;
+  std::mutex mutex_;
+};
+
+// dlib's HOG detector with its 68 landmarks; faces whose landmarks do not fit a face are dropped.
+class DlibFinder : public FaceFinder {
+ public:
+  explicit DlibFinder(const DetectorOptions& o) : options_(o) {
+    source_ = "dlib HOG + 68 landmarks (" + dlib_.landmarks_path() + ")" + (o.align ? ", aligned to FER2013" : "");
+  }
+  std::vector<DetectedFace> find(const cv::Mat& gray) override {
+    std::vector<DetectedFace> out;
+    for (const auto& f : dlib_.detect(gray, options_.upsample_below))
+      if (template_misfit(f.landmarks) <= options_.max_misfit) out.push_back({f.box, f.landmarks});
+    return out;
+  }
+
+ private:
+  DetectorOptions options_;
+  DlibFaces dlib_;
+};
+
+// face-api's tiny CNN detector; with alignment, dlib's landmarks where its model is installed.
+class TinyFinder : public FaceFinder {
+ public:
+  explicit TinyFinder(const DetectorOptions& o) : options_(o) {
+    source_ = fmt::format("face-api tiny face detector, input {} ({})", o.tiny_input_size, tiny_.weights_dir());
+    try {
+      if (o.align) {
+        dlib_ = std::make_unique<DlibFaces>();
+        source_ += ", dlib's 68 landmarks, aligned to FER2013";
+      }
+    } catch (const Error&) {  // no landmark model: margin crops
+      source_ += ", margin crops (no landmark model installed)";
+    }
+  }
+
+  // dlib's landmark model starts from dlib's framing of a face: measured on FER+ training faces
+  // (ferkit_bench face_template, 580 faces both detectors found), dlib's box is centred 0.007 tiny widths
+  // left and 0.062 tiny heights above the tiny box's centre, with a side of 0.86 tiny widths.
+  std::vector<DetectedFace> find(const cv::Mat& gray) override {
+    TinyFaceOptions to;
+    to.input_size = options_.tiny_input_size;
+    to.score_threshold = options_.tiny_min_score;
+    std::vector<DetectedFace> out;
+    for (const ScoredBox& s : tiny_.detect(gray, to)) {
+      const cv::Rect box(cvRound(s.box.x), cvRound(s.box.y), cvRound(s.box.width), cvRound(s.box.height));
+      if (!dlib_) {
+        out.push_back({box, std::nullopt, s.score});
+        continue;
+      }
+      const double cx = s.box.x + s.box.width * (0.5 - 0.007), cy = s.box.y + s.box.height * (0.5 - 0.062);
+      const double side = 0.86 * s.box.width;
+      const cv::Rect dlib_box(cvRound(cx - side / 2), cvRound(cy - side / 2), cvRound(side), cvRound(side));
+      const Landmarks marks = dlib_->landmarks(gray.isContinuous() ? gray : gray.clone(), dlib_box);
+      if (template_misfit(marks) <= options_.max_misfit) out.push_back({box, marks, s.score});
+    }
+    std::sort(out.begin(), out.end(), [](const DetectedFace& a, const DetectedFace& b) { return a.box.area() > b.box.area(); });
+    return out;
+  }
+
+ private:
+  DetectorOptions options_;
+  TinyFaceDetector tiny_;
+  std::unique_ptr<DlibFaces> dlib_;
+};
+
+// The detectors by name. none makes no finder (the whole image is the face); default is dlib with
+// alignment where its landmark model is installed (the photo-path benchmark: more faces found,
+// none invented, less accuracy lost, faster; docs/results.md), else the Haar cascade.
+using FinderFactory = std::function<std::unique_ptr<FaceFinder>(const DetectorOptions&)>;
+const std::map<std::string, FinderFactory>& detector_registry() {
+  static const std::map<std::string, FinderFactory> kinds = {
+      {"none", [](const DetectorOptions&) { return std::unique_ptr<FaceFinder>(); }},
+      {"haar", [](const DetectorOptions& o) -> std::unique_ptr<FaceFinder> { return std::make_unique<CascadeFinder>(o, default_cascade_path()); }},
+      {"dlib", [](const DetectorOptions& o) -> std::unique_ptr<FaceFinder> { return std::make_unique<DlibFinder>(o); }},
+      {"tiny", [](const DetectorOptions& o) -> std::unique_ptr<FaceFinder> { return std::make_unique<TinyFinder>(o); }},
+      {"default",
+       [](const DetectorOptions& o) -> std::unique_ptr<FaceFinder> {
+         try {
+           default_landmarks_path();
+         } catch (const Error&) {
+           return std::make_unique<CascadeFinder>(o, default_cascade_path());
+         }
+         return std::make_unique<DlibFinder>(o);
+       }},
+  };
+  return kinds;
+}
+
+}  // namespace
+
+std::vector<std::string> detector_kinds() { return registry_names(detector_registry()); }
 
 FaceDetector::FaceDetector(const DetectorOptions& o) : options_(o) {
   // Checked here, where every caller (CLI, server, C++ API, Python) comes through.
@@ -42,89 +198,22 @@ FaceDetector::FaceDetector(const DetectorOptions& o) : options_(o) {
   FERKIT_CHECK(o.min_neighbors >= 0 && o.min_neighbors <= 100, fmt::format("--min-neighbors must be from 0 to 100, not {}", o.min_neighbors));
   FERKIT_CHECK(o.min_face >= 1 && o.min_face <= 100'000, fmt::format("--min-face must be from 1 to 100000 pixels, not {}", o.min_face));
   FERKIT_CHECK(std::isfinite(o.max_misfit) && o.max_misfit >= 0, fmt::format("the landmark misfit limit must be >= 0, not {}", o.max_misfit));
-  if (o.kind == "none") {
-    enabled_ = false;
-    source_ = "none";
-    return;
+  const auto& kinds = detector_registry();
+  if (kinds.count(o.kind)) {
+    finder_ = registry_lookup(kinds, o.kind, "detector")(o);
+  } else {  // not a name: a cascade file's path
+    FERKIT_CHECK(std::filesystem::is_regular_file(o.kind),
+                 fmt::format("{}: no such cascade file, nor a detector name ({})", o.kind, fmt::join(detector_kinds(), ", ")));
+    finder_ = std::make_unique<CascadeFinder>(o, o.kind);
   }
-  // The default is dlib with alignment where its landmark model is installed (the photo-path
-  // benchmark: more faces found, none invented, less accuracy lost, faster; docs/results.md), else the cascade.
-  if (o.kind == "default") {
-    try {
-      default_landmarks_path();
-      options_.kind = "dlib";
-    } catch (const Error&) {
-      options_.kind = "haar";
-    }
-  }
-  if (options_.kind == "dlib") {
-    dlib_ = std::make_unique<DlibFaces>();
-    source_ = "dlib HOG + 68 landmarks (" + dlib_->landmarks_path() + ")" + (o.align ? ", aligned to FER2013" : "");
-    return;
-  }
-  if (options_.kind == "tiny") {
-    tiny_ = std::make_unique<TinyFaceDetector>();
-    source_ = fmt::format("face-api tiny face detector, input {} ({})", o.tiny_input_size, tiny_->weights_dir());
-    try {
-      if (o.align) {
-        dlib_ = std::make_unique<DlibFaces>();
-        source_ += ", dlib's 68 landmarks, aligned to FER2013";
-      }
-    } catch (const Error&) {  // no landmark model: margin crops
-      source_ += ", margin crops (no landmark model installed)";
-    }
-    return;
-  }
-  source_ = options_.kind == "haar" ? default_cascade_path() : options_.kind;
-  FERKIT_CHECK(std::filesystem::is_regular_file(source_), source_ + ": no such cascade file");
-  auto first = std::make_unique<cv::CascadeClassifier>();
-  bool loaded = false;
-  try {
-    loaded = first->load(source_);
-  } catch (const cv::Exception&) {  // OpenCV's FileStorage throws on what is not XML/YAML at all (a JPEG)
-  }
-  FERKIT_CHECK(loaded, "--detector " + source_ + ": not an OpenCV cascade classifier (XML); the detectors by name: default, "
-                       "haar, dlib, tiny, none");
-  idle_.push_back(std::move(first));
+  source_ = finder_ ? finder_->source() : "none";
 }
 
 FaceDetector::~FaceDetector() = default;
 
 std::vector<DetectedFace> FaceDetector::find(const cv::Mat& gray) {
-  std::vector<DetectedFace> out;
-  if (!enabled_) return {{cv::Rect(0, 0, gray.cols, gray.rows), std::nullopt}};
-  if (tiny_) return find_tiny(gray);
-  if (dlib_) {
-    for (const auto& f : dlib_->detect(gray, options_.upsample_below))
-      if (template_misfit(f.landmarks) <= options_.max_misfit) out.push_back({f.box, f.landmarks});
-    return out;
-  }
-  for (const auto& box : detect_cascade(gray)) out.push_back({box, std::nullopt});
-  return out;
-}
-
-// dlib's landmark model starts from dlib's framing of a face: measured on FER+ training faces
-// (bench_face_template, 580 faces both detectors found), dlib's box is centred 0.007 tiny widths left
-// and 0.062 tiny heights above the tiny box's centre, with a side of 0.86 tiny widths.
-std::vector<DetectedFace> FaceDetector::find_tiny(const cv::Mat& gray) {
-  TinyFaceOptions to;
-  to.input_size = options_.tiny_input_size;
-  to.score_threshold = options_.tiny_min_score;
-  std::vector<DetectedFace> out;
-  for (const ScoredBox& s : tiny_->detect(gray, to)) {
-    const cv::Rect box(cvRound(s.box.x), cvRound(s.box.y), cvRound(s.box.width), cvRound(s.box.height));
-    if (!dlib_) {
-      out.push_back({box, std::nullopt, s.score});
-      continue;
-    }
-    const double cx = s.box.x + s.box.width * (0.5 - 0.007), cy = s.box.y + s.box.height * (0.5 - 0.062);
-    const double side = 0.86 * s.box.width;
-    const cv::Rect dlib_box(cvRound(cx - side / 2), cvRound(cy - side / 2), cvRound(side), cvRound(side));
-    const Landmarks marks = dlib_->landmarks(gray.isContinuous() ? gray : gray.clone(), dlib_box);
-    if (template_misfit(marks) <= options_.max_misfit) out.push_back({box, marks, s.score});
-  }
-  std::sort(out.begin(), out.end(), [](const DetectedFace& a, const DetectedFace& b) { return a.box.area() > b.box.area(); });
-  return out;
+  if (!finder_) return {{cv::Rect(0, 0, gray.cols, gray.rows), std::nullopt}};
+  return finder_->find(gray);
 }
 
 std::vector<cv::Rect> FaceDetector::detect(const cv::Mat& gray) {
@@ -135,30 +224,7 @@ std::vector<cv::Rect> FaceDetector::detect(const cv::Mat& gray) {
 
 cv::Mat FaceDetector::crop(const cv::Mat& gray, const DetectedFace& face, int side) const {
   if (face.landmarks && options_.align) return align_face(gray, *face.landmarks, side);
-  return crop_face(gray, face.box, enabled_ ? options_.margin : 0.0, side);
-}
-
-std::vector<cv::Rect> FaceDetector::detect_cascade(const cv::Mat& gray) {
-  std::vector<cv::Rect> faces;
-  cv::Mat equalized;
-  cv::equalizeHist(gray, equalized);  // the cascades were trained on equalised faces
-  std::unique_ptr<cv::CascadeClassifier> cascade;
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (!idle_.empty()) cascade = std::move(idle_.back()), idle_.pop_back();
-  }
-  if (!cascade) {
-    cascade = std::make_unique<cv::CascadeClassifier>();
-    FERKIT_CHECK(cascade->load(source_), source_ + ": cannot be loaded again");
-  }
-  cascade->detectMultiScale(equalized, faces, options_.scale_factor, options_.min_neighbors, 0,
-                            cv::Size(options_.min_face, options_.min_face));
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    idle_.push_back(std::move(cascade));
-  }
-  std::sort(faces.begin(), faces.end(), [](const cv::Rect& a, const cv::Rect& b) { return a.area() > b.area(); });
-  return faces;
+  return crop_face(gray, face.box, finder_ ? options_.margin : 0.0, side);
 }
 
 cv::Mat crop_face(const cv::Mat& gray, const cv::Rect& box, double margin, int side) {

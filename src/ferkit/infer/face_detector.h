@@ -6,17 +6,14 @@
 // without is cropped the way FER2013 crops them: a square around the box with a margin.
 #pragma once
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include <opencv2/core.hpp>
-#include <opencv2/objdetect.hpp>
 
 #include "ferkit/data/image_header.h"
 #include "ferkit/infer/dlib_faces.h"
-#include "ferkit/infer/tiny_face_detector.h"
 
 namespace ferkit::infer {
 
@@ -35,7 +32,7 @@ struct DetectorOptions {
   double max_misfit = 0.25;         // with landmarks: drop a face whose eyes and mouth fit the template worse (FER+ faces: 99th percentile 0.11)
 };
 
-// The detector kinds besides a cascade file's path.
+// The detector kinds by name (the registry's, "default" included), besides a cascade file's path.
 std::vector<std::string> detector_kinds();
 
 struct DetectedFace {
@@ -48,6 +45,9 @@ struct DetectedFace {
 // haarcascade_frontalface_default.xml. Throws Error naming the places looked at.
 std::string default_cascade_path();
 
+// One kind of detector: the faces it finds in a gray image, largest first (face_detector.cpp).
+class FaceFinder;
+
 class FaceDetector {
  public:
   explicit FaceDetector(const DetectorOptions& options);
@@ -59,21 +59,13 @@ class FaceDetector {
   // The crop the model sees: aligned when the face has landmarks and align is on, else the
   // square margin crop (the whole image for "none").
   cv::Mat crop(const cv::Mat& gray, const DetectedFace& face, int side) const;
-  bool enabled() const { return enabled_; }
+  bool enabled() const { return finder_ != nullptr; }
   const std::string& source() const { return source_; }
 
  private:
   DetectorOptions options_;
-  bool enabled_ = true;
   std::string source_;
-  // detectMultiScale is not safe to call concurrently on one classifier: each caller borrows
-  // one of these, and another is loaded when all are in use (as many as concurrent callers).
-  std::vector<std::unique_ptr<cv::CascadeClassifier>> idle_;
-  std::mutex mutex_;
-  std::unique_ptr<DlibFaces> dlib_;  // kind dlib; with tiny, its landmarks only
-  std::unique_ptr<TinyFaceDetector> tiny_;
-  std::vector<DetectedFace> find_tiny(const cv::Mat& gray);
-  std::vector<cv::Rect> detect_cascade(const cv::Mat& gray);
+  std::unique_ptr<FaceFinder> finder_;  // the kind's own detector (face_detector.cpp's registry); none: null
 };
 
 // The square face crop for a box (margin added, centred, the image's border replicated where the

@@ -10,6 +10,7 @@
 
 #include "ferkit/data/image_header.h"
 #include "ferkit/util/error.h"
+#include "ferkit/util/fs.h"
 #include "ferkit/util/threads.h"
 
 namespace ferkit::infer {
@@ -172,6 +173,39 @@ std::string AnnotatedNames::claim(const ImagePrediction& p) {
   used_.insert(std::upper_bound(used_.begin(), used_.end(), name), name);
   if (name != plain) renamed_.emplace_back(p.source, name);
   return name;
+}
+
+AnnotationFolder::AnnotationFolder(const std::string& folder, const std::vector<std::string>& inputs) : folder_(folder) {
+  check_output_folder(folder, inputs, "--annotate");
+  fs::create_directories(folder);
+}
+
+void AnnotationFolder::write(const ImagePrediction& p, const cv::Mat& image, const std::vector<std::string>& class_names) {
+  const fs::path dst = fs::path(folder_) / names_.claim(p);
+  try {
+    std::vector<uchar> png;
+    FERKIT_CHECK(cv::imencode(dst.extension().string(), annotate(image, p, class_names), png), "cannot encode " + dst.string());
+    atomic_write_text(dst.string(), std::string(png.begin(), png.end()));
+  } catch (const Error&) {
+    unwritten_.push_back(dst.string());
+    throw;
+  }
+}
+
+void EmotionTally::add(const ImagePrediction& p) {
+  for (const auto& f : p.faces) {
+    if (f.top < 0) continue;
+    if (tops_.size() <= static_cast<size_t>(f.top)) tops_.resize(f.top + 1, 0);
+    ++tops_[f.top];
+    ++faces_;
+  }
+}
+
+std::string EmotionTally::text(const std::vector<std::string>& class_names) const {
+  std::string out;
+  for (size_t k = 0; k < tops_.size() && k < class_names.size(); ++k)
+    if (tops_[k] > 0) out += fmt::format("{}{} {}", out.empty() ? "" : ", ", class_names[k], tops_[k]);
+  return out;
 }
 
 }  // namespace ferkit::infer

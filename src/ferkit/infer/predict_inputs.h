@@ -52,4 +52,35 @@ class AnnotatedNames {
   std::vector<std::pair<std::string, std::string>> renamed_;
 };
 
+// `predict --annotate FOLDER`: copies of the inputs with the boxes and emotions drawn. The folder
+// may not be an input nor lie inside one (util/fs.h's rule: what is written would be read back);
+// colliding names get -2, -3, ... (AnnotatedNames). Each copy is encoded in memory and written
+// atomically with every write checked (cv::imwrite can leave an empty file on a full disk and
+// still succeed).
+class AnnotationFolder {
+ public:
+  AnnotationFolder(const std::string& folder, const std::vector<std::string>& inputs);
+  // Throws Error naming the file when the copy cannot be encoded or written (it is then counted in unwritten()).
+  void write(const ImagePrediction& p, const cv::Mat& image, const std::vector<std::string>& class_names);
+  const std::vector<std::string>& unwritten() const { return unwritten_; }
+  const std::vector<std::pair<std::string, std::string>>& renamed() const { return names_.renamed(); }
+
+ private:
+  std::string folder_;
+  AnnotatedNames names_;
+  std::vector<std::string> unwritten_;
+};
+
+// How many faces showed each emotion most, over a predict run: "happiness 3, neutral 1".
+class EmotionTally {
+ public:
+  void add(const ImagePrediction& p);
+  int64_t faces() const { return faces_; }
+  std::string text(const std::vector<std::string>& class_names) const;
+
+ private:
+  std::vector<int64_t> tops_;
+  int64_t faces_ = 0;
+};
+
 }  // namespace ferkit::infer

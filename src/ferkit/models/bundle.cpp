@@ -13,11 +13,96 @@
 
 namespace ferkit {
 
-int stored_image_size(const BundleInfo& info) {
-  const auto it = info.extra.find("image_size");
-  return it != info.extra.end() && it->is_number_integer() && it->get<int>() > 0 ? it->get<int>() : kDefaultStoredImageSize;
+namespace {
+
+template <typename T>
+void put(nlohmann::json& j, const char* key, const std::optional<T>& v) {
+  if (v) j[key] = *v;
 }
-void set_stored_image_size(BundleInfo& info, int side) { info.extra["image_size"] = side; }
+void put(nlohmann::json& j, const char* key, const std::string& v) {
+  if (!v.empty()) j[key] = v;
+}
+// A field of the wrong type reads as its default, as an absent one does: provenance is told, never
+// relied on for computing (image_size aside, which must be a positive integer).
+template <typename T>
+void get(const nlohmann::json& j, const char* key, T& v) {
+  const auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return;
+  try {
+    v = it->get<T>();
+  } catch (const nlohmann::json::exception&) {
+  }
+}
+template <typename T>
+void get(const nlohmann::json& j, const char* key, std::optional<T>& v) {
+  T value{};
+  const auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return;
+  try {
+    value = it->get<T>();
+    v = value;
+  } catch (const nlohmann::json::exception&) {
+  }
+}
+
+}  // namespace
+
+nlohmann::json to_json(const BundleProvenance& p) {
+  nlohmann::json j = nlohmann::json::object();
+  put(j, "data", p.data);
+  put(j, "label_mode", p.label_mode);
+  put(j, "recipe", p.recipe);
+  put(j, "epoch", p.epoch);
+  put(j, "weights", p.weights);
+  put(j, "posthoc_tau", p.posthoc_tau);
+  put(j, "val_split", p.val_split);
+  put(j, "select_on", p.select_on);
+  put(j, "val_accuracy", p.val_accuracy);
+  put(j, "val_balanced_accuracy", p.val_balanced_accuracy);
+  j["image_size"] = p.image_size;
+  if (!p.ensemble_of.empty()) {
+    j["ensemble_of"] = nlohmann::json::array();
+    for (const auto& m : p.ensemble_of) {
+      nlohmann::json e = {{"model", m.model}, {"backbone", m.backbone}, {"adjustment", m.adjustment}};
+      put(e, "val_accuracy", m.val_accuracy);
+      put(e, "val_balanced_accuracy", m.val_balanced_accuracy);
+      put(e, "posthoc_tau", m.posthoc_tau);
+      j["ensemble_of"].push_back(e);
+    }
+  }
+  return j;
+}
+
+BundleProvenance bundle_provenance_from_json(const nlohmann::json& j) {
+  BundleProvenance p;
+  if (!j.is_object()) return p;
+  get(j, "data", p.data);
+  get(j, "label_mode", p.label_mode);
+  get(j, "recipe", p.recipe);
+  get(j, "epoch", p.epoch);
+  get(j, "weights", p.weights);
+  get(j, "posthoc_tau", p.posthoc_tau);
+  get(j, "val_split", p.val_split);
+  get(j, "select_on", p.select_on);
+  get(j, "val_accuracy", p.val_accuracy);
+  get(j, "val_balanced_accuracy", p.val_balanced_accuracy);
+  const auto side = j.find("image_size");
+  if (side != j.end() && side->is_number_integer() && side->get<int>() > 0) p.image_size = side->get<int>();
+  const auto members = j.find("ensemble_of");
+  if (members != j.end() && members->is_array())
+    for (const auto& e : *members) {
+      if (!e.is_object()) continue;
+      EnsembleMemberRecord m;
+      get(e, "model", m.model);
+      get(e, "backbone", m.backbone);
+      get(e, "adjustment", m.adjustment);
+      get(e, "val_accuracy", m.val_accuracy);
+      get(e, "val_balanced_accuracy", m.val_balanced_accuracy);
+      get(e, "posthoc_tau", m.posthoc_tau);
+      p.ensemble_of.push_back(m);
+    }
+  return p;
+}
 
 std::string describe_input(const Preprocess& p, int stored) {
   return std::to_string(p.input_size) + "x" + std::to_string(p.input_size) + (p.channels == 1 ? " gray" : " RGB") +
@@ -30,7 +115,7 @@ void save_bundle(const std::string& path, FerModel& model, const BundleInfo& inf
                            {"model", to_json(info.spec)},
                            {"preprocess", to_json(info.preprocess)},
                            {"classes", info.class_names},
-                           {"extra", info.extra}};
+                           {"extra", to_json(info.provenance)}};
   atomic_write(path, [&](const std::string& tmp) {
     torch::serialize::OutputArchive archive;
     archive.write("ferkit_header", c10::IValue(json_text(header)));
@@ -79,7 +164,7 @@ LoadedBundle load_bundle(const std::string& path) {
     out.info.spec = model_spec_from_json(header.at("model"));
     out.info.preprocess = preprocess_from_json(header.at("preprocess"));
     out.info.class_names = header.at("classes").get<std::vector<std::string>>();
-    out.info.extra = header.value("extra", nlohmann::json::object());
+    out.info.provenance = bundle_provenance_from_json(header.value("extra", nlohmann::json::object()));
   } catch (const std::exception& e) {
     throw Error(path + ": damaged bundle header: " + e.what());
   }

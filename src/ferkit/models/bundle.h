@@ -2,6 +2,7 @@
 // file, everything that eval, predict, serve and export need. A LibTorch archive holding a
 // versioned JSON header and the module's parameters and buffers; written atomically.
 #pragma once
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,18 +15,40 @@ namespace ferkit {
 
 constexpr int kBundleFormatVersion = 1;
 
+// One member of an ensemble bundle, as the ensemble records it.
+struct EnsembleMemberRecord {
+  std::string model, backbone;
+  std::string adjustment = "kept";  // its own post-hoc adjustment: kept or dropped
+  std::optional<double> val_accuracy, val_balanced_accuracy, posthoc_tau;
+};
+
+// Where a bundle's weights came from and what they scored: the header's "extra" object, read and
+// written here alone (bundle.cpp), each field with its one default. A field a bundle lacks reads as
+// its default; an absent optional is not written.
+constexpr int kDefaultStoredImageSize = 48;  // FER+'s side, for bundles that lack the field
+struct BundleProvenance {
+  std::string data;                     // the data folder trained on
+  std::string label_mode = "majority";  // the training labels' mode
+  std::string recipe;
+  std::optional<int> epoch;             // the epoch whose weights these are
+  std::string weights;                  // raw, ema or swa
+  std::optional<double> posthoc_tau;    // the post-hoc logit adjustment built into the weights
+  std::string val_split, select_on;     // the split scored; what chose the epoch and tau
+  std::optional<double> val_accuracy, val_balanced_accuracy;  // on val_split, as shipped
+  int image_size = kDefaultStoredImageSize;  // side of the stored images the model was trained on
+  std::vector<EnsembleMemberRecord> ensemble_of;  // an ensemble's members
+};
+nlohmann::json to_json(const BundleProvenance& p);
+BundleProvenance bundle_provenance_from_json(const nlohmann::json& j);
+
 struct BundleInfo {
   ModelSpec spec;
   Preprocess preprocess;
   std::vector<std::string> class_names;
-  nlohmann::json extra = nlohmann::json::object();  // provenance: data, label mode, metrics
+  BundleProvenance provenance;
 };
 
-// The side of the stored images the model was trained on (its data read at that size): the one
-// reader and writer of that field, with the one default (48, FER+'s, for bundles that lack it).
-constexpr int kDefaultStoredImageSize = 48;
-int stored_image_size(const BundleInfo& info);
-void set_stored_image_size(BundleInfo& info, int side);
+inline int stored_image_size(const BundleInfo& info) { return info.provenance.image_size; }
 
 // What a model's images must be, in words: input size, channels, normalisation and the stored
 // image size they are first resized to. Two models take the same input when these are equal (an

@@ -1,7 +1,6 @@
 #include "ferkit/models/ensemble.h"
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
 #include "ferkit/util/error.h"
@@ -33,7 +32,6 @@ LoadedBundle make_ensemble(const std::vector<EnsembleMember>& members, bool drop
   out.info.spec.backbone.name = kEnsembleBackbone;
   out.info.spec.backbone.in_channels = first.spec.backbone.in_channels;
   out.info.spec.num_classes = first.spec.num_classes;
-  nlohmann::json provenance = nlohmann::json::array();
   for (size_t i = 0; i < loaded.size(); ++i) {
     const BundleInfo& info = loaded[i].info;
     if (input_of(info) != input_of(first))
@@ -43,17 +41,15 @@ LoadedBundle make_ensemble(const std::vector<EnsembleMember>& members, bool drop
     if (info.class_names != first.class_names)
       throw Error(fmt::format("{}: its classes differ from those of {}", members[i].name, members[0].name));
     out.info.spec.members.push_back(info.spec);
-    provenance.push_back({{"model", members[i].name},
-                          {"backbone", info.spec.backbone.name},
-                          {"val_accuracy", info.extra.value("val_accuracy", nlohmann::json())},
-                          {"val_balanced_accuracy", info.extra.value("val_balanced_accuracy", nlohmann::json())},
-                          {"posthoc_tau", info.extra.value("posthoc_tau", nlohmann::json())},
-                          {"adjustment", drop_member_adjustment ? "dropped" : "kept"}});
+    const BundleProvenance& from = info.provenance;
+    out.info.provenance.ensemble_of.push_back({members[i].name, info.spec.backbone.name, drop_member_adjustment ? "dropped" : "kept",
+                                               from.val_accuracy, from.val_balanced_accuracy, from.posthoc_tau});
   }
-  out.info.extra = {{"ensemble_of", provenance}};
-  set_stored_image_size(out.info, stored_image_size(first));
-  for (const char* key : {"data", "label_mode", "val_split"})
-    if (first.extra.contains(key)) out.info.extra[key] = first.extra[key];
+  // The members' data and label mode (the same for all: the first's); no figures of their own yet.
+  out.info.provenance.data = first.provenance.data;
+  out.info.provenance.label_mode = first.provenance.label_mode;
+  out.info.provenance.val_split = first.provenance.val_split;
+  out.info.provenance.image_size = first.provenance.image_size;
   out.model = FerModel(out.info.spec);
   const auto parts = out.model->members();
   for (size_t i = 0; i < parts.size(); ++i) {

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "ferkit/util/error.h"
+#include "ferkit/util/text.h"
 #include "ferkit/util/registry.h"
 
 namespace ferkit {
@@ -83,9 +84,7 @@ ModelSpec model_spec_from_json(const nlohmann::json& j) { return spec_from_json(
 
 HeadSpec parse_head_spec(const std::string& text) {
   HeadSpec head;
-  std::stringstream ss(text);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
+  for (const std::string& item : split_list(text)) {
     if (item.empty() || item == "linear") continue;
     const auto eq = item.find('=');
     try {

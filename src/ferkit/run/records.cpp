@@ -1,6 +1,7 @@
 #include "ferkit/run/records.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <cmath>
 #include <map>
 #include <sstream>
@@ -8,6 +9,9 @@
 #include <fmt/format.h>
 
 #include "ferkit/data/csv.h"
+#include "ferkit/eval/robustness.h"
+#include "ferkit/run/run_folder.h"
+#include "ferkit/util/fs.h"
 #include "ferkit/util/error.h"
 #include "ferkit/util/json_text.h"
 
@@ -314,6 +318,19 @@ EvalResult eval_result_from_json(const nlohmann::json& j, const std::string& fil
     if (w.contains("metrics")) e.without_copies = metrics_from_json(w["metrics"], file + ": without_copies");
   }
   return e;
+}
+
+void keep_eval_in_run(const std::string& model, const EvalResult& e) {
+  if (std::filesystem::is_directory(model)) atomic_write_text(RunFolder(model).eval(e.split, e.tta), json_text(to_json(e), 2) + "\n");
+}
+
+// ---- robustness --------------------------------------------------------------------------------
+
+nlohmann::json to_json(const RobustnessReport& r) {
+  nlohmann::json j = {{"model", r.model}, {"data", r.data}, {"split", r.split}, {"seed", r.seed}, {"result", to_json(r.result)}};
+  if (r.without_copies)
+    j["without_copies"] = {{"copies_of", r.copies_of}, {"excluded", r.excluded}, {"result", to_json(*r.without_copies)}};
+  return j;
 }
 
 // ---- audit.json --------------------------------------------------------------------------------

@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "ferkit/eval/metrics.h"
+#include "ferkit/eval/results.h"
 #include "ferkit/eval/stability.h"
 #include "ferkit/util/error.h"
 
@@ -85,18 +86,15 @@ nlohmann::json to_json(const RunSummary& s);
 // Throws NewerFormatError for a newer format version, Error naming `file` for a field of the wrong type.
 RunSummary run_summary_from_json(const nlohmann::json& j, const std::string& file);
 
-// eval-*.json: one `ferkit eval`.
-struct EvalResult {
-  std::string model, data, split, label_mode = "majority", tta = "none";
-  Metrics metrics;
-  // With --exclude-copies-of OTHER: the same split without its images that have an exact or near
-  // copy in OTHER (the leakage-free figure), and how many were left out.
-  std::string copies_of;
-  int64_t excluded = 0;
-  std::optional<Metrics> without_copies;
-};
+// eval-*.json: one `ferkit eval` (eval/results.h).
 nlohmann::json to_json(const EvalResult& e);
 EvalResult eval_result_from_json(const nlohmann::json& j, const std::string& file);
+// Keeps an evaluation in the run it scored: RUN/eval-SPLIT[-TTA].json when `model` (as the user
+// named it) is a run folder; nothing for a bundle or a shipped model.
+void keep_eval_in_run(const std::string& model, const EvalResult& e);
+
+// `ferkit robustness --json` (eval/results.h).
+nlohmann::json to_json(const RobustnessReport& r);
 
 // audit.json: the data audit kept with a run (data/audit.h makes it). The headline fields are
 // typed; the per-pair, label-noise and noise-floor tables stay JSON (the audit page draws them).

@@ -19,6 +19,7 @@
 #include "ferkit/train/progressive.h"
 #include "ferkit/train/schedule.h"
 #include "ferkit/util/error.h"
+#include "ferkit/util/registry.h"
 
 namespace ferkit {
 
@@ -485,8 +486,7 @@ void check_config_values(const TrainConfig& c) {
   }
   FERKIT_CHECK(c.lookahead_steps >= 0, "lookahead_steps must be >= 0");
   FERKIT_CHECK(c.lookahead_alpha > 0 && c.lookahead_alpha <= 1, "lookahead_alpha must be in (0, 1]");
-  FERKIT_CHECK(c.dist_backend == "auto" || c.dist_backend == "gloo" || c.dist_backend == "nccl",
-               "dist_backend must be auto, gloo or nccl");
+  dist_backend_for(c);  // a known name
   FERKIT_CHECK(c.dist_timeout > 0, "dist_timeout must be > 0 seconds");
 }
 
@@ -512,6 +512,19 @@ void validate_config(const TrainConfig& c) {
     if (where.empty()) throw;
     throw Error(where + ": " + m);
   }
+}
+
+const std::map<std::string, std::string>& dist_backend_choices() {
+  // The backends of dist/communicator.h by name (tests/dist check the two agree), and auto.
+  static const std::map<std::string, std::string> names = {
+      {"auto", "gloo on cpu, nccl on cuda"}, {"gloo", "Gloo (CPU tensors)"}, {"nccl", "NCCL (CUDA tensors)"}};
+  return names;
+}
+
+std::string dist_backend_for(const TrainConfig& c) {
+  registry_lookup(dist_backend_choices(), c.dist_backend, "dist_backend");
+  if (c.dist_backend != "auto") return c.dist_backend;
+  return c.device.cuda ? "nccl" : "gloo";
 }
 
 }  // namespace ferkit

@@ -164,4 +164,9 @@ std::string config_to_yaml(TrainConfig& config);
 // Throws Error on values that cannot work (names checked against the registries).
 void validate_config(const TrainConfig& config);
 
+// The data-parallel backend names (dist_backend): auto and the backends of dist/communicator.h,
+// each with its description; and the backend a config runs on (auto resolved by its device).
+const std::map<std::string, std::string>& dist_backend_choices();
+std::string dist_backend_for(const TrainConfig& config);  // throws Error for an unknown name
+
 }  // namespace ferkit

@@ -6,6 +6,7 @@
 #include "ferkit/models/bundle.h"
 #include "ferkit/run/run_folder.h"
 #include "ferkit/util/error.h"
+#include "ferkit/util/text.h"
 
 namespace ferkit {
 
@@ -30,12 +31,7 @@ Teachers::Teachers(const DistillConfig& config, const Preprocess& student, int s
   FERKIT_CHECK(config.weight >= 0 && config.weight <= 1, fmt::format("teacher_weight must be in [0, 1], not {}", config.weight));
   FERKIT_CHECK(config.temperature > 0, fmt::format("teacher_temperature must be > 0, not {}", config.temperature));
   impl_->config = config;
-  std::string rest = config.teachers;
-  while (!rest.empty()) {
-    const size_t comma = rest.find(',');
-    const std::string name = rest.substr(0, comma);
-    rest = comma == std::string::npos ? "" : rest.substr(comma + 1);
-    if (name.empty()) continue;
+  for (const std::string& name : split_names(config.teachers)) {
     const std::string path = bundle_path_of(name);
     LoadedBundle b = load_bundle(path);
     const std::string theirs = describe_input(b.info.preprocess, stored_image_size(b.info));

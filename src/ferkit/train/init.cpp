@@ -77,14 +77,13 @@ const std::map<std::string, Init>& init_registry() {
   return r;
 }
 
-std::vector<std::string> split_names(const std::string& names) { return registry_list(names, "default"); }
 
 }  // namespace
 
 std::vector<std::string> init_names() { return registry_names(init_registry()); }
 
 void validate_init(const std::string& names) {
-  for (const auto& n : split_names(names)) registry_lookup(init_registry(), n, "init");
+  for (const auto& n : split_names(names, "default")) registry_lookup(init_registry(), n, "init");
 }
 
 at::Tensor whitening_filters(const at::Tensor& patches, int64_t pairs, double eps) {
@@ -98,7 +97,7 @@ at::Tensor whitening_filters(const at::Tensor& patches, int64_t pairs, double ep
 
 std::vector<std::string> apply_init(FerModel& model, const std::string& names, const at::Tensor& images, const Preprocess& pre) {
   std::vector<std::string> log;
-  for (const auto& n : split_names(names)) log.push_back(registry_lookup(init_registry(), n, "init")(model, images, pre));
+  for (const auto& n : split_names(names, "default")) log.push_back(registry_lookup(init_registry(), n, "init")(model, images, pre));
   return log;
 }
 

@@ -1,8 +1,12 @@
-// Training progress: a bar redrawn in place on a terminal, plain log lines (four per epoch)
-// otherwise, with epoch, step, loss, learning rate, images/s and the ETA of the whole run.
+// Training progress: one ProgressBar (util/progress_bar.h) per epoch, redrawn in place on a
+// terminal, four log lines per epoch otherwise, with the step, loss, learning rate, images/s and
+// the ETA of the whole run.
 #pragma once
 #include <chrono>
 #include <cstdint>
+#include <memory>
+
+#include "ferkit/util/progress_bar.h"
 
 namespace ferkit {
 
@@ -15,9 +19,9 @@ class Progress {
 
  private:
   using Clock = std::chrono::steady_clock;
-  bool tty_;
   int64_t epochs_, steps_per_epoch_, epoch_ = 0, first_epoch_, images_ = 0, steps_done_ = 0;
-  Clock::time_point run_start_, epoch_start_, last_draw_;
+  Clock::time_point run_start_, epoch_start_;
+  std::unique_ptr<ProgressBar> bar_;
 };
 
 }  // namespace ferkit

@@ -6,16 +6,14 @@
 #include <torch/nn/functional/upsampling.h>
 
 #include "ferkit/util/error.h"
+#include "ferkit/util/text.h"
 
 namespace ferkit {
 
 std::vector<ResizeStage> parse_progressive_resize(const std::string& text) {
   std::vector<ResizeStage> stages;
   if (text.empty() || text == "none") return stages;
-  size_t start = 0;
-  while (start <= text.size()) {
-    const size_t comma = text.find(',', start);
-    const std::string item = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+  for (const std::string& item : split_list(text)) {
     const size_t colon = item.find(':');
     if (colon == std::string::npos || colon == 0 || colon + 1 == item.size())
       throw std::invalid_argument("'" + item + "' is not SIZE:EPOCHS");
@@ -30,8 +28,6 @@ std::vector<ResizeStage> parse_progressive_resize(const std::string& text) {
     if (used_size != colon || used_epochs != item.size() - colon - 1 || s.size < 1 || s.epochs < 1)
       throw std::invalid_argument("'" + item + "' is not SIZE:EPOCHS with both positive whole numbers");
     stages.push_back(s);
-    if (comma == std::string::npos) break;
-    start = comma + 1;
   }
   return stages;
 }

@@ -79,17 +79,18 @@ void save_run_bundle(Run& r, FerModel& best, const TrainSummary& s) {
   info.spec.temperature = best->spec().temperature;
   info.preprocess = r.pre;
   for (int k = 0; k < kNumEmotions; ++k) info.class_names.push_back(emotion_name(k));
-  info.extra = {{"data", c.data},
-                {"label_mode", label_mode_name(c.label_mode)},
-                {"recipe", c.recipe},
-                {"epoch", s.best_epoch},
-                {"weights", s.best_weights},
-                {"posthoc_tau", s.posthoc_tau},
-                {"val_split", c.val_split},
-                {"select_on", select_on_text(c.select_on)},
-                {"val_accuracy", s.best_val.accuracy},
-                {"val_balanced_accuracy", s.best_val.balanced_accuracy}};
-  set_stored_image_size(info, c.image_size);
+  BundleProvenance& p = info.provenance;
+  p.data = c.data;
+  p.label_mode = label_mode_name(c.label_mode);
+  p.recipe = c.recipe;
+  p.epoch = s.best_epoch;
+  p.weights = s.best_weights;
+  p.posthoc_tau = s.posthoc_tau;
+  p.val_split = c.val_split;
+  p.select_on = select_on_text(c.select_on);
+  p.val_accuracy = s.best_val.accuracy;
+  p.val_balanced_accuracy = s.best_val.balanced_accuracy;
+  p.image_size = c.image_size;
   save_bundle(s.bundle_path, best, info);
 }
 

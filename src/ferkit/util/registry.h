@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "ferkit/util/error.h"
+#include "ferkit/util/text.h"  // split_names: lists of registry entries
 
 namespace ferkit {
 
@@ -26,20 +27,6 @@ const Value& registry_lookup(const std::map<std::string, Value>& registry, const
   std::string known;
   for (const auto& n : registry_names(registry)) known += (known.empty() ? "" : ", ") + n;
   throw Error("unknown " + kind + " '" + name + "' (known: " + known + ")");
-}
-
-// The names of a comma-separated list of registry entries ("flip,affine"), without empty items
-// and without `nothing` (the word that means none: "none", "default").
-inline std::vector<std::string> registry_list(const std::string& text, const std::string& nothing) {
-  std::vector<std::string> names;
-  size_t start = 0;
-  while (start <= text.size()) {
-    const size_t end = std::min(text.find(',', start), text.size());
-    const std::string item = text.substr(start, end - start);
-    if (!item.empty() && item != nothing) names.push_back(item);
-    start = end + 1;
-  }
-  return names;
 }
 
 }  // namespace ferkit

@@ -6,7 +6,6 @@
 #include <string>
 
 #include "ferkit/train/config.h"
-#include "ferkit/train.h"
 
 namespace ferkit {
 
@@ -21,8 +20,5 @@ struct TrainRequest {
 };
 
 TrainConfig resolve_train_config(const TrainRequest& request);
-
-// The public view of a run folder's summary.json.
-RunResult run_result_of(const std::string& run_folder);
 
 }  // namespace ferkit

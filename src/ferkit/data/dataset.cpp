@@ -1,6 +1,7 @@
 // Layout detection, load_dataset dispatch and label modes applied to whole splits.
 #include "ferkit/data/dataset.h"
 
+#include <map>
 #include <filesystem>
 
 #include <spdlog/spdlog.h>
@@ -8,6 +9,7 @@
 
 #include "ferkit/data/readers.h"
 #include "ferkit/util/error.h"
+#include "ferkit/util/registry.h"
 
 namespace ferkit {
 namespace fs = std::filesystem;
@@ -22,10 +24,13 @@ std::string layout_name(Layout layout) {
 }
 
 Layout parse_layout(const std::string& name) {
-  if (name == "ferplus") return Layout::kFerPlusFolders;
-  if (name == "fer2013-csv" || name == "csv") return Layout::kFer2013Csv;
-  if (name == "class-folders" || name == "folders") return Layout::kClassFolders;
-  throw Error("unknown layout '" + name + "' (expected auto, ferplus, fer2013-csv or class-folders)");
+  // auto is detect_layout's; csv and folders are short names
+  static const std::map<std::string, Layout> layouts = {{"ferplus", Layout::kFerPlusFolders},
+                                                        {"fer2013-csv", Layout::kFer2013Csv},
+                                                        {"csv", Layout::kFer2013Csv},
+                                                        {"class-folders", Layout::kClassFolders},
+                                                        {"folders", Layout::kClassFolders}};
+  return registry_lookup(layouts, name, "layout");
 }
 
 Layout detect_layout(const std::string& root) {

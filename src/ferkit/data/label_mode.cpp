@@ -1,18 +1,21 @@
 #include "ferkit/data/label_mode.h"
 
 #include <algorithm>
+#include <map>
 #include <numeric>
 
 #include "ferkit/util/error.h"
+#include "ferkit/util/registry.h"
 
 namespace ferkit {
 
 LabelMode parse_label_mode(const std::string& name) {
-  if (name == "majority") return LabelMode::kMajority;
-  if (name == "probability") return LabelMode::kProbability;
-  if (name == "crossentropy") return LabelMode::kCrossEntropy;
-  if (name == "multi-target" || name == "multi_target") return LabelMode::kMultiTarget;
-  throw Error("unknown label mode '" + name + "' (expected majority, probability, crossentropy or multi-target)");
+  static const std::map<std::string, LabelMode> modes = {{"majority", LabelMode::kMajority},
+                                                         {"probability", LabelMode::kProbability},
+                                                         {"crossentropy", LabelMode::kCrossEntropy},
+                                                         {"multi-target", LabelMode::kMultiTarget},
+                                                         {"multi_target", LabelMode::kMultiTarget}};
+  return registry_lookup(modes, name, "label mode");
 }
 
 std::string label_mode_name(LabelMode mode) {

@@ -1,5 +1,6 @@
 #include "ferkit/models/pretrained.h"
 
+#include <map>
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
@@ -13,6 +14,7 @@
 #include "ferkit/models/tfjs_weights.h"
 #include "ferkit/models/torch_pickle.h"
 #include "ferkit/util/error.h"
+#include "ferkit/util/registry.h"
 #include "ferkit/util/fs.h"
 
 namespace ferkit {
@@ -67,13 +69,19 @@ NamedTensors read_tfjs(const std::string& path, NamedTensors& dense) {
     if ((kind == "kernel" || kind == "depthwise_kernel") && t.dim() != 4)  // (found by fuzz/)
       throw Error(json_path.string() + ": tensor " + name + " has " + std::to_string(t.dim()) +
                   " dimensions; a convolution kernel has 4 (and a dense one 2)");
-    if (kind == "kernel") { t = t.permute({3, 2, 0, 1}); param = "weight"; }
-    else if (kind == "depthwise_kernel") { t = t.permute({2, 3, 0, 1}); param = "weight"; }
-    else if (kind == "gamma") param = "weight";
-    else if (kind == "beta" || kind == "bias") param = "bias";
-    else if (kind == "moving_mean") param = "running_mean";
-    else if (kind == "moving_variance") param = "running_var";
-    else param = kind;
+    // Keras's weight names as torch's, with the kernels' axes from Keras's order to torch's.
+    struct TorchName {
+      const char* param;
+      std::vector<int64_t> axes;  // empty: as stored
+    };
+    static const std::map<std::string, TorchName> keras_to_torch = {
+        {"kernel", {"weight", {3, 2, 0, 1}}},          {"depthwise_kernel", {"weight", {2, 3, 0, 1}}},
+        {"gamma", {"weight", {}}},                     {"beta", {"bias", {}}},
+        {"bias", {"bias", {}}},                        {"moving_mean", {"running_mean", {}}},
+        {"moving_variance", {"running_var", {}}}};
+    const auto known = keras_to_torch.find(kind);
+    param = known == keras_to_torch.end() ? kind : known->second.param;
+    if (known != keras_to_torch.end() && !known->second.axes.empty()) t = t.permute(known->second.axes);
     out.emplace_back(layer + "." + param, t.contiguous());
   }
   // A bias may come before its dense kernel in the manifest: drop late-found dense tensors.
@@ -116,7 +124,11 @@ NamedTensors read_face_api(const std::string& manifest, NamedTensors& dense) {
       if (t.dim() != 4) throw Error(manifest + ": tensor " + name + " has " + std::to_string(t.dim()) + " dimensions; a convolution kernel has 4");
       t = t.permute({3, 2, 0, 1});
     }
-    const std::string param = kind == "filters" || kind == "weights" ? "weight" : kind == "biases" || kind == "bias" ? "bias" : kind;
+    // face-api's weight names as torch's
+    static const std::map<std::string, std::string> tfjs_to_torch = {
+        {"filters", "weight"}, {"weights", "weight"}, {"biases", "bias"}, {"bias", "bias"}};
+    const auto known = tfjs_to_torch.find(kind);
+    const std::string param = known == tfjs_to_torch.end() ? kind : known->second;
     out.emplace_back(module + "." + param, t.contiguous());
   }
   return out;

@@ -1,5 +1,6 @@
 #include "ferkit/models/tfjs_weights.h"
 
+#include <map>
 #include <cstring>
 #include <filesystem>
 #include <limits>
@@ -9,6 +10,7 @@
 #include <torch/torch.h>
 
 #include "ferkit/util/error.h"
+#include "ferkit/util/registry.h"
 #include "ferkit/util/fs.h"
 
 namespace ferkit {
@@ -61,16 +63,25 @@ at::Tensor decode(const EntryLayout& e, const char* p) {
   at::Tensor t = torch::empty(e.shape, torch::kFloat32);
   float* out = t.data_ptr<float>();
   if (e.numel == 0) return t;  // an empty tensor has no storage to copy into (found by fuzz/)
-  if (e.stored == "float32") {
-    std::memcpy(out, p, e.numel * 4);
-  } else if (e.stored == "int32") {
-    for (int64_t i = 0; i < e.numel; ++i) { int32_t v; std::memcpy(&v, p + 4 * i, 4); out[i] = static_cast<float>(v); }
-  } else if (e.stored == "uint8") {
-    const auto* q = reinterpret_cast<const uint8_t*>(p);
-    for (int64_t i = 0; i < e.numel; ++i) out[i] = static_cast<float>(e.min + e.scale * q[i]);
-  } else {
-    for (int64_t i = 0; i < e.numel; ++i) { uint16_t v; std::memcpy(&v, p + 2 * i, 2); out[i] = static_cast<float>(e.min + e.scale * v); }
-  }
+  // How each stored type becomes float32: as is, converted, or dequantised (min + scale * q).
+  using Decoder = void (*)(const EntryLayout&, const char*, float*);
+  static const std::map<std::string, Decoder> decoders = {
+      {"float32", [](const EntryLayout& e, const char* p, float* out) { std::memcpy(out, p, e.numel * 4); }},
+      {"int32",
+       [](const EntryLayout& e, const char* p, float* out) {
+         for (int64_t i = 0; i < e.numel; ++i) { int32_t v; std::memcpy(&v, p + 4 * i, 4); out[i] = static_cast<float>(v); }
+       }},
+      {"uint8",
+       [](const EntryLayout& e, const char* p, float* out) {
+         const auto* q = reinterpret_cast<const uint8_t*>(p);
+         for (int64_t i = 0; i < e.numel; ++i) out[i] = static_cast<float>(e.min + e.scale * q[i]);
+       }},
+      {"uint16",
+       [](const EntryLayout& e, const char* p, float* out) {
+         for (int64_t i = 0; i < e.numel; ++i) { uint16_t v; std::memcpy(&v, p + 2 * i, 2); out[i] = static_cast<float>(e.min + e.scale * v); }
+       }},
+  };
+  registry_lookup(decoders, e.stored, "TensorFlow.js weight type")(e, p, out);
   return t;
 }
 

@@ -251,23 +251,31 @@ class Unpickler {
   }
   ValuePtr reduce(const ValuePtr& fn, const ValuePtr& args) {
     if (fn->kind != Value::kGlobal) fail("call of a non-global");
-    const auto& a = args->items;
-    if (fn->s == "collections.OrderedDict") return make(Value::kDict);
-    if (fn->s == "torch._utils._rebuild_tensor_v2" || fn->s == "torch._utils._rebuild_tensor") {
-      if (a.size() < 4 || a[0]->kind != Value::kStorage) fail("malformed _rebuild_tensor_v2");
-      auto v = make(Value::kTensor);
-      v->tensor = std::make_shared<TensorRef>();
-      v->tensor->storage = a[0]->storage;
-      v->tensor->offset = a[1]->i;
-      v->tensor->size = int_tuple(a[2], file_);
-      v->tensor->stride = int_tuple(a[3], file_);
-      return v;
-    }
-    if (fn->s == "torch._utils._rebuild_parameter") {
-      if (a.empty() || a[0]->kind != Value::kTensor) fail("malformed _rebuild_parameter");
-      return a[0];
-    }
-    fail("unsupported object " + fn->s + " (not a plain state dict of tensors)");
+    // The callables a plain state dict's pickle holds, by their global name; anything else is refused.
+    using Callable = ValuePtr (Unpickler::*)(const std::vector<ValuePtr>&);
+    static const std::map<std::string, Callable> callables = {
+        {"collections.OrderedDict", &Unpickler::ordered_dict},
+        {"torch._utils._rebuild_tensor_v2", &Unpickler::rebuild_tensor},
+        {"torch._utils._rebuild_tensor", &Unpickler::rebuild_tensor},
+        {"torch._utils._rebuild_parameter", &Unpickler::rebuild_parameter}};
+    const auto it = callables.find(fn->s);
+    if (it == callables.end()) fail("unsupported object " + fn->s + " (not a plain state dict of tensors)");
+    return (this->*(it->second))(args->items);
+  }
+  ValuePtr ordered_dict(const std::vector<ValuePtr>&) { return make(Value::kDict); }
+  ValuePtr rebuild_tensor(const std::vector<ValuePtr>& a) {
+    if (a.size() < 4 || a[0]->kind != Value::kStorage) fail("malformed _rebuild_tensor_v2");
+    auto v = make(Value::kTensor);
+    v->tensor = std::make_shared<TensorRef>();
+    v->tensor->storage = a[0]->storage;
+    v->tensor->offset = a[1]->i;
+    v->tensor->size = int_tuple(a[2], file_);
+    v->tensor->stride = int_tuple(a[3], file_);
+    return v;
+  }
+  ValuePtr rebuild_parameter(const std::vector<ValuePtr>& a) {
+    if (a.empty() || a[0]->kind != Value::kTensor) fail("malformed _rebuild_parameter");
+    return a[0];
   }
 
   const char* begin_ = nullptr;

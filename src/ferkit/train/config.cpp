@@ -81,11 +81,15 @@ std::string normalise_key(std::string key) {
 }  // namespace
 
 SelectMetric parse_select_metric(const std::string& name) {
-  if (name == "accuracy") return SelectMetric::kAccuracy;
-  if (name == "balanced_accuracy") return SelectMetric::kBalancedAccuracy;
-  if (name == "macro_f1") return SelectMetric::kMacroF1;
-  if (name == "loss") return SelectMetric::kLoss;
-  throw std::invalid_argument("select_metric must be accuracy, balanced_accuracy, macro_f1 or loss");
+  static const std::map<std::string, SelectMetric> metrics = {{"accuracy", SelectMetric::kAccuracy},
+                                                              {"balanced_accuracy", SelectMetric::kBalancedAccuracy},
+                                                              {"macro_f1", SelectMetric::kMacroF1},
+                                                              {"loss", SelectMetric::kLoss}};
+  try {
+    return registry_lookup(metrics, name, "select_metric");
+  } catch (const Error& e) {
+    throw std::invalid_argument(e.what());  // a config value's error: named with its key, file and line
+  }
 }
 
 std::string select_metric_name(SelectMetric m) {

@@ -4,6 +4,8 @@
 // machine's fp32 GEMM GFLOP/s and each model's multiply-adds, for the share of the peak.
 // Usage: ferkit_bench step BACKBONE SIZE BATCH SECONDS THREADS   -> one JSON line
 //        ferkit_bench step gemm N REPS THREADS                   -> GFLOP/s of an N x N x N at::mm
+//        ferkit_bench step memory-format BACKBONE SIZE BATCH SECONDS THREADS [WIDTH]
+//                                                                -> training img/s NCHW vs channels-last
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -46,8 +48,51 @@ double peak_rss_mb() {
 }
 }  // namespace
 
+// `step memory-format BACKBONE SIZE BATCH SECONDS THREADS [WIDTH]`: the training step with the
+// default (contiguous, NCHW) tensors against channels-last (NHWC: LibTorch's oneDNN convolutions
+// without reorders), interleaved over five rounds in one process; medians and their ratio.
+int memory_format_ratio(int argc, char** argv) {
+  if (argc < 7) {
+    std::fprintf(stderr, "usage: step memory-format BACKBONE SIZE BATCH SECONDS THREADS [WIDTH]\n");
+    return 2;
+  }
+  const std::string name = argv[2];
+  const int64_t size = std::atoll(argv[3]), batch = std::atoll(argv[4]);
+  const double seconds = std::atof(argv[5]);
+  const int threads = ferkit::set_threads(std::atoi(argv[6]));
+  ferkit::ModelSpec spec;
+  spec.backbone.name = name;
+  spec.backbone.in_channels = ferkit::bench::input_channels(name);
+  if (argc > 7) spec.backbone.width = std::atof(argv[7]);
+  torch::manual_seed(0);
+  ferkit::FerModel nchw(spec), nhwc(spec);
+  {
+    torch::NoGradGuard no_grad;
+    for (auto& p : nhwc->parameters())
+      if (p.dim() == 4) p.set_data(p.contiguous(at::MemoryFormat::ChannelsLast));
+  }
+  const auto x = torch::randn({batch, spec.backbone.in_channels, size, size});
+  const auto x_nhwc = x.contiguous(at::MemoryFormat::ChannelsLast);
+  std::vector<double> a, b, c;
+  for (int round = 0; round < 5; ++round) {
+    a.push_back(ferkit::bench::training_images_per_second(nchw, x, seconds));
+    b.push_back(ferkit::bench::training_images_per_second(nhwc, x_nhwc, seconds));
+    c.push_back(ferkit::bench::training_images_per_second(nchw, x_nhwc, seconds));  // the batch alone channels-last
+  }
+  std::sort(a.begin(), a.end());
+  std::sort(b.begin(), b.end());
+  std::sort(c.begin(), c.end());
+  std::printf("{\"tool\": \"ferkit\", \"bench\": \"memory_format\", \"backbone\": \"%s\", \"width\": %.3g, \"input\": %lld, "
+              "\"batch\": %lld, \"threads\": %d, \"train_img_s_nchw\": %.1f, \"train_img_s_channels_last\": %.1f, "
+              "\"ratio_channels_last\": %.3f, \"train_img_s_input_channels_last\": %.1f, \"ratio_input_channels_last\": %.3f}\n",
+              name.c_str(), spec.backbone.width, static_cast<long long>(size), static_cast<long long>(batch), threads, a[2], b[2],
+              b[2] / a[2], c[2], c[2] / a[2]);
+  return 0;
+}
+
 int bench_step_main(int argc, char** argv) {
   ferkit::tune_allocator();  // as the ferkit command does
+  if (argc >= 2 && std::string(argv[1]) == "memory-format") return memory_format_ratio(argc, argv);
   if (argc < 5) {
     std::fprintf(stderr, "usage: %s BACKBONE SIZE BATCH SECONDS THREADS | gemm N REPS THREADS\n", argv[0]);
     return 2;

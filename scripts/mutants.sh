@@ -26,6 +26,7 @@ src/ferkit/infer/graph.cpp | last.weight = last.weight / t; | | InferenceGraph.*
 src/ferkit/serve/server.cpp | if (!allow.empty()) res.set_header("Allow", allow); | | HostileServer.WrongMethods*
 src/ferkit/serve/server.cpp | ::shutdown(s.listen_fd, SHUT_RDWR); | s.http.stop(); | HostileServer.Stop*
 src/ferkit/util/fs.cpp | if (fs::is_directory(i, ec) ? same_or_inside(out, i) : i == out) return in; | | cli
+src/ferkit/train/run_setup.cpp | r.memory_format = parse_memory_format(c.memory_format); | | Trainer.TrainingOptionsReachTheTrainer
 src/ferkit/train/ensemble_bundle.cpp | w.tau = adjust_ensemble(ensemble, q); | | EnsembleBundle.*
 src/ferkit/data/image_ops.cpp | cv::GaussianBlur(image, image, cv::Size(0, 0), sigma, sigma, kImageBorder); | cv::GaussianBlur(image, image, cv::Size(0, 0), sigma, sigma, cv::BORDER_REPLICATE); | Perturb.*
 src/ferkit/eval/folder_evaluation.cpp | s.twin = without_rows(s.split(), copies); | s.twin = s.split(); | FolderEvaluation.*

@@ -311,6 +311,14 @@ TEST(Trainer, TrainingOptionsReachTheTrainer) {
   held.select_on = parse_select_on("holdout:0.2");  // fewer training images
   run_training(held);
   EXPECT_FALSE(same_weights(base, tmp / "held/checkpoints/last.pt")) << "--select-on holdout trained on every image";
+
+  // NHWC convolutions add up in another order: the weights differ in their last bits.
+  TrainConfig nhwc = config("nhwc");
+  nhwc.memory_format = "channels_last";
+  run_training(nhwc);
+  EXPECT_FALSE(same_weights(base, tmp / "nhwc/checkpoints/last.pt")) << "--memory-format channels_last changed nothing";
+  nhwc.memory_format = "nchw";
+  EXPECT_THROW(validate_config(nhwc), Error);
 }
 
 }  // namespace

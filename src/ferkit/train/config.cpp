@@ -6,6 +6,7 @@
 #include <map>
 #include <sstream>
 
+#include <c10/core/MemoryFormat.h>
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
@@ -291,6 +292,8 @@ std::vector<ConfigField> run_fields(TrainConfig& c) {
       field("threads", "run", "compute threads (0: all cores)", c.threads),
       field("device", "run", "cpu, cuda or cuda:N (needs a CUDA LibTorch; with several workers cuda is cuda:LOCAL_RANK)", c.device),
       field("dist_backend", "run", "data-parallel runs: auto (gloo on cpu, nccl on cuda), gloo, nccl", c.dist_backend),
+      field("memory_format", "run", "tensor layout of training: contiguous (NCHW) or channels_last (NHWC: oneDNN's "
+                                    "convolutions without reorders; `ferkit_bench step memory-format` measures the ratio)", c.memory_format),
       field("dist_timeout", "run", "data-parallel runs: seconds to wait for the other workers before failing", c.dist_timeout),
       field("out", "run", "run folder", c.out),
       field("recipe", "run", "the recipe this config started from (set by --recipe)", c.recipe),
@@ -491,6 +494,7 @@ void check_config_values(const TrainConfig& c) {
   FERKIT_CHECK(c.lookahead_steps >= 0, "lookahead_steps must be >= 0");
   FERKIT_CHECK(c.lookahead_alpha > 0 && c.lookahead_alpha <= 1, "lookahead_alpha must be in (0, 1]");
   dist_backend_for(c);  // a known name
+  parse_memory_format(c.memory_format);
   FERKIT_CHECK(c.dist_timeout > 0, "dist_timeout must be > 0 seconds");
 }
 
@@ -529,6 +533,12 @@ std::string dist_backend_for(const TrainConfig& c) {
   registry_lookup(dist_backend_choices(), c.dist_backend, "dist_backend");
   if (c.dist_backend != "auto") return c.dist_backend;
   return c.device.cuda ? "nccl" : "gloo";
+}
+
+c10::MemoryFormat parse_memory_format(const std::string& name) {
+  static const std::map<std::string, c10::MemoryFormat> formats = {{"contiguous", c10::MemoryFormat::Contiguous},
+                                                                   {"channels_last", c10::MemoryFormat::ChannelsLast}};
+  return registry_lookup(formats, name, "memory_format");
 }
 
 }  // namespace ferkit

@@ -14,6 +14,10 @@
 #include "ferkit/train/distill_config.h"
 #include "ferkit/train/loss.h"
 
+namespace c10 {
+enum class MemoryFormat : int8_t;  // c10/core/MemoryFormat.h
+}  // namespace c10
+
 namespace ferkit {
 
 // Typed options: parsed once where the config is set (a bad value is an error naming the key
@@ -122,6 +126,7 @@ struct TrainConfig {
   int threads = 0;                     // <= 0: all cores
   DeviceSpec device;                   // cpu | cuda | cuda:N (a CUDA LibTorch; with workers, cuda means cuda:LOCAL_RANK)
   std::string dist_backend = "auto";   // data-parallel runs: auto (gloo on cpu, nccl on cuda) | gloo | nccl
+  std::string memory_format = "contiguous";  // training tensors: contiguous (NCHW) | channels_last (NHWC)
   double dist_timeout = 300;           // seconds a worker waits for the others before failing
   std::string out;                     // run folder (required)
   std::string recipe = "";             // the recipe the run started from (informational)
@@ -168,5 +173,9 @@ void validate_config(const TrainConfig& config);
 // each with its description; and the backend a config runs on (auto resolved by its device).
 const std::map<std::string, std::string>& dist_backend_choices();
 std::string dist_backend_for(const TrainConfig& config);  // throws Error for an unknown name
+
+// The tensor layout training runs in, by name (memory_format: contiguous, channels_last);
+// throws Error naming the known ones.
+c10::MemoryFormat parse_memory_format(const std::string& name);
 
 }  // namespace ferkit

@@ -118,6 +118,15 @@ void build_model(Run& r) {
   r.whole_backbone = r.model->backbone()->stage_names().back();
   apply_freeze(r, 0);
   r.model->to(r.device);
+  // channels_last: the convolutions' weights (and each batch, train_batch) in NHWC, so that
+  // oneDNN's convolutions run without reordering them at every step. Before the optimizer and
+  // the weight averages are made: they keep the layout of what they were made from.
+  r.memory_format = parse_memory_format(c.memory_format);
+  if (r.memory_format != at::MemoryFormat::Contiguous) {
+    torch::NoGradGuard no_grad;
+    for (auto& p : r.model->parameters())
+      if (p.dim() == 4) p.set_data(p.contiguous(r.memory_format));
+  }
   // Every worker starts from rank 0's weights (its random initialisation or its loaded file).
   if (r.workers) {
     std::vector<at::Tensor> state = r.model->parameters();

@@ -37,6 +37,7 @@ struct Run {
   Clock::time_point start = Clock::now();
   int threads = 1;
   torch::Device device{torch::kCPU};
+  at::MemoryFormat memory_format = at::MemoryFormat::Contiguous;  // of the weights and batches in training
   std::unique_ptr<DataParallel> workers;  // null in a single process
   bool lead = true;                       // rank 0: writes the run folder and talks
   std::string config_yaml;

@@ -56,7 +56,7 @@ double set_learning_rates(Run& r) {
 // The model sees the batch at `side` (progressive resizing); teachers always at full size.
 void train_batch(Run& r, const Batch& batch, int64_t epoch, int64_t batch_number, bool last_of_step, int side, EpochTraining& out) {
   const int accum = r.config.accum_steps;
-  const torch::Tensor images = batch.images.to(r.device);
+  const torch::Tensor images = batch.images.to(r.device).contiguous(r.memory_format);
   const torch::Tensor logits = r.model->forward(resize_training_batch(images, side));  // (B, 8)
   torch::Tensor targets = batch.targets.to(r.device);
   if (r.teachers) targets = r.teachers->targets(images, targets);

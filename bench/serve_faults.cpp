@@ -28,24 +28,14 @@
 #include <vector>
 
 #include <httplib.h>
+
+#include "ferkit/dist/launch.h"
 #include <nlohmann/json.hpp>
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
 double ms_since(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
-
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
 
 int connect_to(int port) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -142,7 +132,7 @@ int bench_serve_faults_main(int argc, char** argv) {
   std::stringstream ss;
   ss << in.rdbuf();
   const std::string image = ss.str();
-  const int port = free_port();
+  const int port = ferkit::free_port();  // dist/launch.h
 
   std::vector<std::string> args = {argv[1], "serve", "--port", std::to_string(port), "--detector", "none"};
   for (int i = 6; i < argc; ++i) args.emplace_back(argv[i]);

@@ -43,7 +43,7 @@ mkdir -p "$scratch/tree"
 git ls-files -z | xargs -0 cp -p --parents -t "$scratch/tree"
 [ -d third_party ] && cp -a third_party "$scratch/tree/"
 echo "mutants: building the scratch copy in $scratch (once)"
-cmake -S "$scratch/tree" -B "$scratch/build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null &&
+cmake -S "$scratch/tree" -B "$scratch/build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DFERKIT_BUILD_BENCH=OFF -DFERKIT_PYTHON=OFF >/dev/null &&
   cmake --build "$scratch/build" -j "$(nproc)" >"$scratch/log" 2>&1 || { echo "mutants: the unmutated copy does not build"; tail "$scratch/log"; exit 2; }
 survived=0 caught=0 broken=0
 while IFS='|' read -r file from to filter; do

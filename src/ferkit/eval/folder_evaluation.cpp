@@ -45,7 +45,9 @@ struct ScoredSplits {
 };
 
 ScoredSplits scored_splits(const std::string& bundle_path, const std::string& data, const FolderEvalOptions& o) {
-  ScoredSplits s{load_eval_inputs(bundle_path, data, o), o.split};
+  ScoredSplits s;
+  s.in = load_eval_inputs(bundle_path, data, o);
+  s.name = o.split;
   if (!o.exclude_copies_of.empty()) {
     const auto copies = rows_with_copies_in(s.in.dataset, o.split, o.exclude_copies_of);
     s.excluded = static_cast<int64_t>(copies.size());
@@ -85,7 +87,12 @@ RobustnessReport robustness_on_folder(const std::string& bundle_path, const std:
   eo.batch_size = o.batch_size;
   eo.metrics.bootstrap = 0;
   FerModel& model = s.in.bundle.model;
-  RobustnessReport r{bundle_path, data, o.split, s.split().size(), seed};
+  RobustnessReport r;
+  r.model = bundle_path;
+  r.data = data;
+  r.split = o.split;
+  r.images = s.split().size();
+  r.seed = seed;
   r.result = robustness_benchmark(model, s.split(), s.in.bundle.info.preprocess, eo, kinds, seed);
   if (s.twin) {
     r.copies_of = o.exclude_copies_of;

@@ -25,7 +25,7 @@
 
 int bench_face_template_main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: %s FERPLUS_DIR [EVERY=5]\n", argv[0]);
+    std::fprintf(stderr, "usage: ferkit_bench %s FERPLUS_DIR [EVERY=5]\n", argv[0]);
     return 2;
   }
   const int every = argc > 2 ? std::atoi(argv[2]) : 5;

@@ -111,7 +111,7 @@ std::string buckets(const int64_t (&b)[3][2]) {
 
 int bench_photo_path_main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: %s FERPLUS_DIR [PHOTOS=300] [MODEL]\n", argv[0]);
+    std::fprintf(stderr, "usage: ferkit_bench %s FERPLUS_DIR [PHOTOS=300] [MODEL]\n", argv[0]);
     return 2;
   }
   const int photos = argc > 2 ? std::atoi(argv[2]) : 300;

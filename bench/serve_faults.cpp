@@ -122,7 +122,7 @@ void hostile(int kind, int port, const std::atomic<bool>& stop, std::atomic<int6
 
 int bench_serve_faults_main(int argc, char** argv) {
   if (argc < 3) {
-    std::fprintf(stderr, "usage: %s FERKIT_BINARY IMAGE [HONEST] [HOSTILE] [SECONDS] [serve flags...]\n", argv[0]);
+    std::fprintf(stderr, "usage: ferkit_bench %s FERKIT_BINARY IMAGE [HONEST] [HOSTILE] [SECONDS] [serve flags...]\n", argv[0]);
     return 2;
   }
   const int honest_n = argc > 3 ? std::atoi(argv[3]) : 8;

@@ -23,7 +23,7 @@
 int bench_serve_load_main(int argc, char** argv) {
   ferkit::tune_allocator();  // as the ferkit command does
   if (argc < 3) {
-    std::fprintf(stderr, "usage: %s BUNDLE IMAGE [CLIENTS] [SECONDS] [DETECTOR]\n", argv[0]);
+    std::fprintf(stderr, "usage: ferkit_bench %s BUNDLE IMAGE [CLIENTS] [SECONDS] [DETECTOR]\n", argv[0]);
     return 2;
   }
   const int clients = argc > 3 ? std::atoi(argv[3]) : 8;

@@ -53,7 +53,7 @@ double peak_rss_mb() {
 // without reorders), interleaved over five rounds in one process; medians and their ratio.
 int memory_format_ratio(int argc, char** argv) {
   if (argc < 7) {
-    std::fprintf(stderr, "usage: step memory-format BACKBONE SIZE BATCH SECONDS THREADS [WIDTH]\n");
+    std::fprintf(stderr, "usage: ferkit_bench step memory-format BACKBONE SIZE BATCH SECONDS THREADS [WIDTH]\n");
     return 2;
   }
   const std::string name = argv[2];
@@ -94,7 +94,7 @@ int bench_step_main(int argc, char** argv) {
   ferkit::tune_allocator();  // as the ferkit command does
   if (argc >= 2 && std::string(argv[1]) == "memory-format") return memory_format_ratio(argc, argv);
   if (argc < 5) {
-    std::fprintf(stderr, "usage: %s BACKBONE SIZE BATCH SECONDS THREADS | gemm N REPS THREADS\n", argv[0]);
+    std::fprintf(stderr, "usage: ferkit_bench %s BACKBONE SIZE BATCH SECONDS THREADS | gemm N REPS THREADS\n", argv[0]);
     return 2;
   }
   const std::string name = argv[1];

@@ -43,6 +43,10 @@ TEST(BundleProvenance, MissingOrMistypedFieldsReadTheirDefault) {
   EXPECT_FALSE(odd.val_accuracy);
   EXPECT_EQ(odd.label_mode, "majority");
   EXPECT_TRUE(odd.ensemble_of.empty());
+  // A key of a newer ferkit is kept and written back.
+  const BundleProvenance newer = bundle_provenance_from_json({{"image_size", 40}, {"teacher_of", "x"}});
+  EXPECT_EQ(to_json(newer).at("teacher_of"), "x");
+  EXPECT_EQ(to_json(newer).at("image_size"), 40);
   // What is absent is not written: an ensemble's record holds no training epoch or recipe.
   const nlohmann::json j = to_json(BundleProvenance{});
   EXPECT_FALSE(j.contains("epoch"));

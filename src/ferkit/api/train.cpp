@@ -1,5 +1,5 @@
 // ferkit::train, train_yaml and read_run_summary (include/ferkit/train.h): the config layering of
-// train/train_request.h and the training of report/html.h's train_and_report, as `ferkit train` runs them.
+// train/train_request.h and report/train_and_report.h's training, as `ferkit train` runs them.
 #include <filesystem>
 
 #include <spdlog/spdlog.h>

@@ -19,7 +19,13 @@ struct FolderEvalOptions {
   std::string exclude_copies_of;     // e.g. "train": also score without the images with a copy there
   int bootstrap = 1000;              // resamples for the intervals (0: none)
   int64_t batch_size = 256;
-  LoadOptions load;                  // layout, resize, skip_bad, threads; image_size 0: the model's own
+  LoadOptions load = models_own_size();  // layout, resize, skip_bad, threads; image_size 0: the model's own
+
+  static LoadOptions models_own_size() {
+    LoadOptions l;
+    l.image_size = 0;
+    return l;
+  }
 };
 
 // The model and the data an evaluation reads: the bundle, and the split (plus

@@ -1,5 +1,6 @@
 #include "ferkit/models/bundle.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <sstream>
 
@@ -70,6 +71,8 @@ nlohmann::json to_json(const BundleProvenance& p) {
       j["ensemble_of"].push_back(e);
     }
   }
+  for (const auto& [key, value] : p.other.items())
+    if (!j.contains(key)) j[key] = value;
   return j;
 }
 
@@ -101,6 +104,10 @@ BundleProvenance bundle_provenance_from_json(const nlohmann::json& j) {
       get(e, "posthoc_tau", m.posthoc_tau);
       p.ensemble_of.push_back(m);
     }
+  static const char* const known[] = {"data", "label_mode", "recipe", "epoch", "weights", "posthoc_tau", "val_split", "select_on",
+                                      "val_accuracy", "val_balanced_accuracy", "image_size", "ensemble_of"};
+  for (const auto& [key, value] : j.items())
+    if (std::find(std::begin(known), std::end(known), key) == std::end(known)) p.other[key] = value;
   return p;
 }
 

@@ -37,6 +37,7 @@ struct BundleProvenance {
   std::optional<double> val_accuracy, val_balanced_accuracy;  // on val_split, as shipped
   int image_size = kDefaultStoredImageSize;  // side of the stored images the model was trained on
   std::vector<EnsembleMemberRecord> ensemble_of;  // an ensemble's members
+  nlohmann::json other = nlohmann::json::object();  // keys this ferkit does not know (a newer one's): kept, written back
 };
 nlohmann::json to_json(const BundleProvenance& p);
 BundleProvenance bundle_provenance_from_json(const nlohmann::json& j);

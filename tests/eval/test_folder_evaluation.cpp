@@ -5,9 +5,11 @@
 
 #include <gtest/gtest.h>
 
+#include "ferkit/data/classes.h"
 #include "ferkit/data/synth.h"
 #include "ferkit/eval/folder_evaluation.h"
 #include "ferkit/util/error.h"
+#include "infer/model_fixtures.h"
 #include "test_util.h"
 
 namespace ferkit {
@@ -67,6 +69,33 @@ TEST(FolderEvaluation, AnotherImageSizeNeedsResizeAndABadTtaIsAnError) {
   o.load.image_size = 0;
   o.tta = "sideways";
   EXPECT_THROW(evaluate_on_folder(model, data, o), Error);
+}
+
+// Options left alone read the data at the size the model was trained on (here 40x40), not 48.
+TEST(FolderEvaluation, DefaultOptionsReadTheModelsOwnImageSize) {
+  test::TempDir tmp;
+  SynthConfig sc;
+  sc.out = tmp / "data";
+  sc.scale = 0.02;
+  sc.threads = 1;
+  sc.image_size = 40;
+  write_synthetic_dataset(sc);
+  ModelSpec spec = test::small_spec("small_cnn");
+  spec.backbone.in_channels = 1;
+  FerModel m(spec);
+  m->eval();
+  BundleInfo info;
+  info.spec = m->spec();
+  info.preprocess.input_size = 48;
+  for (int k = 0; k < kNumEmotions; ++k) info.class_names.push_back(emotion_name(k));
+  info.provenance.image_size = 40;
+  const std::string bundle = tmp / "m40.ferkit";
+  save_bundle(bundle, m, info);
+  FolderEvalOptions o;
+  o.split = "valid";
+  o.bootstrap = 0;
+  o.load.threads = 1;
+  EXPECT_GT(evaluate_on_folder(bundle, sc.out, o).metrics.count, 0);
 }
 
 }  // namespace

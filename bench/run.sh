@@ -148,22 +148,21 @@ if st:
     def served(key_mkldnn, key_graph, **k):
         v = m("ferkit", key_mkldnn, **k)
         return (v, "oneDNN") if v == v else (m("ferkit", key_graph, **k), "dense")
-    lines += ["", "Inference, batched: ferkit's inference graph (BatchNorm folded) as predict and serve run it (on oneDNN tensors",
-              "where every op has a oneDNN kernel, else dense), the dense graph, the modules' forward; PyTorch eager in inference mode.", "",
-              "| backbone | ferkit served img/s | path | dense graph | modules | PyTorch | ratio (served / PyTorch) | share of peak |",
-              "|---|---:|---|---:|---:|---:|---:|---:|"]
+    served_rows, latency_rows = [], []
     for b, i, n in cases:
         k = dict(backbone=b, input=i, batch=n)
         (g, path), dg = served("infer_mkldnn_img_s", "infer_graph_img_s", **k), m("ferkit", "infer_graph_img_s", **k)
         mo, p = m("ferkit", "infer_img_s", **k), m("pytorch", "infer_img_s", **k)
-        lines.append(f"| {b} | {g:.0f} | {path} | {dg:.0f} | {mo:.0f} | {p:.0f} | {g/p:.2f}x | {2*m('ferkit','macs',**k)*g/1e9/peak:.0%} |")
-    lines += ["", "| backbone | batch-1 latency ms: ferkit served | dense graph | modules | PyTorch eager | PyTorch / ferkit served | peak RSS MB ferkit | PyTorch |",
-              "|---|---:|---:|---:|---:|---:|---:|---:|"]
-    for b, i, n in cases:
-        k = dict(backbone=b, input=i, batch=n)
+        served_rows.append(f"| {b} | {g:.0f} | {path} | {dg:.0f} | {mo:.0f} | {p:.0f} | {g/p:.2f}x | {2*m('ferkit','macs',**k)*g/1e9/peak:.0%} |")
         (ls, _), lg = served("latency1_mkldnn_ms", "latency1_graph_ms", **k), m("ferkit", "latency1_graph_ms", **k)
         lm, lp = m("ferkit", "latency1_ms", **k), m("pytorch", "latency1_ms", **k)
-        lines.append(f"| {b} | {ls:.2f} | {lg:.2f} | {lm:.2f} | {lp:.2f} | {lp/ls:.2f}x | {m('ferkit','peak_rss_mb',**k):.0f} | {m('pytorch','peak_rss_mb',**k):.0f} |")
+        latency_rows.append(f"| {b} | {ls:.2f} | {lg:.2f} | {lm:.2f} | {lp:.2f} | {lp/ls:.2f}x | {m('ferkit','peak_rss_mb',**k):.0f} | {m('pytorch','peak_rss_mb',**k):.0f} |")
+    lines += ["", "Inference, batched: ferkit's inference graph (BatchNorm folded) as predict and serve run it (on oneDNN tensors",
+              "where every op has a oneDNN kernel, else dense), the dense graph, the modules' forward; PyTorch eager in inference mode.", "",
+              "| backbone | ferkit served img/s | path | dense graph | modules | PyTorch | ratio (served / PyTorch) | share of peak |",
+              "|---|---:|---|---:|---:|---:|---:|---:|"] + served_rows
+    lines += ["", "| backbone | batch-1 latency ms: ferkit served | dense graph | modules | PyTorch eager | PyTorch / ferkit served | peak RSS MB ferkit | PyTorch |",
+              "|---|---:|---:|---:|---:|---:|---:|---:|"] + latency_rows
 if st:
     lines += ["", "Reading these: the training step is the same LibTorch in both tools. With glibc's default allocator",
               "settings each step re-faults its activation memory from the kernel (17 % of a small_cnn training profile",

@@ -30,6 +30,7 @@
 #include <httplib.h>
 
 #include "ferkit/dist/launch.h"
+#include "serve/raw_client.h"
 #include <nlohmann/json.hpp>
 
 namespace {
@@ -37,21 +38,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 double ms_since(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
 
-int connect_to(int port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<uint16_t>(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  timeval tv{2, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-  return fd;
-}
+int connect_to(int port) { return ferkit::test::connect_loopback(port, /*timeout_s=*/2); }
 
 // Reads until the server closes, `limit_ms` passes or `stop` is set.
 void drain(int fd, double limit_ms, const std::atomic<bool>& stop) {

@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include "ferkit/data/synth.h"
 #include "test_paths.h"
 
 namespace ferkit::test {
@@ -35,6 +36,18 @@ class TempDir {
 inline void write_file(const std::string& path, const std::string& text) {
   std::filesystem::create_directories(std::filesystem::path(path).parent_path());
   std::ofstream(path, std::ios::binary) << text;
+}
+
+// A synthetic FER+ folder at TMP/data, written on one thread (scale 0.05: 200 train and 40 valid
+// images; 0.1: 400 and 80). Returns its path.
+inline std::string synthetic_ferplus(const TempDir& tmp, double scale, int image_size = 48) {
+  SynthConfig sc;
+  sc.out = tmp / "data";
+  sc.scale = scale;
+  sc.threads = 1;
+  sc.image_size = image_size;
+  write_synthetic_dataset(sc);
+  return sc.out;
 }
 
 // The real FER+ folder: $FER_DATA, else ../shared/data/ferplus beside the source tree; "" if absent.

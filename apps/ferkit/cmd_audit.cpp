@@ -101,4 +101,6 @@ void add_audit_command(CLI::App& app, GlobalOptions& global) {
   });
 }
 
+FERKIT_COMMAND(30, add_audit_command);
+
 }  // namespace ferkit::cli

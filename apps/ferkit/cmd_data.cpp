@@ -48,4 +48,6 @@ void add_data_command(CLI::App& app, GlobalOptions& global) {
   });
 }
 
+FERKIT_COMMAND(20, add_data_command);
+
 }  // namespace ferkit::cli

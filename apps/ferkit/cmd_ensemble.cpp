@@ -55,4 +55,6 @@ void add_ensemble_command(CLI::App& app, GlobalOptions& global) {
   });
 }
 
+FERKIT_COMMAND(140, add_ensemble_command);
+
 }  // namespace ferkit::cli

@@ -59,4 +59,6 @@ void add_eval_command(CLI::App& app, GlobalOptions& global) {
   });
 }
 
+FERKIT_COMMAND(50, add_eval_command);
+
 }  // namespace ferkit::cli

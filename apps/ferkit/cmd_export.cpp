@@ -46,4 +46,6 @@ void add_export_command(CLI::App& app, GlobalOptions& global) {
   });
 }
 
+FERKIT_COMMAND(110, add_export_command);
+
 }  // namespace ferkit::cli

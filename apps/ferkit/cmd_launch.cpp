@@ -37,4 +37,6 @@ void add_launch_command(CLI::App& app, GlobalOptions& global) {
   });
 }
 
+FERKIT_COMMAND(120, add_launch_command);
+
 }  // namespace ferkit::cli

@@ -41,4 +41,6 @@ void add_models_command(CLI::App& app, GlobalOptions&) {
   });
 }
 
+FERKIT_COMMAND(130, add_models_command);
+
 }  // namespace ferkit::cli

@@ -140,4 +140,6 @@ void add_predict_command(CLI::App& app, GlobalOptions& global) {
   set_action(cmd, [args, &global]() { run_predict(*args, global.threads); });
 }
 
+FERKIT_COMMAND(90, add_predict_command);
+
 }  // namespace ferkit::cli

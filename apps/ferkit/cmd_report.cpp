@@ -32,4 +32,6 @@ void add_report_command(CLI::App& app, GlobalOptions& global) {
   });
 }
 
+FERKIT_COMMAND(70, add_report_command);
+
 }  // namespace ferkit::cli

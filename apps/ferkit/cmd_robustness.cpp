@@ -53,4 +53,6 @@ void add_robustness_command(CLI::App& app, GlobalOptions& global) {
   });
 }
 
+FERKIT_COMMAND(60, add_robustness_command);
+
 }  // namespace ferkit::cli

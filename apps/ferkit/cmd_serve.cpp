@@ -69,4 +69,6 @@ void add_serve_command(CLI::App& app, GlobalOptions& global) {
   });
 }
 
+FERKIT_COMMAND(100, add_serve_command);
+
 }  // namespace ferkit::cli

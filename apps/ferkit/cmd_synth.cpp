@@ -23,4 +23,6 @@ void add_synth_command(CLI::App& app, GlobalOptions& global) {
   });
 }
 
+FERKIT_COMMAND(10, add_synth_command);
+
 }  // namespace ferkit::cli

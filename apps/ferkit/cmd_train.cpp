@@ -95,4 +95,6 @@ void add_train_command(CLI::App& app, GlobalOptions& global) {
   });
 }
 
+FERKIT_COMMAND(40, add_train_command);
+
 }  // namespace ferkit::cli

@@ -55,4 +55,6 @@ void add_weights_command(CLI::App& app, GlobalOptions&) {
   });
 }
 
+FERKIT_COMMAND(80, add_weights_command);
+
 }  // namespace ferkit::cli

@@ -1,6 +1,7 @@
 // The subcommands of the ferkit CLI: each file adds one to the app; the work is in the library.
 #pragma once
 #include <functional>
+#include <map>
 
 #include <CLI/CLI.hpp>
 
@@ -17,20 +18,15 @@ struct GlobalOptions {
   bool quiet = false;
 };
 
-void add_synth_command(CLI::App& app, GlobalOptions& global);
-void add_data_command(CLI::App& app, GlobalOptions& global);
-void add_audit_command(CLI::App& app, GlobalOptions& global);
-void add_train_command(CLI::App& app, GlobalOptions& global);
-void add_eval_command(CLI::App& app, GlobalOptions& global);
-void add_weights_command(CLI::App& app, GlobalOptions& global);
-void add_report_command(CLI::App& app, GlobalOptions& global);  // report and compare
-void add_predict_command(CLI::App& app, GlobalOptions& global);
-void add_export_command(CLI::App& app, GlobalOptions& global);
-void add_serve_command(CLI::App& app, GlobalOptions& global);
-void add_launch_command(CLI::App& app, GlobalOptions& global);
-void add_models_command(CLI::App& app, GlobalOptions& global);
-void add_robustness_command(CLI::App& app, GlobalOptions& global);
-void add_ensemble_command(CLI::App& app, GlobalOptions& global);
+using AddCommand = void (*)(CLI::App& app, GlobalOptions& global);
+
+// The subcommands by their place in `ferkit --help`: each cmd_*.cpp registers its own with
+// FERKIT_COMMAND(PLACE, ADD), and main adds them all in that order.
+std::map<int, AddCommand>& command_registry();
+struct CommandRegistration {
+  CommandRegistration(int place, AddCommand add);
+};
+#define FERKIT_COMMAND(place, add) const ::ferkit::cli::CommandRegistration add##_registration{place, add}
 
 // --detector of predict and serve, and the flags of landmark alignment.
 inline constexpr const char* kDetectorHelp =

@@ -20,6 +20,15 @@ std::map<const CLI::App*, std::function<void()>>& actions() {
 }
 }  // namespace
 
+std::map<int, AddCommand>& command_registry() {
+  static std::map<int, AddCommand> commands;
+  return commands;
+}
+
+CommandRegistration::CommandRegistration(int place, AddCommand add) {
+  if (!command_registry().emplace(place, add).second) throw std::logic_error("two commands at one place in --help");
+}
+
 void set_action(CLI::App* cmd, std::function<void()> action) { actions()[cmd] = std::move(action); }
 
 bool run_action(CLI::App& app) {
@@ -48,11 +57,7 @@ void refuse_leftovers(CLI::App& app) {
 }
 
 void add_commands(CLI::App& app, ferkit::cli::GlobalOptions& global) {
-  using namespace ferkit::cli;
-  for (auto* add : {add_synth_command, add_data_command, add_audit_command, add_train_command, add_eval_command,
-                    add_robustness_command, add_report_command, add_weights_command, add_predict_command, add_serve_command,
-                    add_export_command, add_launch_command, add_models_command, add_ensemble_command})
-    add(app, global);
+  for (const auto& [place, add] : ferkit::cli::command_registry()) add(app, global);
 }
 
 }  // namespace

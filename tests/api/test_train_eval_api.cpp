@@ -20,11 +20,7 @@ namespace {
 namespace fs = std::filesystem;
 
 std::string synthetic_data(const test::TempDir& tmp) {
-  SynthConfig sc;
-  sc.out = tmp / "data";
-  sc.scale = 0.1;  // 400 train, 80 valid
-  write_synthetic_dataset(sc);
-  return sc.out;
+  return test::synthetic_ferplus(tmp, 0.1);  // 400 train, 80 valid
 }
 
 TEST(TrainApi, ReportsProgressStopsOnTheFlagAndResumes) {

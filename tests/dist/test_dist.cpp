@@ -32,6 +32,12 @@ namespace ferkit {
 namespace {
 namespace fs = std::filesystem;
 
+// The worker: this test program itself with --dist-worker (tests/main.cpp), then the arguments.
+std::vector<std::string> worker_command(std::vector<std::string> args) {
+  args.insert(args.begin(), {fs::read_symlink("/proc/self/exe").string(), "--dist-worker"});
+  return args;
+}
+
 TEST(ShardOrder, ShardsPartitionAnEpochAndPadLikePyTorch) {
   std::vector<int64_t> order(10);
   for (int i = 0; i < 10; ++i) order[i] = 100 + (7 * i) % 10;  // a permutation of 100..109
@@ -98,15 +104,14 @@ double max_difference(const std::vector<at::Tensor>& a, const std::vector<at::Te
 TEST(DataParallel, TwoWorkersOnHalfBatchesMatchOneOnTheWholeBatch) {
   const test::TempDir tmp_dir;
   const fs::path& tmp = tmp_dir.path();
-  const std::string worker = FERKIT_DIST_WORKER;
   LaunchOptions one, two;
   one.nproc = 1;
   two.nproc = 2;
   one.threads_per_worker = two.threads_per_worker = 1;
-  ASSERT_EQ(launch_workers({worker, "train", (tmp / "one").string(), "16", "1"}, one), 0);
-  ASSERT_EQ(launch_workers({worker, "train", (tmp / "two").string(), "16", "1"}, two), 0);
+  ASSERT_EQ(launch_workers(worker_command({"train", (tmp / "one").string(), "16", "1"}), one), 0);
+  ASSERT_EQ(launch_workers(worker_command({"train", (tmp / "two").string(), "16", "1"}), two), 0);
   // Two workers, each accumulating two micro-batches of 4: still the global batch of 16.
-  ASSERT_EQ(launch_workers({worker, "train", (tmp / "accum").string(), "16", "2"}, two), 0);
+  ASSERT_EQ(launch_workers(worker_command({"train", (tmp / "accum").string(), "16", "2"}), two), 0);
   const auto w1 = load_weights((tmp / "one.rank0.pt").string());
   const auto w2a = load_weights((tmp / "two.rank0.pt").string());
   const auto w2b = load_weights((tmp / "two.rank1.pt").string());
@@ -205,7 +210,7 @@ TEST(DataParallel, AWorkerThatDiesMakesTheOthersFailWithAMessageNotHang) {
   const std::string port = std::to_string(free_port());
   std::vector<pid_t> pids;
   for (int r = 0; r < 2; ++r)
-    pids.push_back(spawn({FERKIT_DIST_WORKER, "die", (tmp / "w").string()},
+    pids.push_back(spawn(worker_command({"die", (tmp / "w").string()}),
                          {"WORLD_SIZE=2", "RANK=" + std::to_string(r), "MASTER_ADDR=127.0.0.1", "MASTER_PORT=" + port,
                           "DIST_TIMEOUT_MS=20000"},
                          (tmp / ("err" + std::to_string(r))).string()));
@@ -222,7 +227,7 @@ TEST(DataParallel, AWorkerThatDiesMakesTheOthersFailWithAMessageNotHang) {
 TEST(DataParallel, AWorkerThatNeverComesFailsTheRendezvousAfterTheTimeout) {
   const test::TempDir tmp_dir;
   const fs::path& tmp = tmp_dir.path();
-  const pid_t pid = spawn({FERKIT_DIST_WORKER, "train", (tmp / "w").string()},
+  const pid_t pid = spawn(worker_command({"train", (tmp / "w").string()}),
                           {"WORLD_SIZE=2", "RANK=0", "MASTER_ADDR=127.0.0.1", "MASTER_PORT=" + std::to_string(free_port()),
                            "DIST_TIMEOUT_MS=1500"},
                           (tmp / "err").string());
@@ -238,7 +243,7 @@ TEST(Launch, StopsTheOtherWorkersWhenOneFailsAndReturnsItsCode) {
   o.nproc = 2;
   o.threads_per_worker = 1;
   const auto t0 = std::chrono::steady_clock::now();
-  const int code = launch_workers({FERKIT_DIST_WORKER, "die", (tmp / "w").string()}, o);
+  const int code = launch_workers(worker_command({"die", (tmp / "w").string()}), o);
   EXPECT_EQ(code, 3);
   EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 25.0);
   EXPECT_FALSE(fs::exists(tmp / "w.rank0.pt"));

@@ -18,15 +18,11 @@ namespace fs = std::filesystem;
 
 // Synthetic FER+ data whose first three valid images are byte copies of train images.
 std::string data_with_three_copies(const test::TempDir& tmp) {
-  SynthConfig sc;
-  sc.out = tmp / "data";
-  sc.scale = 0.05;
-  sc.threads = 1;
-  write_synthetic_dataset(sc);
+  const std::string data = test::synthetic_ferplus(tmp, 0.05);
   for (const char* name : {"fer0000000.png", "fer0000001.png", "fer0000002.png"})
-    fs::copy_file(fs::path(sc.out) / "FER2013Train" / name, fs::path(sc.out) / "FER2013Valid" / name,
+    fs::copy_file(fs::path(data) / "FER2013Train" / name, fs::path(data) / "FER2013Valid" / name,
                   fs::copy_options::overwrite_existing);
-  return sc.out;
+  return data;
 }
 
 TEST(FolderEvaluation, TheLeakageFreeTwinLeavesOutExactlyTheCopies) {
@@ -74,28 +70,14 @@ TEST(FolderEvaluation, AnotherImageSizeNeedsResizeAndABadTtaIsAnError) {
 // Options left alone read the data at the size the model was trained on (here 40x40), not 48.
 TEST(FolderEvaluation, DefaultOptionsReadTheModelsOwnImageSize) {
   test::TempDir tmp;
-  SynthConfig sc;
-  sc.out = tmp / "data";
-  sc.scale = 0.02;
-  sc.threads = 1;
-  sc.image_size = 40;
-  write_synthetic_dataset(sc);
-  ModelSpec spec = test::small_spec("small_cnn");
-  spec.backbone.in_channels = 1;
-  FerModel m(spec);
-  m->eval();
-  BundleInfo info;
-  info.spec = m->spec();
-  info.preprocess.input_size = 48;
-  for (int k = 0; k < kNumEmotions; ++k) info.class_names.push_back(emotion_name(k));
-  info.provenance.image_size = 40;
-  const std::string bundle = tmp / "m40.ferkit";
-  save_bundle(bundle, m, info);
+  const std::string data = test::synthetic_ferplus(tmp, 0.02, /*image_size=*/40);
+  FerModel m = test::tiny_model(1);
+  const std::string bundle = test::save_test_bundle(tmp / "m40.ferkit", m, /*input_size=*/48, /*image_size=*/40);
   FolderEvalOptions o;
   o.split = "valid";
   o.bootstrap = 0;
   o.load.threads = 1;
-  EXPECT_GT(evaluate_on_folder(bundle, sc.out, o).metrics.count, 0);
+  EXPECT_GT(evaluate_on_folder(bundle, data, o).metrics.count, 0);
 }
 
 }  // namespace

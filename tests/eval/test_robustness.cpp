@@ -7,6 +7,7 @@
 #include "ferkit/data/synth.h"
 #include "ferkit/eval/robustness.h"
 #include "ferkit/util/error.h"
+#include "infer/model_fixtures.h"
 #include "test_util.h"
 
 namespace ferkit {
@@ -14,16 +15,8 @@ namespace {
 
 TEST(Robustness, RowsAreTheEvaluationLoopOnPerturbedImages) {
   test::TempDir tmp;
-  SynthConfig sc;
-  sc.out = tmp / "data";
-  sc.scale = 0.1;
-  write_synthetic_dataset(sc);
-  const Dataset ds = load_dataset(sc.out);
-  torch::manual_seed(3);
-  ModelSpec spec;
-  spec.backbone.width = 0.25;
-  FerModel model(spec);
-  model->eval();
+  const Dataset ds = load_dataset(test::synthetic_ferplus(tmp, 0.1));
+  FerModel model = test::tiny_model(3, 0.25, /*random_norms=*/false);
   Preprocess pre;
   EvalOptions eo;
   eo.metrics.bootstrap = 0;

@@ -5,19 +5,12 @@
 
 #include "ferkit/eval/tta.h"
 #include "ferkit/util/error.h"
+#include "infer/model_fixtures.h"
 
 namespace ferkit {
 namespace {
 
-FerModel tiny() {
-  ModelSpec spec;
-  spec.backbone.name = "small_cnn";
-  spec.backbone.width = 0.25;
-  torch::manual_seed(3);
-  FerModel m(spec);
-  m->eval();
-  return m;
-}
+FerModel tiny() { return test::tiny_model(3, 0.25, /*random_norms=*/false); }
 
 TEST(Tta, FlipOfAMirrorSymmetricImageChangesNothing) {
   FerModel model = tiny();

@@ -20,6 +20,7 @@
 #include "ferkit/serve/server.h"
 #include "infer/model_fixtures.h"
 #include "serve/loopback_server.h"
+#include "serve/raw_client.h"
 #include "test_util.h"
 
 namespace ferkit {
@@ -28,18 +29,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
-int connect_to(int port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<uint16_t>(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
+int connect_to(int port) { return test::connect_loopback(port); }
 
 // Everything the server sends until it closes or `limit_s` passes.
 std::string read_all(int fd, double limit_s) {
@@ -68,15 +58,8 @@ std::string round_trip(int port, const std::string& request, double limit_s = 5)
 class HostileServer : public ::testing::Test {
  protected:
   void SetUp() override {
-    torch::manual_seed(1);
-    ModelSpec spec = test::small_spec("small_cnn");
-    spec.backbone.width = 0.25;
-    FerModel model(spec);
-    model->eval();
-    BundleInfo info;
-    info.spec = model->spec();
-    info.class_names = {"a", "b", "c", "d", "e", "f", "g", "h"};
-    save_bundle(tmp_ / "m.ferkit", model, info);
+    FerModel model = test::tiny_model(1, 0.25, /*random_norms=*/false);
+    test::save_test_bundle(tmp_ / "m.ferkit", model);
     serve::ServeOptions so;
     so.workers = 4;
     so.timeout_s = 2;

@@ -7,7 +7,9 @@
 
 #include <torch/torch.h>
 
+#include "ferkit/data/classes.h"
 #include "ferkit/models/backbone.h"
+#include "ferkit/models/bundle.h"
 #include "ferkit/models/model.h"
 
 namespace ferkit::test {
@@ -45,6 +47,30 @@ inline ModelSpec small_spec(const std::string& name, const std::string& head = "
   if (name == "face_resnet") spec.backbone.width = 0.25;
   spec.head = parse_head_spec(head);
   return spec;
+}
+
+// A seeded small_cnn (gray, 8 outputs) at `width`, in eval mode, with random BatchNorm statistics
+// when `random_norms`: the stand-in for a trained model where any working model will do.
+inline FerModel tiny_model(int64_t seed, double width = 0.25, bool random_norms = true) {
+  torch::manual_seed(seed);
+  ModelSpec spec = small_spec("small_cnn");
+  spec.backbone.width = width;
+  FerModel model(spec);
+  if (random_norms) randomize_norms(model);
+  model->eval();
+  return model;
+}
+
+// `model` saved as a bundle at `path` with FER+'s class names, fed `input_size` images, trained on
+// images of side `image_size` (0: not recorded). Returns `path`.
+inline std::string save_test_bundle(const std::string& path, FerModel& model, int input_size = 48, int image_size = 0) {
+  BundleInfo info;
+  info.spec = model->spec();
+  info.class_names = emotion_names();
+  info.preprocess.input_size = input_size;
+  if (image_size > 0) info.provenance.image_size = image_size;
+  save_bundle(path, model, info);
+  return path;
 }
 
 // An ensemble of three different gray members (backbones, heads, post-hoc logit adjustments of

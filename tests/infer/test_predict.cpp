@@ -53,7 +53,7 @@ std::string make_bundle(const test::TempDir& tmp) {
   model->eval();
   BundleInfo info;
   info.spec = spec;
-  for (int c = 0; c < kNumEmotions; ++c) info.class_names.push_back(emotion_name(c));
+  info.class_names = emotion_names();
   info.provenance.image_size = 48;
   const std::string path = tmp / "model.ferkit";
   save_bundle(path, model, info);

@@ -21,7 +21,7 @@ namespace {
 BundleInfo gray48_info() {
   BundleInfo info;
   info.preprocess.input_size = 48;
-  for (int k = 0; k < kNumEmotions; ++k) info.class_names.push_back(emotion_name(k));
+  info.class_names = emotion_names();
   info.provenance.image_size = 48;
   info.provenance.val_accuracy = 0.5;
   return info;

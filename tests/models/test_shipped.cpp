@@ -31,7 +31,7 @@ void save_tiny_bundle(const std::string& path) {
   FerModel model(spec);
   BundleInfo info;
   info.spec = spec;
-  for (int k = 0; k < kNumEmotions; ++k) info.class_names.push_back(emotion_name(k));
+  info.class_names = emotion_names();
   save_bundle(path, model, info);
 }
 

@@ -31,27 +31,10 @@ TEST(Distill, MixesTheTeachersMeanProbabilityAtTheTemperature) {
   EXPECT_NEAR(t.sum(1)[0].item<float>(), 1.0, 1e-6);  // rows still sum to 1
 }
 
-std::vector<std::string> emotion_classes() {
-  std::vector<std::string> c;
-  for (int k = 0; k < kNumEmotions; ++k) c.push_back(emotion_name(k));
-  return c;
-}
-
 std::string save_teacher(const test::TempDir& tmp, const std::string& name, int input_size, FerModel* out = nullptr) {
-  torch::manual_seed(5);
-  ModelSpec spec = test::small_spec("small_cnn");
-  spec.backbone.width = 0.25;
-  FerModel model(spec);
-  test::randomize_norms(model);
-  model->eval();
-  BundleInfo info;
-  info.spec = model->spec();
-  info.class_names = emotion_classes();
-  info.preprocess.input_size = input_size;
-  const std::string path = tmp / name;
-  save_bundle(path, model, info);
+  FerModel model = test::tiny_model(5);
   if (out) *out = model;
-  return path;
+  return test::save_test_bundle(tmp / name, model, input_size);
 }
 
 TEST(Distill, TeachersGiveTheirOwnSoftenedPredictions) {
@@ -62,7 +45,7 @@ TEST(Distill, TeachersGiveTheirOwnSoftenedPredictions) {
   c.weight = 1.0;
   c.temperature = 3.0;
   Preprocess pre;
-  Teachers teachers(c, pre, 48, emotion_classes());
+  Teachers teachers(c, pre, 48, emotion_names());
   const auto images = torch::rand({4, 1, 48, 48});
   const auto votes = torch::full({4, kNumEmotions}, 1.0 / kNumEmotions);
   const auto mixed = teachers.targets(images, votes);
@@ -76,13 +59,13 @@ TEST(Distill, ATeacherWithAnotherInputIsRefusedByName) {
   DistillConfig c;
   c.teachers = save_teacher(tmp, "big.ferkit", 64);
   try {
-    Teachers teachers(c, Preprocess{}, 48, emotion_classes());
+    Teachers teachers(c, Preprocess{}, 48, emotion_names());
     FAIL() << "a 64x64 teacher was accepted for a 48x48 student";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("big.ferkit: its input (64x64 gray"), std::string::npos) << e.what();
   }
   c.teachers = tmp / "missing.ferkit";
-  EXPECT_THROW(Teachers(c, Preprocess{}, 48, emotion_classes()), Error);
+  EXPECT_THROW(Teachers(c, Preprocess{}, 48, emotion_names()), Error);
 }
 
 }  // namespace

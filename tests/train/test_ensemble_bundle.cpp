@@ -18,31 +18,16 @@ namespace ferkit {
 namespace {
 
 std::string save_member(const test::TempDir& dir, const std::string& name, int64_t seed) {
-  torch::manual_seed(seed);
-  ModelSpec spec = test::small_spec("small_cnn");
-  spec.backbone.in_channels = 1;
-  FerModel m(spec);
-  test::randomize_norms(m);
-  m->eval();
-  BundleInfo info;
-  info.spec = m->spec();
-  info.preprocess.input_size = 48;
-  for (int k = 0; k < kNumEmotions; ++k) info.class_names.push_back(emotion_name(k));
-  const std::string path = dir / (name + ".ferkit");
-  save_bundle(path, m, info);
-  return path;
+  FerModel m = test::tiny_model(seed, /*width=*/0.0);
+  return test::save_test_bundle(dir / (name + ".ferkit"), m);
 }
 
 TEST(EnsembleBundle, OwnAdjustmentReachesTheLogitsAndFiguresTheBundle) {
   test::TempDir tmp;
-  SynthConfig sc;
-  sc.out = tmp / "data";
-  sc.scale = 0.05;
-  sc.threads = 1;
-  write_synthetic_dataset(sc);
+  const std::string data = test::synthetic_ferplus(tmp, 0.05);
   EnsembleRequest q;
   q.members = {{"a", save_member(tmp, "a", 1)}, {"b", save_member(tmp, "b", 2)}};
-  q.data = sc.out;
+  q.data = data;
   q.eval.split = "valid";
   q.eval.load.threads = 1;
   q.out = tmp / "plain.ferkit";
@@ -63,7 +48,7 @@ TEST(EnsembleBundle, OwnAdjustmentReachesTheLogitsAndFiguresTheBundle) {
   LoadOptions load;
   load.splits = {"train"};
   load.threads = 1;
-  const auto counts = label_split(load_dataset(sc.out, load).split("train"), LabelMode::kMajority).class_counts();
+  const auto counts = label_split(load_dataset(data, load).split("train"), LabelMode::kMajority).class_counts();
   const torch::Tensor expected = -1.5 * log_prior(std::vector<int64_t>(counts.begin(), counts.end()));
   torch::NoGradGuard no_grad;
   const torch::Tensor x = torch::rand({4, 1, 48, 48});

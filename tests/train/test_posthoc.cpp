@@ -5,6 +5,7 @@
 
 #include "ferkit/train/loss.h"
 #include "ferkit/train/posthoc.h"
+#include "infer/model_fixtures.h"
 
 namespace ferkit {
 namespace {
@@ -49,11 +50,7 @@ namespace {
 // The one adjustment of training and `ferkit ensemble`: the model's logits move by exactly
 // -tau * log(prior), and auto takes the tau choose_tau picks from the curve on the split given.
 TEST(Posthoc, AdjustForPriorMovesTheModelsLogitsByTheAdjustment) {
-  torch::manual_seed(4);
-  ModelSpec spec;
-  spec.backbone.width = 0.25;
-  FerModel model(spec);
-  model->eval();
+  FerModel model = test::tiny_model(4, 0.25, /*random_norms=*/false);
   Split split;
   split.name = "holdout";
   split.images = torch::randint(0, 256, {40, 48, 48}, torch::kUInt8);

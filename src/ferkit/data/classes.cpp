@@ -11,6 +11,8 @@ const std::array<std::string, kNumVoteColumns> kVoteColumnNames = {
 
 const std::string& emotion_name(int index) { return kVoteColumnNames.at(static_cast<size_t>(index)); }
 
+std::vector<std::string> emotion_names() { return {kVoteColumnNames.begin(), kVoteColumnNames.begin() + kNumEmotions}; }
+
 std::optional<int> emotion_index(const std::string& name) {
   std::string key = name;
   std::transform(key.begin(), key.end(), key.begin(), [](unsigned char c) { return std::tolower(c); });

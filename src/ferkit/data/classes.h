@@ -3,6 +3,7 @@
 #include <array>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace ferkit {
 
@@ -16,6 +17,9 @@ extern const std::array<std::string, kNumVoteColumns> kVoteColumnNames;
 
 // The emotion name of class index 0..7.
 const std::string& emotion_name(int index);
+
+// The 8 emotion names in class order (a model's class_names).
+std::vector<std::string> emotion_names();
 
 // Class index of a folder or column name: the FER+ names and the usual aliases of
 // FER2013 class folders ("happy", "sad", "angry", "surprised", "fearful", "disgusted").

@@ -78,7 +78,7 @@ void save_run_bundle(Run& r, FerModel& best, const TrainSummary& s) {
   info.spec = r.model->spec();  // as built: cut, freezing and BatchNorm policy included
   info.spec.temperature = best->spec().temperature;
   info.preprocess = r.pre;
-  for (int k = 0; k < kNumEmotions; ++k) info.class_names.push_back(emotion_name(k));
+  info.class_names = emotion_names();
   BundleProvenance& p = info.provenance;
   p.data = c.data;
   p.label_mode = label_mode_name(c.label_mode);

@@ -1,9 +1,10 @@
 // A data-parallel worker for the distributed tests (tests/dist/test_dist.cpp), started by them
-// with torchrun's environment. It trains a small BatchNorm-free network on fixed random data with
+// with torchrun's environment as the test program itself: `ferkit_tests --dist-worker ...`
+// (tests/main.cpp), so that no second program is built. It trains a small BatchNorm-free network on fixed random data with
 // ferkit's pieces (Communicator, GradientSync, the uniform sampler, shard_order) and saves its
 // final weights, so that the test can compare N workers with one.
-//   dist_worker train OUT GLOBAL_BATCH ACCUM   -> OUT.rank<R>.pt
-//   dist_worker die OUT                          -> rank 1 exits (code 3) after one step
+//   --dist-worker train OUT GLOBAL_BATCH ACCUM   -> OUT.rank<R>.pt
+//   --dist-worker die OUT                          -> rank 1 exits (code 3) after one step
 // DIST_TIMEOUT_MS sets the collective timeout (default 20000). Exit 1 with the error on stderr.
 #include <cstdlib>
 #include <iostream>
@@ -15,11 +16,13 @@
 #include "ferkit/dist/env.h"
 #include "ferkit/dist/grad_sync.h"
 #include "ferkit/util/error.h"
+#include "dist/dist_worker.h"
 
-int main(int argc, char** argv) {
-  using namespace ferkit;
+namespace ferkit::test {
+
+int dist_worker_main(int argc, char** argv) {
   if (argc < 3) {
-    std::cerr << "usage: dist_worker train|die OUT [GLOBAL_BATCH ACCUM]\n";
+    std::cerr << "usage: ferkit_tests --dist-worker train|die OUT [GLOBAL_BATCH ACCUM]\n";
     return 2;
   }
   const std::string mode = argv[1], out = argv[2];
@@ -88,3 +91,5 @@ int main(int argc, char** argv) {
   }
   return 0;
 }
+
+}  // namespace ferkit::test

@@ -19,3 +19,19 @@ train_or_resume() {
   else "$FERKIT" --threads 1 train --data "$DATA" --out "$run" "$@"
   fi
 }
+
+# card_figures MODEL: the figures every model card carries, for a run folder or a bundle:
+# FER2013Valid with its leakage-free twin, the development sets of other faces (measured only; they
+# sit beside FER+ in ../shared/data), robustness, and batch-1 latency on one core.
+card_figures() {
+  local model=$1 shared
+  shared=$(dirname "$DATA")
+  "$FERKIT" eval --model "$model" --data "$DATA" --split valid --exclude-copies-of train
+  if [ -d "$shared/ckplus-posed" ] && [ -d "$shared/lfw-expressions" ]; then
+    scripts/devsets.sh "$model" "$FERKIT" "$shared"
+  else
+    echo "no ckplus-posed and lfw-expressions beside $DATA: the card's development-set figures are not measured" >&2
+  fi
+  "$FERKIT" --threads 1 robustness --model "$model" --data "$DATA" --split valid --exclude-copies-of train
+  if [ -x "$BUILD/bin/ferkit_bench" ]; then "$BUILD/bin/ferkit_bench" model_latency "$model" 300 1; fi
+}

@@ -26,14 +26,5 @@ BUNDLE="$RUNS/ferplus-ensemble.ferkit"
 # --data only scores the ensemble (figures kept in the bundle); no --posthoc-tau: nothing is chosen on valid.
 "$FERKIT" ensemble "$RUNS/cpu-fast-s1" "$RUNS/cpu-fast-s2" "$RUNS/cpu-fast-s3" --out "$BUNDLE" --data "$DATA" --split valid
 cp "$BUNDLE" models/ferplus-ensemble.ferkit
-# The card's figures: FER2013Valid and its leakage-free twin, the development sets of other faces,
-# robustness, batch-1 latency.
-"$FERKIT" eval --model "$BUNDLE" --data "$DATA" --split valid --exclude-copies-of train
-if [ -d "$(dirname "$DATA")/ckplus-posed" ] && [ -d "$(dirname "$DATA")/lfw-expressions" ]; then
-  scripts/devsets.sh "$BUNDLE" "$FERKIT" "$(dirname "$DATA")"
-else
-  echo "no ckplus-posed and lfw-expressions beside $DATA: the card's development-set figures are not measured" >&2
-fi
-"$FERKIT" --threads 1 robustness --model "$BUNDLE" --data "$DATA" --split valid --exclude-copies-of train
-if [ -x "$BUILD/bin/ferkit_bench" ]; then "$BUILD/bin/ferkit_bench" model_latency "$BUNDLE" 300 1; fi
+card_figures "$BUNDLE"
 echo "models/ferplus-ensemble.ferkit updated from $RUNS"

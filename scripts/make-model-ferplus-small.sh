@@ -12,19 +12,10 @@ source "$(dirname "$0")/make-model-common.sh"
 RUN=${RUN:-$BUILD/runs/ferplus-small}
 
 train_or_resume "$RUN" --recipe cpu-fast --select-on holdout:0.1 --posthoc-tau auto --calibrate temperature --seed 1
-# The card's figures: FER2013Valid and its leakage-free twin, the development sets of other faces,
-# robustness, and batch-1 latency on one core.
+# The card's figures (card_figures in make-model-common.sh) and the report with its reliability diagram.
 "$FERKIT" report --run "$RUN"
 cp "$RUN/model.ferkit" models/ferplus-small.ferkit
 cp "$RUN/plots/reliability.png" models/ferplus-small-reliability.png
-"$FERKIT" eval --model "$RUN" --data "$DATA" --split valid --exclude-copies-of train
+card_figures "$RUN"
 "$FERKIT" eval --model "$RUN" --data "$DATA" --split valid --exclude-copies-of train --tta flip -q > /dev/null
-# The development sets of other faces sit beside FER+ in ../shared/data (measured only).
-if [ -d "$(dirname "$DATA")/ckplus-posed" ] && [ -d "$(dirname "$DATA")/lfw-expressions" ]; then
-  scripts/devsets.sh "$RUN" "$FERKIT" "$(dirname "$DATA")"
-else
-  echo "no ckplus-posed and lfw-expressions beside $DATA: the card's development-set figures are not measured" >&2
-fi
-"$FERKIT" --threads 1 robustness --model "$RUN" --data "$DATA" --split valid --exclude-copies-of train
-if [ -x "$BUILD/bin/ferkit_bench" ]; then "$BUILD/bin/ferkit_bench" model_latency "$RUN" 300 1; fi
 echo "models/ferplus-small.ferkit updated from $RUN; its card's figures: the lines above, $RUN/eval-valid.json, $RUN/summary.json, $RUN/report.html"

@@ -8,9 +8,11 @@ are summarised: the mean of their crowd votes and their majority labels. With --
 the first failures (left column) beside their 8 nearest training faces, for looking at, not for the
 repository (the images are not ours to copy).
 
-  /usr/bin/python3 scripts/nearest-training-faces.py models/ferplus-small.ferkit \
-      [--ferplus ../shared/data/ferplus] [--devset ../shared/data/ckplus-posed] \
-      [--classes anger,fear,contempt] [--montage /tmp/anger.png]
+  /usr/bin/python3 scripts/nearest-training-faces.py MODEL [DEVSET] [CLASSES] \
+      [--ferplus ../shared/data/ferplus] [--montage /tmp/anger.png]
+
+  MODEL a small_cnn bundle (models/ferplus-small.ferkit, RUN/model.ferkit); DEVSET a class-folder
+  set (default ../shared/data/ckplus-posed); CLASSES comma-separated (default anger,fear,contempt).
 
 It rebuilds the network in PyTorch (bench/step_torch.py's small_cnn, the benchmarks' peer) from the
 bundle's tensors and checks itself: the 6-class accuracy it prints must match `ferkit eval`'s.
@@ -72,8 +74,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("bundle")
     ap.add_argument("--ferplus", default="../shared/data/ferplus")
-    ap.add_argument("--devset", default="../shared/data/ckplus-posed")
-    ap.add_argument("--classes", default="anger,fear,contempt")
+    ap.add_argument("devset", nargs="?", default="../shared/data/ckplus-posed")
+    ap.add_argument("classes", nargs="?", default="anger,fear,contempt")
     ap.add_argument("--neighbours", type=int, default=20)
     ap.add_argument("--montage")
     a = ap.parse_args()

@@ -69,6 +69,9 @@ TEST(Holdout, ParsesAndRefusesBadFractions) {
   EXPECT_FALSE(parse_select_on("valid").uses_holdout());
   EXPECT_DOUBLE_EQ(parse_select_on("holdout:0.1").holdout, 0.1);
   EXPECT_EQ(select_on_text(parse_select_on("holdout:0.15")), "holdout:0.15");
+  EXPECT_TRUE(parse_select_on("last").last);
+  EXPECT_FALSE(parse_select_on("last").uses_holdout());
+  EXPECT_EQ(select_on_text(parse_select_on("last")), "last");
   for (const char* bad : {"holdout:0", "holdout:0.6", "holdout:-1", "holdout:", "holdout:x", "test", "holdout:0.1x"})
     EXPECT_THROW(parse_select_on(bad), std::invalid_argument) << bad;
 }

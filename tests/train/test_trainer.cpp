@@ -258,6 +258,49 @@ TEST(Trainer, SelectOnHoldoutChoosesEpochAndTauOnTheHeldBackShare) {
   EXPECT_LT(calibrated_nll, evaluate_split(b.model, held, b.info.preprocess).loss);
 }
 
+// --select-on last: the model is the last epoch's EMA weights, decided before training, even where
+// the validation split would have chosen another epoch; what needs a split to choose on is refused.
+TEST(Trainer, SelectOnLastKeepsTheLastEpochWhateverTheValidationSays) {
+  test::TempDir tmp;
+  const auto config = [&](const std::string& run) {
+    TrainConfig c = stateful_config(tmp, run);
+    c.workers = 1;
+    c.calibrate = "none";
+    return c;
+  };
+  // The control trains the same weights (one thread, same seed) and chooses on the validation
+  // split: here not the last epoch's EMA weights, so the two settings can be told apart.
+  const TrainSummary chosen = run_training(config("chosen"));
+  ASSERT_FALSE(chosen.best_epoch == 3 && chosen.best_weights == "ema")
+      << "the control chose the last epoch's EMA weights too: this test cannot tell the settings apart; change its config";
+
+  TrainConfig last = config("last");
+  last.select_on = parse_select_on("last");
+  const TrainSummary s = run_training(last);
+  EXPECT_EQ(s.best_epoch, 3);
+  EXPECT_EQ(s.best_weights, "ema");
+  EXPECT_EQ(s.select_on, "last");
+  EXPECT_FALSE(s.best_select.has_value());
+  std::vector<std::string> problems;
+  const auto records = parse_metrics_csv(test_read(last.out + "/metrics.csv"), "metrics.csv", problems);
+  ASSERT_EQ(records.size(), 3u);
+  ASSERT_TRUE(records.back().ema.has_value());
+  EXPECT_DOUBLE_EQ(s.best_val.accuracy, records.back().ema->accuracy);  // the bundle is the last EMA weights
+  EXPECT_EQ(load_bundle(s.bundle_path).info.provenance.select_on, "last");
+
+  for (const auto& refuse : std::vector<std::function<void(TrainConfig&)>>{
+           [](TrainConfig& c) { c.posthoc_tau = parse_posthoc_tau("auto"); },
+           [](TrainConfig& c) { c.calibrate = "temperature"; }, [](TrainConfig& c) { c.early_stop = 2; },
+           [](TrainConfig& c) { c.schedule = "plateau"; }}) {
+    TrainConfig bad = last;
+    refuse(bad);
+    EXPECT_THROW(validate_config(bad), Error);
+  }
+  TrainConfig fixed_tau = last;
+  fixed_tau.posthoc_tau = parse_posthoc_tau("0.5");  // a number chooses nothing
+  EXPECT_NO_THROW(validate_config(fixed_tau));
+}
+
 }  // namespace
 }  // namespace ferkit
 

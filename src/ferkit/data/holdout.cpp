@@ -12,6 +12,7 @@ namespace ferkit {
 
 SelectOn parse_select_on(const std::string& text) {
   if (text == "valid" || text.empty()) return {};
+  if (text == "last") return SelectOn{0.0, true};
   const std::string prefix = "holdout:";
   if (text.rfind(prefix, 0) == 0) {
     const std::string number = text.substr(prefix.size());
@@ -19,10 +20,13 @@ SelectOn parse_select_on(const std::string& text) {
     const double f = std::strtod(number.c_str(), &end);
     if (!number.empty() && end == number.c_str() + number.size() && f > 0.0 && f <= 0.5) return SelectOn{f};
   }
-  throw std::invalid_argument("select_on must be valid or holdout:FRACTION with 0 < FRACTION <= 0.5 (e.g. holdout:0.1)");
+  throw std::invalid_argument("select_on must be valid, last, or holdout:FRACTION with 0 < FRACTION <= 0.5 (e.g. holdout:0.1)");
 }
 
-std::string select_on_text(const SelectOn& s) { return s.uses_holdout() ? fmt::format("holdout:{}", s.holdout) : "valid"; }
+std::string select_on_text(const SelectOn& s) {
+  if (s.last) return "last";
+  return s.uses_holdout() ? fmt::format("holdout:{}", s.holdout) : "valid";
+}
 
 bool in_holdout(const at::Tensor& image, double fraction) {
   const at::Tensor bytes = image.contiguous();

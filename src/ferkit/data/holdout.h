@@ -10,9 +10,12 @@
 namespace ferkit {
 
 // Where a run chooses its epoch, post-hoc tau and calibration: the validation split (as before
-// this option existed) or a share of the training split ("holdout:FRACTION").
+// this option existed), a share of the training split ("holdout:FRACTION"), or nowhere ("last": the
+// final epoch's weights, EMA when on, decided before training; every image is trained on and the
+// validation figures are selection-free, but nothing is left to fit a tau or a temperature on).
 struct SelectOn {
   double holdout = 0.0;  // 0: the validation split; else the held-back fraction of the training split
+  bool last = false;     // choose nothing: the last epoch
   bool uses_holdout() const { return holdout > 0.0; }
 };
 SelectOn parse_select_on(const std::string& text);  // throws std::invalid_argument

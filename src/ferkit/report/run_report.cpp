@@ -136,7 +136,9 @@ std::string headline_section(const RunFiles& r, const RunHeadline& h) {
                      html::escape(sm.best_weights.empty() ? "?" : sm.best_weights), sm.best_epoch,
                      html::escape(sm.select_metric.empty() ? "accuracy" : sm.select_metric),
                      sm.best_select ? html::escape(sm.select_on) + " (the validation figures below chose nothing)"
-                                    : std::string("the validation split (its figures are chosen on: judge them on another)"),
+                     : sm.select_on == "last"
+                         ? std::string("nothing: the last epoch, decided before training (the validation figures below chose nothing)")
+                         : std::string("the validation split (its figures are chosen on: judge them on another)"),
                      fmt::format("{:.1f}", sm.posthoc_tau), fmt::format("{:.3f}", sm.temperature), h.val_count, h.epochs_done,
                      epoch_seconds > 0 ? epoch_seconds : h.seconds);
   } else {

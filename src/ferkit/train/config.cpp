@@ -246,8 +246,10 @@ std::vector<ConfigField> stabilise_fields(TrainConfig& c) {
       field("early_stop", "stabilise", "stop after this many epochs without improvement of the smoothed metric (0: off)", c.early_stop),
       field("early_stop_smoothing", "stabilise", "early stopping: weight of the history in the smoothed metric", c.early_stop_smoothing),
       field("select_metric", "stabilise", "best checkpoint by: accuracy, balanced_accuracy, macro_f1, loss", c.select_metric),
-      field("select_on", "stabilise", "where the epoch, posthoc_tau and calibration are chosen: valid, or holdout:FRACTION (a share "
-                                      "of the training split picked by a hash of the pixels; the validation figures stay unbiased)",
+      field("select_on", "stabilise", "where the epoch, posthoc_tau and calibration are chosen: valid, holdout:FRACTION (a share "
+                                      "of the training split picked by a hash of the pixels; the validation figures stay unbiased), "
+                                      "or last (nothing chosen: the last epoch, EMA weights when on; no auto tau, calibration, "
+                                      "early stop or plateau schedule)",
             c.select_on),
   };
 }
@@ -467,6 +469,14 @@ void check_config_values(const TrainConfig& c) {
   FERKIT_CHECK(c.swa_epochs >= 0 && c.swa_epochs <= c.epochs, "swa_epochs must be in [0, epochs]");
   FERKIT_CHECK(c.mix_off_epoch >= 0 && c.early_stop >= 0, "mix_off_epoch and early_stop must be >= 0");
   FERKIT_CHECK(c.early_stop_smoothing >= 0 && c.early_stop_smoothing < 1, "early_stop_smoothing must be in [0, 1)");
+  if (c.select_on.last) {  // each of these chooses on a split, and last has none
+    const char* use = " (set a fixed value, or choose on a held-back share: select_on holdout:0.1)";
+    FERKIT_CHECK(c.posthoc_tau.mode != PosthocTau::Mode::kAuto, std::string("select_on last chooses nothing: posthoc_tau auto has no split to be chosen on") + use);
+    FERKIT_CHECK(parse_calibration(c.calibrate) == Calibration::kNone,
+                 std::string("select_on last chooses nothing: calibrate temperature has no split to be fitted on (--calibrate none)") + use);
+    FERKIT_CHECK(c.early_stop == 0, std::string("select_on last chooses nothing: early_stop watches a split") + use);
+    FERKIT_CHECK(!schedule_named(c.schedule).decays_on_plateau, std::string("select_on last chooses nothing: schedule plateau watches a split") + use);
+  }
   const auto samplers = sampler_names();
   FERKIT_CHECK(std::find(samplers.begin(), samplers.end(), c.sampler) != samplers.end(),
                "unknown sampler '" + c.sampler + "'");

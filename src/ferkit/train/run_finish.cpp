@@ -33,7 +33,7 @@ void finish_swa(Run& r) {
   spdlog::info("SWA of the last {} epochs: {} acc {:.2f}% balanced {:.2f}%", r.swa->count(), r.select_split->name,
                100 * swa_val.accuracy, 100 * swa_val.balanced_accuracy);
   const double value = selection_value(swa_val, r.config.select_metric);
-  if (value > r.state.best_metric) {
+  if (r.config.select_on.last || value > r.state.best_metric) {  // last: the SWA average is the final weights
     r.state.best_metric = value;
     r.state.best_epoch = r.state.epoch;
     r.state.best_weights = "swa";

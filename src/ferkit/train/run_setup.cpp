@@ -79,6 +79,9 @@ void load_data(Run& r) {
     spdlog::info("select on {}: {} images of the {} split held back (by a hash of their pixels) to choose the epoch, tau and "
                  "calibration; the {} figures are not chosen on", select_on_text(c.select_on), r.select_split->size(),
                  c.train_split, c.val_split);
+  if (c.select_on.last)
+    spdlog::info("select on last: the model is the last epoch's {} weights, decided before training; the {} figures are not "
+                 "chosen on", c.ema_decay > 0 ? "EMA" : "raw", c.val_split);
   // The cheap audit (exact copies across and within the splits, the noise floor of the
   // validation split): what the user should know before trusting the figures of this run.
   if (r.lead) {

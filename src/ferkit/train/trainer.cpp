@@ -154,7 +154,8 @@ EpochValidation validate(Run& r) {
   return v;
 }
 
-// Keeps the best weights so far (raw or EMA, by --select-metric) in best.pt, steps the plateau
+// Keeps the best weights so far (raw or EMA, by --select-metric; with select_on last, the epoch's own,
+// EMA when on) in best.pt, steps the plateau
 // schedule, and decides early stopping on a smoothed metric (one lucky or unlucky epoch decides
 // nothing). Every worker decides alike: they all saw the same gathered validation.
 void select_and_stop(Run& r, int64_t epoch, const EpochValidation& v) {
@@ -166,7 +167,12 @@ void select_and_stop(Run& r, int64_t epoch, const EpochValidation& v) {
   const bool ema_better = ema && selection_value(*ema, c.select_metric) > score;
   const double candidate = ema_better ? selection_value(*ema, c.select_metric) : score;
   s.epoch = epoch + 1;
-  if (candidate > s.best_metric) {
+  if (c.select_on.last) {  // decided before training: the last epoch's weights, EMA when on
+    s.best_metric = candidate;
+    s.best_epoch = epoch + 1;
+    s.best_weights = r.ema ? "ema" : "raw";
+    if (r.lead) save_checkpoint(r.folder.best_checkpoint(), r.ema ? r.ema->model() : r.model, *r.opt.optimizer, s);
+  } else if (candidate > s.best_metric) {
     s.best_metric = candidate;
     s.best_epoch = epoch + 1;
     s.best_weights = ema_better ? "ema" : "raw";

@@ -10,9 +10,15 @@ FERKIT=${2:-build/bin/ferkit}
 D=${3:-../shared/data}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-$FERKIT --threads 1 eval --model "$MODEL" --data "$D/ferplus" --split valid --exclude-copies-of train --json >"$tmp/fer.json" 2>/dev/null
-$FERKIT --threads 1 eval --model "$MODEL" --data "$D/ckplus-posed" --layout class-folders --resize --split valid --json >"$tmp/ck.json" 2>/dev/null
-$FERKIT --threads 1 eval --model "$MODEL" --data "$D/lfw-expressions" --layout class-folders --resize --split valid --json >"$tmp/lfw.json" 2>/dev/null
+# score NAME ARGS...: `ferkit eval --json` into $tmp/NAME.json; its log is shown only when it fails.
+score() {
+  local name=$1; shift
+  "$FERKIT" --threads 1 eval --model "$MODEL" --split valid --json "$@" >"$tmp/$name.json" 2>"$tmp/$name.log" ||
+    { cat "$tmp/$name.log" >&2; echo "scripts/devsets.sh: ferkit eval failed on $name (data under $D)" >&2; exit 1; }
+}
+score fer --data "$D/ferplus" --exclude-copies-of train
+score ck --data "$D/ckplus-posed" --layout class-folders --resize
+score lfw --data "$D/lfw-expressions" --layout class-folders --resize
 python3 - "$tmp" "$MODEL" <<'PY'
 import json, sys
 tmp, model = sys.argv[1], sys.argv[2]

@@ -155,9 +155,8 @@ EpochValidation validate(Run& r) {
 }
 
 // Keeps the best weights so far (raw or EMA, by --select-metric; with select_on last, the epoch's own,
-// EMA when on) in best.pt, steps the plateau
-// schedule, and decides early stopping on a smoothed metric (one lucky or unlucky epoch decides
-// nothing). Every worker decides alike: they all saw the same gathered validation.
+// EMA when on) in best.pt, steps the plateau schedule, and decides early stopping on a smoothed
+// metric (one lucky or unlucky epoch decides nothing). Every worker decides alike: they all saw the same gathered validation.
 void select_and_stop(Run& r, int64_t epoch, const EpochValidation& v) {
   const TrainConfig& c = r.config;
   CheckpointState& s = r.state;
@@ -168,7 +167,7 @@ void select_and_stop(Run& r, int64_t epoch, const EpochValidation& v) {
   const double candidate = ema_better ? selection_value(*ema, c.select_metric) : score;
   s.epoch = epoch + 1;
   if (c.select_on.last) {  // decided before training: the last epoch's weights, EMA when on
-    s.best_metric = candidate;
+    s.best_metric = ema ? selection_value(*ema, c.select_metric) : score;  // the kept weights' figure
     s.best_epoch = epoch + 1;
     s.best_weights = r.ema ? "ema" : "raw";
     if (r.lead) save_checkpoint(r.folder.best_checkpoint(), r.ema ? r.ema->model() : r.model, *r.opt.optimizer, s);

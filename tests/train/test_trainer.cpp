@@ -7,6 +7,7 @@
 #include "ferkit/data/synth.h"
 #include "ferkit/eval/evaluator.h"
 #include "ferkit/models/bundle.h"
+#include "ferkit/report/html.h"  // the run report of a select_on last run
 #include "ferkit/run/records.h"
 #include "ferkit/train/config_specs.h"
 #include "ferkit/train/recipes.h"
@@ -287,6 +288,9 @@ TEST(Trainer, SelectOnLastKeepsTheLastEpochWhateverTheValidationSays) {
   ASSERT_TRUE(records.back().ema.has_value());
   EXPECT_DOUBLE_EQ(s.best_val.accuracy, records.back().ema->accuracy);  // the bundle is the last EMA weights
   EXPECT_EQ(load_bundle(s.bundle_path).info.provenance.select_on, "last");
+  EXPECT_NE(test_read(last.out + "/summary.json").find("\"select_on\": \"last\""), std::string::npos);
+  EXPECT_NE(test_read(write_run_report(last.out)).find("nothing: the last epoch"), std::string::npos)
+      << "the report must not say the validation split chose the epoch";
 
   for (const auto& refuse : std::vector<std::function<void(TrainConfig&)>>{
            [](TrainConfig& c) { c.posthoc_tau = parse_posthoc_tau("auto"); },

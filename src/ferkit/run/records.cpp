@@ -218,10 +218,8 @@ nlohmann::json to_json(const RunSummary& s) {
                       {"train_images_per_second", s.train_images_per_second},
                       {"resumed", s.resumed}};
   if (s.ema_stability) j["stability_val_accuracy_last10"]["ema"] = to_json(*s.ema_stability);
-  if (s.best_select) {
-    j["select_on"] = s.select_on;
-    j["best_select"] = to_json(*s.best_select);
-  }
+  if (s.select_on != "valid") j["select_on"] = s.select_on;  // holdout:F or last
+  if (s.best_select) j["best_select"] = to_json(*s.best_select);
   if (!s.posthoc_curve_val.empty()) {
     nlohmann::json curve = nlohmann::json::array();
     for (const auto& p : s.posthoc_curve_val)

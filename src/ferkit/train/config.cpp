@@ -470,12 +470,14 @@ void check_config_values(const TrainConfig& c) {
   FERKIT_CHECK(c.mix_off_epoch >= 0 && c.early_stop >= 0, "mix_off_epoch and early_stop must be >= 0");
   FERKIT_CHECK(c.early_stop_smoothing >= 0 && c.early_stop_smoothing < 1, "early_stop_smoothing must be in [0, 1)");
   if (c.select_on.last) {  // each of these chooses on a split, and last has none
-    const char* use = " (set a fixed value, or choose on a held-back share: select_on holdout:0.1)";
-    FERKIT_CHECK(c.posthoc_tau.mode != PosthocTau::Mode::kAuto, std::string("select_on last chooses nothing: posthoc_tau auto has no split to be chosen on") + use);
+    const std::string held = "; to choose on a held-back share instead: select_on holdout:0.1";
+    FERKIT_CHECK(c.posthoc_tau.mode != PosthocTau::Mode::kAuto,
+                 "select_on last chooses nothing: posthoc_tau auto has no split to be chosen on (give a number or none" + held + ")");
     FERKIT_CHECK(parse_calibration(c.calibrate) == Calibration::kNone,
-                 std::string("select_on last chooses nothing: calibrate temperature has no split to be fitted on (--calibrate none)") + use);
-    FERKIT_CHECK(c.early_stop == 0, std::string("select_on last chooses nothing: early_stop watches a split") + use);
-    FERKIT_CHECK(!schedule_named(c.schedule).decays_on_plateau, std::string("select_on last chooses nothing: schedule plateau watches a split") + use);
+                 "select_on last chooses nothing: calibrate temperature has no split to be fitted on (--calibrate none" + held + ")");
+    FERKIT_CHECK(c.early_stop == 0, "select_on last chooses nothing: early_stop watches a split (early_stop 0" + held + ")");
+    FERKIT_CHECK(!schedule_named(c.schedule).decays_on_plateau,
+                 "select_on last chooses nothing: schedule plateau watches a split (another schedule" + held + ")");
   }
   const auto samplers = sampler_names();
   FERKIT_CHECK(std::find(samplers.begin(), samplers.end(), c.sampler) != samplers.end(),

@@ -80,8 +80,8 @@ void load_data(Run& r) {
                  "calibration; the {} figures are not chosen on", select_on_text(c.select_on), r.select_split->size(),
                  c.train_split, c.val_split);
   if (c.select_on.last)
-    spdlog::info("select on last: the model is the last epoch's {} weights, decided before training; the {} figures are not "
-                 "chosen on", c.ema_decay > 0 ? "EMA" : "raw", c.val_split);
+    spdlog::info("select on last: the model is the last epoch's {}, decided before training; the {} figures are not chosen on",
+                 c.swa_epochs > 0 ? "SWA average" : c.ema_decay > 0 ? "EMA weights" : "raw weights", c.val_split);
   // The cheap audit (exact copies across and within the splits, the noise floor of the
   // validation split): what the user should know before trusting the figures of this run.
   if (r.lead) {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Re-creates models/ferplus-ensemble.ferkit from the real FER+ data: three `cpu-fast` runs (seeds 1,
 # 2, 3), each with its epoch, post-hoc tau and temperature chosen on a tenth of FER2013Train held back
-# (as ferplus-small, which is seed 1), combined by `ferkit ensemble` as they are (the mean of their
+# (seed 1 was ferplus-small before it was distilled from this ensemble), combined by `ferkit ensemble` as they are (the mean of their
 # calibrated, adjusted probabilities; nothing chosen on FER2013Valid, which only scores it); then
 # the figures of its card (models/ferplus-ensemble.md). Resumable: after a stop, run it again; a
 # finished member is kept, a stopped one continues from its last finished epoch.

@@ -18,7 +18,9 @@ member() {
   train_or_resume "$RUNS/cpu-fast-s$1" --recipe cpu-fast --select-on holdout:0.1 --posthoc-tau auto --calibrate temperature --seed "$1"
 }
 if [ "${MEMBERS_IN_PARALLEL:-1}" = 2 ]; then
-  member 1 & member 2 & wait; member 3
+  member 1 & first=$!; member 2 & second=$!
+  wait "$first" && wait "$second"  # a bare wait would return 0 after a failed member
+  member 3
 else
   member 1; member 2; member 3
 fi

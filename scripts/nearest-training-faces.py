@@ -36,7 +36,7 @@ def load(bundle):
         jm = torch.jit.load(bundle)
     except Exception as e:  # a missing file, an ensemble or another backbone
         raise SystemExit(f"{bundle}: not a ferkit model bundle ({e})")
-    sd = {n[len("model."):]: t for n, t in list(jm.named_parameters()) + list(jm.named_buffers())}
+    sd = {n[len("model."):]: t for n, t in list(jm.named_parameters()) + list(jm.named_buffers()) if n.startswith("model.")}
     if "backbone.stem.0.weight" not in sd:
         raise SystemExit(f"{bundle}: not a single small_cnn model (ensembles and other backbones are not supported)")
     width = sd["backbone.stem.0.weight"].shape[0] / 32
@@ -46,10 +46,16 @@ def load(bundle):
     if len(prefixes) != len(layers):
         raise SystemExit(f"{bundle}: {len(prefixes)} backbone layers, small_cnn of the default depth has {len(layers)}")
     for p, m in zip(prefixes, layers):
+        if tuple(sd[p + ".weight"].shape) != tuple(m.weight.shape):
+            raise SystemExit(f"{bundle}: {p} has shape {tuple(sd[p + '.weight'].shape)}, small_cnn at width {width} wants "
+                             f"{tuple(m.weight.shape)}")
         m.weight.data = sd[p + ".weight"].clone()
         if isinstance(m, nn.BatchNorm2d):
             m.bias.data = sd[p + ".bias"].clone()
             m.running_mean, m.running_var = sd[p + ".running_mean"].clone(), sd[p + ".running_var"].clone()
+    heads = [k for k in sd if k.startswith("head.") and k.endswith(".weight")]
+    if heads != ["head.0.weight"] or sd["head.0.weight"].shape[0] != len(NAMES):
+        raise SystemExit(f"{bundle}: only a linear head of {len(NAMES)} classes is supported (found {heads})")
     head = nn.Linear(sd["head.0.weight"].shape[1], len(NAMES))
     head.weight.data, head.bias.data = sd["head.0.weight"], sd["head.0.bias"]
     adjust = sd.get("logit_adjustment", torch.zeros(len(NAMES)))
@@ -66,8 +72,13 @@ def embed(feats, head, adjust, images):
     return f, (head(f) + adjust).argmax(1).numpy()
 
 
-def gray(path):
-    return np.array(Image.open(path).convert("L"))
+def gray(path, side=48):
+    """A face as the network takes it: gray, side x side (other sizes resized, as `ferkit eval --resize`)."""
+    image = Image.open(path).convert("L")
+    if image.size != (side, side):
+        # area averaging when shrinking, bilinear when growing: what ferkit's decoder does (OpenCV INTER_AREA)
+        image = image.resize((side, side), Image.BOX if image.size[0] > side else Image.BILINEAR)
+    return np.array(image)
 
 
 def main():
@@ -93,11 +104,11 @@ def main():
     votes = np.array(votes)
     dev, truth = [], []
     for k, name in enumerate(NAMES):
-        for p in sorted(glob.glob(os.path.join(a.devset, "valid", name, "*.png"))):
+        for p in sorted(sum((glob.glob(os.path.join(a.devset, "valid", name, pattern)) for pattern in ("*.png", "*.jpg", "*.jpeg")), [])):
             dev.append(p)
             truth.append(k)
     if not dev:
-        raise SystemExit(f"{a.devset}: no valid/<emotion>/*.png")
+        raise SystemExit(f"{a.devset}: no valid/<emotion>/*.png or *.jpg")
     truth = np.array(truth)
 
     f_train, _ = embed(feats, head, adjust, [gray(p) for p in files])

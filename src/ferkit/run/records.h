@@ -71,7 +71,7 @@ struct RunSummary {
   double posthoc_tau = 0.0;          // the adjustment inside the bundle (0: none)
   double temperature = 1.0;          // the calibration inside the bundle (1: none)
   Metrics best_val;                  // the bundle's validation figures (adjustment included, intervals)
-  std::string select_on = "valid";   // where the epoch and tau were chosen: valid | holdout:FRACTION
+  std::string select_on = "valid";   // where the epoch and tau were chosen: valid | holdout:FRACTION | last
   std::optional<Metrics> best_select;  // with holdout: the bundle's figures on the held-back split
   Stability raw_stability;           // validation accuracy over the last 10 epochs
   std::optional<Stability> ema_stability;

@@ -116,7 +116,7 @@ struct TrainConfig {
   int early_stop = 0;                  // stop after this many epochs without improvement (0: off)
   double early_stop_smoothing = 0.5;   // weight of the history in the smoothed metric
   SelectMetric select_metric = SelectMetric::kAccuracy;  // best checkpoint by: accuracy, balanced_accuracy, macro_f1, loss
-  SelectOn select_on;                  // where the epoch, tau and calibration are chosen: valid | holdout:FRACTION
+  SelectOn select_on;                  // where the epoch, tau and calibration are chosen: valid | holdout:FRACTION | last
   // data loading and augmentation
   std::string sampler = "uniform";
   int workers = 2;

@@ -30,7 +30,7 @@ src/ferkit/train/run_setup.cpp | r.memory_format = parse_memory_format(c.memory_
 src/ferkit/train/ensemble_bundle.cpp | w.tau = adjust_ensemble(ensemble, q); | | EnsembleBundle.*
 src/ferkit/data/image_ops.cpp | cv::GaussianBlur(image, image, cv::Size(0, 0), sigma, sigma, kImageBorder); | cv::GaussianBlur(image, image, cv::Size(0, 0), sigma, sigma, cv::BORDER_REPLICATE); | Perturb.*
 src/ferkit/eval/folder_evaluation.cpp | s.twin = without_rows(s.split(), copies); | s.twin = s.split(); | FolderEvaluation.*
-src/ferkit/train/trainer.cpp | if (c.select_on.last) {  // decided before training | if (false) {  // decided before training | Trainer.SelectOnLast*
+src/ferkit/train/trainer.cpp | const bool last = c.select_on.last; | const bool last = false; | Trainer.SelectOnLast*
 LIST
 )
 

@@ -166,16 +166,16 @@ void select_and_stop(Run& r, int64_t epoch, const EpochValidation& v) {
   const bool ema_better = ema && selection_value(*ema, c.select_metric) > score;
   const double candidate = ema_better ? selection_value(*ema, c.select_metric) : score;
   s.epoch = epoch + 1;
-  if (c.select_on.last) {  // decided before training: the last epoch's weights, EMA when on
-    s.best_metric = ema ? selection_value(*ema, c.select_metric) : score;  // the kept weights' figure
+  // select_on last: every epoch's EMA weights (raw without EMA) replace the kept ones, decided before
+  // training; otherwise the better of raw and EMA, when it beats the best so far.
+  const bool last = c.select_on.last;
+  const bool keep_ema = last ? static_cast<bool>(ema) : ema_better;
+  const double kept = keep_ema ? selection_value(*ema, c.select_metric) : score;
+  if (last || kept > s.best_metric) {
+    s.best_metric = kept;
     s.best_epoch = epoch + 1;
-    s.best_weights = r.ema ? "ema" : "raw";
-    if (r.lead) save_checkpoint(r.folder.best_checkpoint(), r.ema ? r.ema->model() : r.model, *r.opt.optimizer, s);
-  } else if (candidate > s.best_metric) {
-    s.best_metric = candidate;
-    s.best_epoch = epoch + 1;
-    s.best_weights = ema_better ? "ema" : "raw";
-    if (r.lead) save_checkpoint(r.folder.best_checkpoint(), ema_better ? r.ema->model() : r.model, *r.opt.optimizer, s);
+    s.best_weights = keep_ema ? "ema" : "raw";
+    if (r.lead) save_checkpoint(r.folder.best_checkpoint(), keep_ema ? r.ema->model() : r.model, *r.opt.optimizer, s);
   }
   s.smoothed_metric = s.epoch == 1 ? candidate : c.early_stop_smoothing * s.smoothed_metric + (1 - c.early_stop_smoothing) * candidate;
   if (s.smoothed_metric > s.best_smoothed + 1e-4) {

@@ -110,6 +110,7 @@ class RunReport : public ::testing::Test {
     write_run_report(c.out);  // as `ferkit train` does at the end
     c.out = *tmp_ / "run2";
     c.epochs = 1;
+    c.posthoc_tau = parse_posthoc_tau("0.5");  // set by hand: the report must not say a split chose it
     run_training(c);
     write_run_report(c.out);
   }
@@ -159,6 +160,19 @@ TEST_F(RunReport, TrainingWritesACompleteSelfContainedReport) {
                                                   : png == std::string("reliability")                             ? 620
                                                                                                                   : 1000,
                png == std::string("confusion") ? 760 : png == std::string("reliability") ? 560 : 460);
+}
+
+// The report says where the epoch and tau were chosen: here on the validation split (auto), and
+// by nobody for a tau set in the configuration.
+TEST_F(RunReport, SaysWhichSplitChoseTheEpochAndTau) {
+  const std::string chosen = test_read(*tmp_ / "run/report.html");
+  EXPECT_NE(chosen.find("by accuracy, chosen on the validation split"), std::string::npos);
+  EXPECT_NE(chosen.find("Tau was chosen on this validation split"), std::string::npos);
+  const std::string set = test_read(*tmp_ / "run2/report.html");
+  EXPECT_NE(set.find("post-hoc logit adjustment tau 0.5 (set, chosen on nothing)"), std::string::npos);
+  EXPECT_NE(set.find("Tau was set in the configuration, not chosen on any split."), std::string::npos);
+  EXPECT_EQ(set.find("Tau was chosen"), std::string::npos);
+  EXPECT_NE(test_read(*tmp_ / "run2/summary.json").find("\"posthoc_tau_chosen\": false"), std::string::npos);
 }
 
 TEST_F(RunReport, ADamagedRunShowsWhatItCanAndSaysWhatIsMissing) {

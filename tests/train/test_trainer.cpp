@@ -249,6 +249,10 @@ TEST(Trainer, SelectOnHoldoutChoosesEpochAndTauOnTheHeldBackShare) {
     }
   EXPECT_TRUE(found);
   EXPECT_EQ(b.info.provenance.select_on, "holdout:0.25");
+  EXPECT_TRUE(s.posthoc_tau_chosen);
+  const std::string page = test_read(write_run_report(c.out));
+  EXPECT_NE(page.find("chosen on holdout:0.25: the validation figures below chose nothing"), std::string::npos);
+  EXPECT_NE(page.find("Tau was chosen on the held-back split (holdout:0.25)"), std::string::npos);
 
   // --calibrate temperature (the default): T fitted on the held-back share is in the bundle, and
   // there it lowers the negative log-likelihood against T = 1 (its fitting criterion).
@@ -289,8 +293,10 @@ TEST(Trainer, SelectOnLastKeepsTheLastEpochWhateverTheValidationSays) {
   EXPECT_DOUBLE_EQ(s.best_val.accuracy, records.back().ema->accuracy);  // the bundle is the last EMA weights
   EXPECT_EQ(load_bundle(s.bundle_path).info.provenance.select_on, "last");
   EXPECT_NE(test_read(last.out + "/summary.json").find("\"select_on\": \"last\""), std::string::npos);
-  EXPECT_NE(test_read(write_run_report(last.out)).find("nothing: the last epoch"), std::string::npos)
+  const std::string page = test_read(write_run_report(last.out));
+  EXPECT_NE(page.find("(the last epoch, decided before training: the validation figures below chose nothing)"), std::string::npos)
       << "the report must not say the validation split chose the epoch";
+  EXPECT_EQ(page.find("by accuracy"), std::string::npos) << "no metric chose the epoch";
 
   const std::vector<std::pair<std::string, std::function<void(TrainConfig&)>>> refused = {
       {"posthoc_tau auto has no split", [](TrainConfig& c) { c.posthoc_tau = parse_posthoc_tau("auto"); }},
@@ -310,6 +316,32 @@ TEST(Trainer, SelectOnLastKeepsTheLastEpochWhateverTheValidationSays) {
   TrainConfig fixed_tau = last;
   fixed_tau.posthoc_tau = parse_posthoc_tau("0.5");  // a number chooses nothing
   EXPECT_NO_THROW(validate_config(fixed_tau));
+}
+
+// --select-on last without EMA keeps the last epoch's raw weights; with SWA, the SWA average
+// (whatever either scores on validation).
+TEST(Trainer, SelectOnLastKeepsRawWeightsWithoutEmaAndTheAverageWithSwa) {
+  test::TempDir tmp;
+  TrainConfig raw = stateful_config(tmp, "raw");
+  raw.workers = 1;
+  raw.calibrate = "none";
+  raw.select_on = parse_select_on("last");
+  raw.ema_decay = 0;
+  const TrainSummary r = run_training(raw);
+  EXPECT_EQ(r.best_epoch, 3);
+  EXPECT_EQ(r.best_weights, "raw");
+  std::vector<std::string> problems;
+  const auto records = parse_metrics_csv(test_read(raw.out + "/metrics.csv"), "metrics.csv", problems);
+  ASSERT_EQ(records.size(), 3u);
+  EXPECT_FALSE(records.back().ema.has_value());
+  EXPECT_DOUBLE_EQ(r.best_val.accuracy, records.back().val.accuracy);
+
+  TrainConfig swa = raw;
+  swa.out = tmp / "swa";
+  swa.swa_epochs = 2;
+  const TrainSummary s = run_training(swa);
+  EXPECT_EQ(s.best_weights, "swa");
+  EXPECT_EQ(s.best_epoch, 3);
 }
 
 }  // namespace

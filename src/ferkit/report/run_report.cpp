@@ -130,17 +130,19 @@ std::string headline_section(const RunFiles& r, const RunHeadline& h) {
     const RunSummary& sm = *r.summary;
     double epoch_seconds = 0;  // over all sessions of a resumed run (summary.json's wall time is the last one's)
     for (const auto& e : r.metrics) epoch_seconds += std::isfinite(e.seconds) ? e.seconds : 0;
-    s += fmt::format("<p>Best weights: <b>{}</b> of epoch {} (by {}, chosen on {}), post-hoc logit adjustment tau {}, "
-                     "calibration temperature {}. Validation split: {} images, majority labels. {} epochs, {:.0f} s in "
-                     "training epochs.</p>\n",
-                     html::escape(sm.best_weights.empty() ? "?" : sm.best_weights), sm.best_epoch,
-                     html::escape(sm.select_metric.empty() ? "accuracy" : sm.select_metric),
-                     sm.best_select ? html::escape(sm.select_on) + " (the validation figures below chose nothing)"
-                     : sm.select_on == "last"
-                         ? std::string("nothing: the last epoch, decided before training (the validation figures below chose nothing)")
-                         : std::string("the validation split (its figures are chosen on: judge them on another)"),
-                     fmt::format("{:.1f}", sm.posthoc_tau), fmt::format("{:.3f}", sm.temperature), h.val_count, h.epochs_done,
-                     epoch_seconds > 0 ? epoch_seconds : h.seconds);
+    // How the bundled epoch was chosen: on a split by a metric, or (select_on last) not chosen at all.
+    const std::string metric = html::escape(sm.select_metric.empty() ? "accuracy" : sm.select_metric);
+    const std::string chosen =
+        sm.select_on == "last" ? std::string("the last epoch, decided before training: the validation figures below chose nothing")
+        : sm.best_select ? "by " + metric + ", chosen on " + html::escape(sm.select_on) + ": the validation figures below chose nothing"
+                         : "by " + metric + ", chosen on the validation split: its figures are chosen on, judge them on another";
+    const std::string tau = !sm.posthoc_tau_chosen && sm.posthoc_tau != 0.0
+                                ? fmt::format("{:.1f} (set, chosen on nothing)", sm.posthoc_tau)
+                                : fmt::format("{:.1f}", sm.posthoc_tau);
+    s += fmt::format("<p>Best weights: <b>{}</b> of epoch {} ({}), post-hoc logit adjustment tau {}, calibration temperature "
+                     "{}. Validation split: {} images, majority labels. {} epochs, {:.0f} s in training epochs.</p>\n",
+                     html::escape(sm.best_weights.empty() ? "?" : sm.best_weights), sm.best_epoch, chosen, tau,
+                     fmt::format("{:.3f}", sm.temperature), h.val_count, h.epochs_done, epoch_seconds > 0 ? epoch_seconds : h.seconds);
   } else {
     s += "<p class=\"warn\">The run has not finished: the figures are those of the last epoch in metrics.csv (EMA "
          "weights when present), without intervals.</p>\n";
@@ -228,8 +230,12 @@ std::string distribution_section(const RunFiles& r, const RunFolder& folder) {
 
 std::string posthoc_section(const RunFiles& r, const RunFolder& folder) {
   if (!r.summary || r.summary->posthoc_curve_val.empty()) return "";
-  const auto& curve = r.summary->posthoc_curve_val;
-  plots::LineChart chart{"post-hoc logit adjustment on validation", "tau", "%", {}};
+  const RunSummary& sm = *r.summary;
+  const auto& curve = sm.posthoc_curve_val;
+  // The curve is measured where tau is chosen: the held-back part of training with --select-on
+  // holdout, else the validation split.
+  const std::string where = sm.best_select ? "the held-back split (" + sm.select_on + ")" : std::string("the validation split");
+  plots::LineChart chart{"post-hoc logit adjustment on " + where, "tau", "%", {}};
   plots::Line acc{"accuracy", {}, {}, plots::palette()[1]}, bal{"balanced accuracy", {}, {}, plots::palette()[2]},
       dis{"disgust recall", {}, {}, plots::palette()[5], true}, con{"contempt recall", {}, {}, plots::palette()[7], true};
   for (const auto& p : curve) {
@@ -244,11 +250,14 @@ std::string posthoc_section(const RunFiles& r, const RunFolder& folder) {
   chart.ymax = 100;
   const fs::path png = folder.plot("posthoc.png");
   plots::line_charts(png.string(), {chart}, 1000, 460);
+  const std::string how = !sm.posthoc_tau_chosen ? "Tau was set in the configuration, not chosen on any split."
+                          : sm.best_select ? "Tau was chosen on " + html::escape(where) + "; the validation figures above did not choose it."
+                                           : "Tau was chosen on this validation split, so these figures are optimistic: judge the "
+                                             "choice on another split, or train with --select-on holdout:0.1.";
   return "<h2 id=\"posthoc\">Imbalance: post-hoc logit adjustment</h2>\n" + html::inline_png(png.string(), "post-hoc curve") +
-         fmt::format("\n<p class=\"note\">logits &minus; tau &middot; log(training prior), for the best weights. The bundle "
-                     "uses tau = {:.1f}. Tau was chosen on this validation split, so these figures are optimistic: judge "
-                     "the choice on another split.</p>\n",
-                     r.summary->posthoc_tau);
+         fmt::format("\n<p class=\"note\">logits &minus; tau &middot; log(training prior), for the best weights, measured on {}. "
+                     "The bundle uses tau = {:.1f}. {}</p>\n",
+                     html::escape(where), sm.posthoc_tau, how);
 }
 
 std::string evals_section(const RunFiles& r) {

@@ -69,6 +69,7 @@ struct RunSummary {
   std::string best_weights;          // raw | ema | swa
   std::string select_metric;
   double posthoc_tau = 0.0;          // the adjustment inside the bundle (0: none)
+  bool posthoc_tau_chosen = true;    // chosen on the selection split (auto); false: a number the user set
   double temperature = 1.0;          // the calibration inside the bundle (1: none)
   Metrics best_val;                  // the bundle's validation figures (adjustment included, intervals)
   std::string select_on = "valid";   // where the epoch and tau were chosen: valid | holdout:FRACTION | last
@@ -77,7 +78,7 @@ struct RunSummary {
   std::optional<Stability> ema_stability;
   double seconds = 0.0, train_images_per_second = 0.0;
   bool resumed = false;
-  std::vector<PosthocPoint> posthoc_curve_val;  // empty without --posthoc-tau
+  std::vector<PosthocPoint> posthoc_curve_val;  // on the selection split (select_on); empty without --posthoc-tau
   std::vector<int64_t> class_counts_train;
   std::vector<std::pair<std::string, std::vector<int64_t>>> class_counts;  // "SPLIT (MODE)" -> per class
   std::vector<std::string> data_warnings;

@@ -115,6 +115,8 @@ TrainSummary finish_run(Run& r) {
   load_checkpoint(r.folder.best_checkpoint(), best, nullptr);
   Metrics unadjusted;
   s.posthoc_tau = adjust_logits(r, best, s.posthoc_curve_val, unadjusted);
+  const bool tau_chosen = c.posthoc_tau.mode == PosthocTau::Mode::kAuto;
+  s.posthoc_tau_chosen = tau_chosen;
   calibrate(r, best, s);
   // The figures of the bundle as shipped (adjustment included), with intervals and multi-target.
   EvalOptions final_options = r.eval_options;
@@ -125,12 +127,13 @@ TrainSummary finish_run(Run& r) {
   const Metrics& chooser = s.best_select ? *s.best_select : s.best_val;
   if (c.posthoc_tau.enabled())
     spdlog::info("post-hoc logit adjustment tau {:.1f}{}: {} acc {:.2f}% -> {:.2f}%, balanced {:.2f}% -> {:.2f}%{}",
-                 s.posthoc_tau, c.posthoc_tau.mode == PosthocTau::Mode::kAuto ? " (chosen on " + r.select_split->name + ")" : "",
+                 s.posthoc_tau, tau_chosen ? " (chosen on " + r.select_split->name + ")" : " (set, chosen on nothing)",
                  r.select_split->name, 100 * unadjusted.accuracy, 100 * chooser.accuracy, 100 * unadjusted.balanced_accuracy,
                  100 * chooser.balanced_accuracy,
                  s.best_select ? fmt::format("; {} (not chosen on) acc {:.2f}% balanced {:.2f}%", c.val_split,
                                              100 * s.best_val.accuracy, 100 * s.best_val.balanced_accuracy)
-                               : " (tau chosen on this split: judge it on another, or use --select-on holdout:0.1)");
+                 : tau_chosen  ? " (tau chosen on this split: judge it on another, or use --select-on holdout:0.1)"
+                               : "");
 
   std::vector<double> raw_acc, ema_acc;
   for (const auto& e : r.history) {

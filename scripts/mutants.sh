@@ -31,6 +31,7 @@ src/ferkit/train/ensemble_bundle.cpp | w.tau = adjust_ensemble(ensemble, q); | |
 src/ferkit/data/image_ops.cpp | cv::GaussianBlur(image, image, cv::Size(0, 0), sigma, sigma, kImageBorder); | cv::GaussianBlur(image, image, cv::Size(0, 0), sigma, sigma, cv::BORDER_REPLICATE); | Perturb.*
 src/ferkit/eval/folder_evaluation.cpp | s.twin = without_rows(s.split(), copies); | s.twin = s.split(); | FolderEvaluation.*
 src/ferkit/train/trainer.cpp | const bool last = c.select_on.last; | const bool last = false; | Trainer.SelectOnLast*
+src/ferkit/train/run_finish.cpp | s.posthoc_tau_chosen = tau_chosen; | s.posthoc_tau_chosen = true; | RunReport.SaysWhich*
 LIST
 )
 

@@ -32,6 +32,7 @@ src/ferkit/data/image_ops.cpp | cv::GaussianBlur(image, image, cv::Size(0, 0), s
 src/ferkit/eval/folder_evaluation.cpp | s.twin = without_rows(s.split(), copies); | s.twin = s.split(); | FolderEvaluation.*
 src/ferkit/train/trainer.cpp | const bool last = c.select_on.last; | const bool last = false; | Trainer.SelectOnLast*
 src/ferkit/train/run_finish.cpp | s.posthoc_tau_chosen = tau_chosen; | s.posthoc_tau_chosen = true; | RunReport.SaysWhich*
+src/ferkit/train/run_finish.cpp | const bool average_is_final = r.config.select_on.last; | const bool average_is_final = false; | Trainer.SelectOnLastKeepsRaw*
 LIST
 )
 

@@ -4,6 +4,7 @@
 #include <regex>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "ferkit/data/synth.h"
 #include "ferkit/report/html.h"
@@ -110,7 +111,7 @@ class RunReport : public ::testing::Test {
     write_run_report(c.out);  // as `ferkit train` does at the end
     c.out = *tmp_ / "run2";
     c.epochs = 1;
-    c.posthoc_tau = parse_posthoc_tau("0.5");  // set by hand: the report must not say a split chose it
+    c.posthoc_tau = parse_posthoc_tau("0");  // set by hand (to nothing): the report must not say a split chose it
     run_training(c);
     write_run_report(c.out);
   }
@@ -169,10 +170,21 @@ TEST_F(RunReport, SaysWhichSplitChoseTheEpochAndTau) {
   EXPECT_NE(chosen.find("by accuracy, chosen on the validation split"), std::string::npos);
   EXPECT_NE(chosen.find("Tau was chosen on this validation split"), std::string::npos);
   const std::string set = test_read(*tmp_ / "run2/report.html");
-  EXPECT_NE(set.find("post-hoc logit adjustment tau 0.5 (set, chosen on nothing)"), std::string::npos);
+  EXPECT_NE(set.find("post-hoc logit adjustment tau 0.0 (set, chosen on nothing)"), std::string::npos);
   EXPECT_NE(set.find("Tau was set in the configuration, not chosen on any split."), std::string::npos);
   EXPECT_EQ(set.find("Tau was chosen"), std::string::npos);
   EXPECT_NE(test_read(*tmp_ / "run2/summary.json").find("\"posthoc_tau_chosen\": false"), std::string::npos);
+
+  // A summary from before posthoc_tau_chosen: config.yaml tells a number from auto.
+  for (const char* run : {"run", "run2"}) {
+    const std::string old = *tmp_ / (std::string("old-") + run);
+    fs::copy(*tmp_ / run, old, fs::copy_options::recursive);
+    auto j = nlohmann::json::parse(test_read(old + "/summary.json"));
+    j.erase("posthoc_tau_chosen");
+    test::write_file(old + "/summary.json", j.dump());
+    const std::string page = test_read(write_run_report(old));
+    EXPECT_EQ(page.find("Tau was set in the configuration") != std::string::npos, run == std::string("run2")) << run;
+  }
 }
 
 TEST_F(RunReport, ADamagedRunShowsWhatItCanAndSaysWhatIsMissing) {

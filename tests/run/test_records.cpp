@@ -89,7 +89,7 @@ TEST(RunRecords, SummaryJsonRoundTrip) {
   const RunSummary r = run_summary_from_json(j, "summary.json");
   EXPECT_EQ(to_json(r), j);  // every field survives
   EXPECT_EQ(r.best_weights, "ema");
-  EXPECT_FALSE(r.posthoc_tau_chosen);
+  EXPECT_EQ(r.posthoc_tau_chosen, std::optional<bool>(false));
   ASSERT_TRUE(r.ema_stability.has_value());
   EXPECT_DOUBLE_EQ(r.best_val.balanced_accuracy_ci.high, 0.7);
   EXPECT_EQ(r.best_val.confusion[7][0], 2);
@@ -100,10 +100,10 @@ TEST(RunRecords, SummaryOfTheFormatBeforeVersionsStillOpens) {
   nlohmann::json j = to_json(summary());
   j.erase("format_version");
   j["best_val"]["classes"]["contempt"].erase("recall_ci95");  // older summaries had no intervals
-  j.erase("posthoc_tau_chosen");  // nor this: auto was then the only way to get a tau
+  j.erase("posthoc_tau_chosen");  // nor this: unknown (the run report asks config.yaml)
   const RunSummary r = run_summary_from_json(j, "summary.json");
   EXPECT_EQ(r.format_version, 1);
-  EXPECT_TRUE(r.posthoc_tau_chosen);
+  EXPECT_FALSE(r.posthoc_tau_chosen.has_value());
   EXPECT_EQ(r.epochs, 7);
   EXPECT_TRUE(std::isnan(r.best_val.recall_ci[7].low));  // unknown, not [0, 1]
 }

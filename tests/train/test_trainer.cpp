@@ -249,7 +249,7 @@ TEST(Trainer, SelectOnHoldoutChoosesEpochAndTauOnTheHeldBackShare) {
     }
   EXPECT_TRUE(found);
   EXPECT_EQ(b.info.provenance.select_on, "holdout:0.25");
-  EXPECT_TRUE(s.posthoc_tau_chosen);
+  EXPECT_EQ(s.posthoc_tau_chosen, std::optional<bool>(true));
   const std::string page = test_read(write_run_report(c.out));
   EXPECT_NE(page.find("chosen on holdout:0.25: the validation figures below chose nothing"), std::string::npos);
   EXPECT_NE(page.find("Tau was chosen on the held-back split (holdout:0.25)"), std::string::npos);
@@ -318,15 +318,25 @@ TEST(Trainer, SelectOnLastKeepsTheLastEpochWhateverTheValidationSays) {
   EXPECT_NO_THROW(validate_config(fixed_tau));
 }
 
-// --select-on last without EMA keeps the last epoch's raw weights; with SWA, the SWA average
-// (whatever either scores on validation).
+// --select-on last without EMA keeps the last epoch's raw weights; with SWA, the SWA average,
+// where a control choosing on validation keeps an earlier epoch, and epoch 3 over the average.
 TEST(Trainer, SelectOnLastKeepsRawWeightsWithoutEmaAndTheAverageWithSwa) {
   test::TempDir tmp;
-  TrainConfig raw = stateful_config(tmp, "raw");
-  raw.workers = 1;
-  raw.calibrate = "none";
-  raw.select_on = parse_select_on("last");
-  raw.ema_decay = 0;
+  const auto config = [&](const std::string& run, const std::string& select_on, int swa_epochs) {
+    TrainConfig c = stateful_config(tmp, run);
+    c.workers = 1;
+    c.calibrate = "none";
+    c.ema_decay = 0;
+    c.select_on = parse_select_on(select_on);
+    c.swa_epochs = swa_epochs;
+    return c;
+  };
+  const TrainSummary control = run_training(config("control", "valid", 0));
+  ASSERT_NE(control.best_epoch, 3) << "the control chose the last epoch too: this test cannot tell the settings apart";
+  const TrainSummary control_swa = run_training(config("control-swa", "valid", 2));
+  ASSERT_NE(control_swa.best_weights, "swa") << "the control chose the SWA average too: change this test's config";
+
+  TrainConfig raw = config("raw", "last", 0);
   const TrainSummary r = run_training(raw);
   EXPECT_EQ(r.best_epoch, 3);
   EXPECT_EQ(r.best_weights, "raw");
@@ -336,10 +346,7 @@ TEST(Trainer, SelectOnLastKeepsRawWeightsWithoutEmaAndTheAverageWithSwa) {
   EXPECT_FALSE(records.back().ema.has_value());
   EXPECT_DOUBLE_EQ(r.best_val.accuracy, records.back().val.accuracy);
 
-  TrainConfig swa = raw;
-  swa.out = tmp / "swa";
-  swa.swa_epochs = 2;
-  const TrainSummary s = run_training(swa);
+  const TrainSummary s = run_training(config("swa", "last", 2));
   EXPECT_EQ(s.best_weights, "swa");
   EXPECT_EQ(s.best_epoch, 3);
 }

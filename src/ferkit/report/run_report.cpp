@@ -108,6 +108,15 @@ std::string stability_section(const RunHeadline& h) {
   return s;
 }
 
+// Whether the configuration set the post-hoc tau (a number) rather than a split choosing it (auto):
+// summary.json says so since it has posthoc_tau_chosen; for older runs, config.yaml does.
+bool tau_set_by_hand(const RunFiles& r) {
+  if (!r.summary || r.summary->posthoc_curve_val.empty()) return false;  // no adjustment
+  if (r.summary->posthoc_tau_chosen) return !*r.summary->posthoc_tau_chosen;
+  const std::string configured = config_value(r, "posthoc_tau");
+  return !configured.empty() && configured != "auto";
+}
+
 std::string headline_section(const RunFiles& r, const RunHeadline& h) {
   std::string s;
   const Metrics* b = r.summary ? &r.summary->best_val : nullptr;
@@ -136,9 +145,8 @@ std::string headline_section(const RunFiles& r, const RunHeadline& h) {
         sm.select_on == "last" ? std::string("the last epoch, decided before training: the validation figures below chose nothing")
         : sm.best_select ? "by " + metric + ", chosen on " + html::escape(sm.select_on) + ": the validation figures below chose nothing"
                          : "by " + metric + ", chosen on the validation split: its figures are chosen on, judge them on another";
-    const std::string tau = !sm.posthoc_tau_chosen && sm.posthoc_tau != 0.0
-                                ? fmt::format("{:.1f} (set, chosen on nothing)", sm.posthoc_tau)
-                                : fmt::format("{:.1f}", sm.posthoc_tau);
+    const std::string tau = tau_set_by_hand(r) ? fmt::format("{:.1f} (set, chosen on nothing)", sm.posthoc_tau)
+                                               : fmt::format("{:.1f}", sm.posthoc_tau);
     s += fmt::format("<p>Best weights: <b>{}</b> of epoch {} ({}), post-hoc logit adjustment tau {}, calibration temperature "
                      "{}. Validation split: {} images, majority labels. {} epochs, {:.0f} s in training epochs.</p>\n",
                      html::escape(sm.best_weights.empty() ? "?" : sm.best_weights), sm.best_epoch, chosen, tau,
@@ -250,7 +258,7 @@ std::string posthoc_section(const RunFiles& r, const RunFolder& folder) {
   chart.ymax = 100;
   const fs::path png = folder.plot("posthoc.png");
   plots::line_charts(png.string(), {chart}, 1000, 460);
-  const std::string how = !sm.posthoc_tau_chosen ? "Tau was set in the configuration, not chosen on any split."
+  const std::string how = tau_set_by_hand(r) ? "Tau was set in the configuration, not chosen on any split."
                           : sm.best_select ? "Tau was chosen on " + html::escape(where) + "; the validation figures above did not choose it."
                                            : "Tau was chosen on this validation split, so these figures are optimistic: judge the "
                                              "choice on another split, or train with --select-on holdout:0.1.";

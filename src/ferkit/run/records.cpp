@@ -219,7 +219,7 @@ nlohmann::json to_json(const RunSummary& s) {
                       {"resumed", s.resumed}};
   if (s.ema_stability) j["stability_val_accuracy_last10"]["ema"] = to_json(*s.ema_stability);
   if (s.select_on != "valid") j["select_on"] = s.select_on;  // holdout:F or last
-  if (s.posthoc_tau != 0.0) j["posthoc_tau_chosen"] = s.posthoc_tau_chosen;
+  if (s.posthoc_tau_chosen) j["posthoc_tau_chosen"] = *s.posthoc_tau_chosen;
   if (s.best_select) j["best_select"] = to_json(*s.best_select);
   if (!s.posthoc_curve_val.empty()) {
     nlohmann::json curve = nlohmann::json::array();
@@ -261,7 +261,11 @@ RunSummary run_summary_from_json(const nlohmann::json& j, const std::string& fil
   read(j, "best_weights", s.best_weights, file);
   read(j, "select_metric", s.select_metric, file);
   read(j, "posthoc_tau", s.posthoc_tau, file);
-  read(j, "posthoc_tau_chosen", s.posthoc_tau_chosen, file);  // absent before it existed: auto was the only way
+  if (j.contains("posthoc_tau_chosen")) {
+    bool chosen = false;
+    read(j, "posthoc_tau_chosen", chosen, file);
+    s.posthoc_tau_chosen = chosen;
+  }
   read(j, "temperature", s.temperature, file);
   if (j.contains("best_val")) s.best_val = metrics_from_json(j["best_val"], file + ": best_val");
   read(j, "select_on", s.select_on, file);

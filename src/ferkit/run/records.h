@@ -69,7 +69,9 @@ struct RunSummary {
   std::string best_weights;          // raw | ema | swa
   std::string select_metric;
   double posthoc_tau = 0.0;          // the adjustment inside the bundle (0: none)
-  bool posthoc_tau_chosen = true;    // chosen on the selection split (auto); false: a number the user set
+  // With an adjustment: true when tau was chosen on the selection split (auto), false when the
+  // configuration set it; empty without one, and in summaries written before the field existed.
+  std::optional<bool> posthoc_tau_chosen;
   double temperature = 1.0;          // the calibration inside the bundle (1: none)
   Metrics best_val;                  // the bundle's validation figures (adjustment included, intervals)
   std::string select_on = "valid";   // where the epoch and tau were chosen: valid | holdout:FRACTION | last

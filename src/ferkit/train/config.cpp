@@ -228,7 +228,7 @@ std::vector<ConfigField> loss_fields(TrainConfig& c) {
       field("teacher", "loss", "distillation: trained runs, bundles or shipped models (comma-separated) whose soft targets are mixed in", c.distill.teachers),
       field("teacher_weight", "loss", "distillation: the teachers' share of the targets", c.distill.weight),
       field("teacher_temperature", "loss", "distillation: temperature of the teachers' probabilities", c.distill.temperature),
-      field("posthoc_tau", "loss", "post-hoc logit adjustment: none, auto (chosen on validation) or a number", c.posthoc_tau),
+      field("posthoc_tau", "loss", "post-hoc logit adjustment: none, auto (chosen on the selection split, --select-on) or a number", c.posthoc_tau),
       field("calibrate", "loss", "calibrate the probabilities on the selection split (--select-on): temperature (one T "
                                  "divides the logits; predictions unchanged) or none", c.calibrate),
       field("posthoc_max_acc_drop", "loss", "posthoc_tau auto: largest accuracy loss allowed (fraction, e.g. 0.01)", c.posthoc_max_acc_drop),

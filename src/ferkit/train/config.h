@@ -28,7 +28,7 @@ enum class SelectMetric { kAccuracy, kBalancedAccuracy, kMacroF1, kLoss };
 SelectMetric parse_select_metric(const std::string& name);  // throws std::invalid_argument
 std::string select_metric_name(SelectMetric metric);
 
-// Post-hoc logit adjustment: none, auto (tau chosen on validation) or a fixed tau >= 0.
+// Post-hoc logit adjustment: none, auto (tau chosen on the selection split, select_on) or a fixed tau >= 0.
 struct PosthocTau {
   enum class Mode { kNone, kAuto, kFixed } mode = Mode::kNone;
   double tau = 0.0;  // kFixed
@@ -103,7 +103,7 @@ struct TrainConfig {
   int head_epochs = 0;                 // train only the head for this many epochs first
   // loss
   LossConfig loss;
-  PosthocTau posthoc_tau;              // post-hoc logit adjustment: none, auto (chosen on validation) or a number
+  PosthocTau posthoc_tau;              // post-hoc logit adjustment: none, auto (chosen on the selection split) or a number
   DistillConfig distill;               // --teacher: soft targets from trained bundles (train/distill.h)
   double posthoc_max_acc_drop = 0.01;  // auto: the best balanced accuracy among taus that lose at most this accuracy
   std::string calibrate = "temperature";  // probabilities calibrated on the selection split: temperature | none

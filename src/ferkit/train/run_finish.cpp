@@ -33,7 +33,8 @@ void finish_swa(Run& r) {
   spdlog::info("SWA of the last {} epochs: {} acc {:.2f}% balanced {:.2f}%", r.swa->count(), r.select_split->name,
                100 * swa_val.accuracy, 100 * swa_val.balanced_accuracy);
   const double value = selection_value(swa_val, r.config.select_metric);
-  if (r.config.select_on.last || value > r.state.best_metric) {  // last: the SWA average is the final weights
+  const bool average_is_final = r.config.select_on.last;  // last: the SWA average is the final weights, unchosen
+  if (average_is_final || value > r.state.best_metric) {
     r.state.best_metric = value;
     r.state.best_epoch = r.state.epoch;
     r.state.best_weights = "swa";
@@ -116,7 +117,7 @@ TrainSummary finish_run(Run& r) {
   Metrics unadjusted;
   s.posthoc_tau = adjust_logits(r, best, s.posthoc_curve_val, unadjusted);
   const bool tau_chosen = c.posthoc_tau.mode == PosthocTau::Mode::kAuto;
-  s.posthoc_tau_chosen = tau_chosen;
+  if (c.posthoc_tau.enabled()) s.posthoc_tau_chosen = tau_chosen;
   calibrate(r, best, s);
   // The figures of the bundle as shipped (adjustment included), with intervals and multi-target.
   EvalOptions final_options = r.eval_options;

@@ -141,16 +141,18 @@ std::string headline_section(const RunFiles& r, const RunHeadline& h) {
     for (const auto& e : r.metrics) epoch_seconds += std::isfinite(e.seconds) ? e.seconds : 0;
     // How the bundled epoch was chosen: on a split by a metric, or (select_on last) not chosen at all.
     const std::string metric = html::escape(sm.select_metric.empty() ? "accuracy" : sm.select_metric);
-    const std::string chosen =
-        sm.select_on == "last" ? std::string("the last epoch, decided before training: the validation figures below chose nothing")
-        : sm.best_select ? "by " + metric + ", chosen on " + html::escape(sm.select_on) + ": the validation figures below chose nothing"
-                         : "by " + metric + ", chosen on the validation split: its figures are chosen on, judge them on another";
+    const std::string unchosen = ": the validation figures below chose nothing";
+    const std::string chosen = sm.select_on == "last" ? "the last epoch, decided before training" + unchosen
+                               : sm.best_select       ? "by " + metric + ", chosen on " + html::escape(sm.select_on) + unchosen
+                                                      : "by " + metric + ", chosen on the validation split: its figures are "
+                                                                         "chosen on, judge them on another";
     const std::string tau = tau_set_by_hand(r) ? fmt::format("{:.1f} (set, chosen on nothing)", sm.posthoc_tau)
                                                : fmt::format("{:.1f}", sm.posthoc_tau);
     s += fmt::format("<p>Best weights: <b>{}</b> of epoch {} ({}), post-hoc logit adjustment tau {}, calibration temperature "
                      "{}. Validation split: {} images, majority labels. {} epochs, {:.0f} s in training epochs.</p>\n",
                      html::escape(sm.best_weights.empty() ? "?" : sm.best_weights), sm.best_epoch, chosen, tau,
-                     fmt::format("{:.3f}", sm.temperature), h.val_count, h.epochs_done, epoch_seconds > 0 ? epoch_seconds : h.seconds);
+                     fmt::format("{:.3f}", sm.temperature), h.val_count, h.epochs_done,
+                     epoch_seconds > 0 ? epoch_seconds : h.seconds);
   } else {
     s += "<p class=\"warn\">The run has not finished: the figures are those of the last epoch in metrics.csv (EMA "
          "weights when present), without intervals.</p>\n";
@@ -258,10 +260,11 @@ std::string posthoc_section(const RunFiles& r, const RunFolder& folder) {
   chart.ymax = 100;
   const fs::path png = folder.plot("posthoc.png");
   plots::line_charts(png.string(), {chart}, 1000, 460);
-  const std::string how = tau_set_by_hand(r) ? "Tau was set in the configuration, not chosen on any split."
-                          : sm.best_select ? "Tau was chosen on " + html::escape(where) + "; the validation figures above did not choose it."
-                                           : "Tau was chosen on this validation split, so these figures are optimistic: judge the "
-                                             "choice on another split, or train with --select-on holdout:0.1.";
+  const std::string how =
+      tau_set_by_hand(r) ? std::string("Tau was set in the configuration, not chosen on any split.")
+      : sm.best_select   ? "Tau was chosen on " + html::escape(where) + "; the validation figures above did not choose it."
+                         : "Tau was chosen on this validation split, so these figures are optimistic: judge the choice on "
+                           "another split, or train with --select-on holdout:0.1.";
   return "<h2 id=\"posthoc\">Imbalance: post-hoc logit adjustment</h2>\n" + html::inline_png(png.string(), "post-hoc curve") +
          fmt::format("\n<p class=\"note\">logits &minus; tau &middot; log(training prior), for the best weights, measured on {}. "
                      "The bundle uses tau = {:.1f}. {}</p>\n",

@@ -156,7 +156,8 @@ EpochValidation validate(Run& r) {
 
 // Keeps the best weights so far (raw or EMA, by --select-metric; with select_on last, the epoch's own,
 // EMA when on) in best.pt, steps the plateau schedule, and decides early stopping on a smoothed
-// metric (one lucky or unlucky epoch decides nothing). Every worker decides alike: they all saw the same gathered validation.
+// metric (one lucky or unlucky epoch decides nothing). Every worker decides alike: they all saw
+// the same gathered validation.
 void select_and_stop(Run& r, int64_t epoch, const EpochValidation& v) {
   const TrainConfig& c = r.config;
   CheckpointState& s = r.state;

@@ -108,6 +108,8 @@ expect_fail "bad label mode" "unknown label mode 'most'" $FERKIT data stats --da
 expect_fail "unknown key" "unknown option, config key or argument: --bogus 1 (see \`ferkit train --help\`)" $FERKIT train --data "$TMP/data" --out "$TMP/run2" --config /dev/null --bogus 1
 expect_fail "unknown backbone" "unknown backbone 'resnet9000'" $FERKIT train --data "$TMP/data" --out "$TMP/run3" --backbone resnet9000
 expect_fail "bad value" "bad value 'ten' for epochs" $FERKIT train --data "$TMP/data" --out "$TMP/run4" --epochs ten
+# the error names the flag as typed (dashes), not the config key
+expect_fail "bad value names the flag" "--posthoc-tau: bad value '-1'" $FERKIT train --data "$TMP/data" --out "$TMP/run4" --posthoc-tau -1
 expect_fail "unknown recipe" "unknown recipe 'fastest' (known: cpu-fast, seed, speedrun, stable)" $FERKIT train --data "$TMP/data" --out "$TMP/run5" --recipe fastest
 expect_fail "unknown loss" "unknown loss 'hinge'" $FERKIT train --data "$TMP/data" --out "$TMP/run6" --loss hinge
 expect_fail "resume without a run" "no such file; is $TMP/nothing a ferkit run?" $FERKIT train --out "$TMP/nothing" --resume

@@ -1,6 +1,7 @@
 // The config layering shared by `ferkit train` and the public API (train/train_request.h).
 #include "ferkit/train/train_request.h"
 
+#include <algorithm>
 #include <filesystem>
 
 #include "ferkit/run/run_folder.h"
@@ -31,7 +32,11 @@ TrainConfig resolve_train_config(const TrainRequest& q) {
   }
   if (!q.config_file.empty()) apply_config_yaml(config, q.config_file);
   if (!q.config_text.empty()) apply_config_yaml_text(config, q.config_text, "the config text");
-  for (const auto& [key, value] : q.values) set_config_value(config, key, value, q.values_origin + key);
+  for (const auto& [key, value] : q.values) {
+    std::string name = key;  // errors name what the user typed: --posthoc-tau for a flag, posthoc_tau for a key
+    if (q.values_origin == "--") std::replace(name.begin(), name.end(), '_', '-');
+    set_config_value(config, key, value, q.values_origin + name);
+  }
   if (q.threads > 0) config.threads = q.threads;
   // config.yaml keeps the data folder absolute, so that resuming works from any directory.
   if (!config.data.empty() && !q.resume) config.data = fs::absolute(config.data).lexically_normal().string();

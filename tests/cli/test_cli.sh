@@ -172,7 +172,7 @@ $FERKIT ensemble "$TMP/ens_tau.ferkit" "$TMP/run" --drop-member-adjustment --out
 expect_fail "ensemble tau without data" "--posthoc-tau needs --data" $FERKIT ensemble "$TMP/run" "$TMP/run_kd" --out "$TMP/ens2.ferkit" --posthoc-tau auto
 expect_fail "ensemble of one" "an ensemble needs at least two models, not 1" $FERKIT ensemble "$TMP/run" --out "$TMP/ens1.ferkit"
 [ ! -e "$TMP/ens1.ferkit" ] && ok || bad "a failed ensemble left a bundle"
-expect_fail "unknown model name" "no run folder, bundle file or shipped model of that name; shipped models: ferplus-ensemble, ferplus-small" \
+expect_fail "unknown model name" "no run folder, bundle file or shipped model of that name; shipped models: ferplus-ensemble, ferplus-small, ferplus-wide" \
   $FERKIT predict --model ferplus-huge --detector none "$TMP/photos/fer0000000.png"
 # The leakage-free figure beside the other: a train image planted in valid is left out.
 cp -r "$TMP/data" "$TMP/leaky"

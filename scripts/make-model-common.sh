@@ -11,8 +11,9 @@ FERKIT="$BUILD/bin/ferkit"
 
 # train_or_resume RUN ARGS...: a finished run is kept, a stopped one continues from its last
 # finished epoch, otherwise `ferkit --threads $THREADS train --data DATA --out RUN ARGS...`.
-# THREADS defaults to 1, which was checked to repeat bit for bit; 2 takes about half the wall
-# clock and was not checked to repeat (threaded sums may round differently from run to run).
+# THREADS defaults to 1, which was checked to repeat bit for bit (the undistilled width-0.5
+# recipe); 2 takes about half the wall clock and was not checked to repeat. Give each concurrent
+# run its own cores: THREADS times the runs in parallel should not exceed the cores.
 THREADS=${THREADS:-1}
 train_or_resume() {
   local run=$1; shift

@@ -9,7 +9,7 @@
 #   scripts/make-model-ferplus-ensemble.sh        # FER+ at $FER_DATA or ../shared/data/ferplus
 #
 # One thread per run: each is then bit-for-bit repeatable (about an hour each on this 2-core
-# machine; MEMBERS_IN_PARALLEL=2 runs two at once).
+# machine; MEMBERS_IN_PARALLEL=2 runs two at once: leave THREADS at 1 then).
 source "$(dirname "$0")/make-model-common.sh"
 RUNS=${RUNS:-$BUILD/runs/ferplus-ensemble}
 mkdir -p "$RUNS"

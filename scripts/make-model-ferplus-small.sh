@@ -5,7 +5,7 @@
 #
 #   scripts/make-model-ferplus-small.sh            # FER+ at $FER_DATA or ../shared/data/ferplus
 #
-# One thread, so that the run is repeatable (the earlier, undistilled recipe gave the same figures
+# One thread (THREADS, default 1), so that the run is repeatable (the earlier, undistilled recipe gave the same figures
 # bit for bit twice; this one was trained once, about 77 minutes on one core of this 2-core machine).
 # It is `cpu-fast` over 30 epochs distilled from models/ferplus-ensemble.ferkit (the teacher, kept
 # in the repository; scripts/make-model-ferplus-ensemble.sh re-creates it): the targets are half

@@ -2,14 +2,15 @@
 # Re-creates models/ferplus-wide.ferkit from the real FER+ data: `cpu-fast` at width 0.75 (0.66 M
 # parameters, 2.3 times the default's), channels-last, seed 2, with its epoch, post-hoc tau and
 # temperature chosen on the tenth of FER2013Train that every shipped model holds back; then the
-# figures of its card (models/ferplus-wide.md). It is the wider half of the teacher the default
-# model is distilled from (scripts/make-model-ferplus-small.sh). Resumable: after a stop, run it
-# again and training continues from the last finished epoch.
+# figures of its card (models/ferplus-wide.md). It is the wider half of a teacher tier with
+# models/ferplus-ensemble.ferkit, tried as the default model's teacher and not adopted (docs/results.md,
+# "A wider teacher"). Resumable: after a stop, run it again and training continues from the last
+# finished epoch.
 #
 #   scripts/make-model-ferplus-wide.sh            # FER+ at $FER_DATA or ../shared/data/ferplus
 #
 # THREADS=2 by default here (about 30 minutes on this 2-core machine, against 1-2 hours on one
-# thread); THREADS=1 repeats bit for bit.
+# thread); THREADS=1 is what was checked to repeat bit for bit (for the width-0.5 recipe).
 THREADS=${THREADS:-2}
 source "$(dirname "$0")/make-model-common.sh"
 RUN=${RUN:-$BUILD/runs/ferplus-wide}
